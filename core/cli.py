@@ -1,0 +1,284 @@
+"""The ``casedesk`` command line (Typer).
+
+Shell commands stay fast: the TUI (and Textual) is imported only inside the
+command that opens it. Every command reports bad input as a one-line message
+naming the field and the rule, exits 2, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from core.errors import DomainError, SchemaError
+
+app = typer.Typer(
+    name="casedesk",
+    help="Outpatient major-disease casework at the counter. Run without a command to open the app.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema: upgrade, check, current revision.", no_args_is_help=True)
+user_app = typer.Typer(help="Caseworkers and their roles (admins only).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+
+
+class State:
+    db: Optional[str] = None
+    lang: str = "en"
+    as_user: Optional[str] = None
+    policy: Optional[str] = None
+
+
+state = State()
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def show_error(exc: DomainError) -> None:
+    for line in exc.messages(state.lang):
+        typer.echo(line, err=True)
+
+
+@contextmanager
+def cli_errors():
+    """Turn domain/schema/policy errors into clean messages and exit codes."""
+    from core.policy import PolicyError
+
+    try:
+        yield
+    except DomainError as exc:
+        show_error(exc)
+        raise typer.Exit(2) from None
+    except (SchemaError, PolicyError) as exc:
+        fail(str(exc), 2)
+
+
+def engine(auto_create: bool = True):
+    from core.db import open_engine
+
+    return open_engine(state.db, auto_create=auto_create)
+
+
+def policy():
+    from core.config import load_config
+    from core.policy import load_pack
+
+    return load_pack(state.policy or load_config().policy)
+
+
+def actor(session):
+    from core.auth import actor_for
+    from core.db import get_meta
+
+    if state.as_user and get_meta(session, "demo") != "1":
+        fail("--as works only on a demo database; casedesk acts as the logged-in user.", 2)
+    return actor_for(session, state.as_user)
+
+
+def emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(
+    ctx: typer.Context,
+    db: Optional[str] = typer.Option(None, "--db", help="Database URL or SQLite file (default: CASEDESK_DB, then the user data directory)."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Language: en or zh_CN (default: LANG)."),
+    demo: bool = typer.Option(False, "--demo", help="Open the app on the demo database (created and filled on first use)."),
+    as_user: Optional[str] = typer.Option(None, "--as", help="Act as another caseworker (demo databases only)."),
+    policy_pack: Optional[str] = typer.Option(None, "--policy", help="Policy pack id (default from config: shenzhen-2008)."),
+) -> None:
+    from core.config import load_config
+    from core.i18n import lang_from_env, normalise_lang
+
+    cfg = load_config()
+    state.db = db or cfg.db
+    state.lang = normalise_lang(lang) if lang else (normalise_lang(cfg.lang) if cfg.lang else lang_from_env())
+    state.as_user = as_user
+    state.policy = policy_pack
+    if demo:
+        from core.demo import demo_db_path
+
+        state.db = state.db if db else str(demo_db_path())
+    if ctx.invoked_subcommand is None:
+        if demo:
+            _ensure_demo()
+        _open_tui()
+
+
+def _ensure_demo() -> None:
+    from core.db import read_session
+
+    with cli_errors():
+        eng = engine()
+        from core.demo import has_records, fill_demo
+
+        with read_session(eng) as s:
+            filled = has_records(s)
+        if not filled:
+            typer.echo("Filling the demo database (first run)…", err=True)
+            fill_demo(eng, policy(), seed=2026)
+
+
+def _open_tui() -> None:
+    with cli_errors():
+        eng = engine()
+        pol = policy()
+        from core.db import read_session
+
+        with read_session(eng) as s:
+            who = actor(s)
+    from tui.app import run_app  # lazy: keeps shell commands fast
+
+    run_app(engine=eng, actor=who, policy=pol, lang=state.lang)
+
+
+@app.command()
+def tui() -> None:
+    """Open the caseworker app."""
+    _open_tui()
+
+
+# --------------------------------------------------------------------------- db
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to this casedesk's version."""
+    from core.db import current_revision, head_revision, make_engine, upgrade
+
+    with cli_errors():
+        eng = make_engine(state.db)
+        before = current_revision(eng)
+        upgrade(eng)
+        typer.echo(f"schema: {before or '(empty)'} -> {head_revision()}")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Exit 0 if the schema is current, 1 (with what to run) if not."""
+    from core.db import check_schema, make_engine
+
+    eng = make_engine(state.db)
+    try:
+        check_schema(eng, auto_create=False)
+    except SchemaError as exc:
+        fail(str(exc), 1)
+    typer.echo(f"ok: {eng.url.render_as_string(hide_password=True)} is at the current schema")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's schema revision and this casedesk's."""
+    from core.db import current_revision, head_revision, make_engine
+
+    eng = make_engine(state.db)
+    typer.echo(f"database: {current_revision(eng) or '(none)'}\ncasedesk: {head_revision()}")
+
+
+# --------------------------------------------------------------------------- users
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    role: str = typer.Option("clerk", "--role", help="clerk, reviewer or admin"),
+    branch: str = typer.Option("", "--branch"),
+    name: str = typer.Option("", "--name", help="Display name"),
+    reason: str = typer.Option("new caseworker", "--reason"),
+) -> None:
+    """Add a caseworker (admin only; the first user of an empty database may add themselves)."""
+    from core.db import write_session
+    from core.services import users
+
+    with cli_errors(), write_session(engine()) as s:
+        cw = users.add_user(s, actor(s), username=username, role=role, branch=branch, display_name=name, reason=reason)
+        typer.echo(f"added {cw.username} ({cw.role})")
+
+
+@user_app.command("set-role")
+def user_set_role(username: str, role: str, reason: str = typer.Option(..., "--reason")) -> None:
+    """Change a caseworker's role (admin only)."""
+    from core.db import write_session
+    from core.services import users
+
+    with cli_errors(), write_session(engine()) as s:
+        cw = users.set_role(s, actor(s), username=username, role=role, reason=reason)
+        typer.echo(f"{cw.username} is now {cw.role}")
+
+
+@user_app.command("deactivate")
+def user_deactivate(username: str, reason: str = typer.Option(..., "--reason")) -> None:
+    """Deactivate a caseworker (admin only). Nothing is deleted."""
+    from core.db import write_session
+    from core.services import users
+
+    with cli_errors(), write_session(engine()) as s:
+        users.deactivate(s, actor(s), username=username, reason=reason)
+        typer.echo(f"{username} deactivated")
+
+
+@user_app.command("list")
+def user_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List caseworkers."""
+    from core.db import read_session
+    from core.services import users
+
+    with cli_errors(), read_session(engine()) as s:
+        rows = users.list_users(s)
+    if as_json:
+        emit_json([{"username": r.username, "role": r.role, "branch": r.branch, "name": r.display_name, "active": r.active} for r in rows])
+        return
+    for r in rows:
+        typer.echo(f"{r.username:<20} {r.role:<9} {r.branch:<12} {'active' if r.active else 'inactive':<8} {r.display_name}")
+
+
+# --------------------------------------------------------------------------- lookup
+
+
+@app.command()
+def lookup(
+    query: str = typer.Argument(..., help="ID number, social-security card number, or the start of a name"),
+    page: int = typer.Option(1, "--page", min=1),
+    size: int = typer.Option(20, "--size", min=1, max=500),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Find enrollees (IDs are masked in the list)."""
+    from core.db import read_session
+    from core.services.lookup import search
+
+    with cli_errors(), read_session(engine()) as s:
+        result = search(s, query, offset=(page - 1) * size, limit=size)
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    if not result.rows:
+        typer.echo(f"no enrollee matches {query!r}")
+        raise typer.Exit(1)
+    for r in result.rows:
+        typer.echo(f"{r.name:<12}\t{r.id_masked}\t{r.card_masked}\t{r.scheme:<13}\t{r.account_state}")
+    if result.has_more:
+        typer.echo(f"… more: --page {page + 1}")
+
+
+def main() -> None:
+    app()
+
+
+# the workflow commands register themselves on ``app``
+from core import cli_commands  # noqa: E402,F401
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

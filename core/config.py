@@ -1,0 +1,46 @@
+"""User configuration: ``config.toml`` in the platform's config directory.
+
+Keys: ``db`` (URL or path), ``policy`` (pack id), ``lang`` (en | zh_CN).
+Environment variables ``CASEDESK_DB``, ``CASEDESK_POLICY``, ``CASEDESK_LANG``
+override the file; command-line options override both.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.policy import DEFAULT_PACK
+
+
+def config_path() -> Path:
+    env = os.environ.get("CASEDESK_CONFIG")
+    if env:
+        return Path(env)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("casedesk", appauthor=False)) / "config.toml"
+
+
+@dataclass(frozen=True)
+class Config:
+    db: str | None = None
+    policy: str = DEFAULT_PACK
+    lang: str | None = None
+
+
+def load_config() -> Config:
+    raw: dict = {}
+    path = config_path()
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+    return Config(
+        db=os.environ.get("CASEDESK_DB") or raw.get("db"),
+        policy=os.environ.get("CASEDESK_POLICY") or raw.get("policy") or DEFAULT_PACK,
+        lang=os.environ.get("CASEDESK_LANG") or raw.get("lang"),
+    )

@@ -1,0 +1,225 @@
+"""Engine, SQLite pragmas, sessions and the schema check.
+
+- Default database: ``casedesk.db`` in the platform's user data directory,
+  created on first use; ``--db URL`` / ``CASEDESK_DB`` choose another SQLite
+  file (a plain path is accepted) or a ``postgresql+psycopg://`` URL.
+- SQLite: WAL, ``synchronous=FULL``, ``foreign_keys=ON``, a busy timeout, and
+  write transactions opened with ``BEGIN IMMEDIATE`` (read transactions stay
+  deferred so readers never queue behind writers). Python 3.11's sqlite3
+  opens transactions itself, so we switch that off on connect and emit BEGIN
+  from SQLAlchemy's ``begin`` event (the pattern in SQLAlchemy's docs).
+- The schema is owned by Alembic (``core/migrations``). :func:`check_schema`
+  refuses an unmigrated or newer database and says what to run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.orm import Session as _SASession
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session
+
+from core.errors import SchemaError, StaleRecord
+from core.i18n import N_
+
+BUSY_TIMEOUT_MS = 10_000
+WRITE_OPTION = "casedesk_write"
+
+
+def default_db_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("casedesk", appauthor=False)) / "casedesk.db"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """``--db`` value, else ``CASEDESK_DB``, else the default file. A bare path
+    is taken as an SQLite file."""
+    url = url or os.environ.get("CASEDESK_DB") or ""
+    if not url:
+        path = default_db_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{path}"
+    if "://" not in url:
+        path = Path(url).expanduser().resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{path}"
+    return url
+
+
+def _install_sqlite_events(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised via tests
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        mode = "IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
+    url = resolve_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        )
+        _install_sqlite_events(engine)
+    else:
+        engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """A session for reading; nothing it does is committed."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """One write transaction (``BEGIN IMMEDIATE`` on SQLite): commit on
+    success, roll back everything on any exception. A concurrent update of
+    the same record surfaces as :class:`StaleRecord`."""
+    bound = engine.execution_options(**{WRITE_OPTION: True})
+    session = Session(bound, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except StaleDataError as exc:
+        session.rollback()
+        raise StaleRecord.one(
+            "", "version", N_("This record was changed by someone else; reload it and try again.")
+        ) from exc
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def check_version(obj, expected: int | None) -> None:
+    """Refuse an update made against a version the caller read earlier."""
+    if expected is not None and obj.version != expected:
+        raise StaleRecord.one(
+            "",
+            "version",
+            N_("This record was changed by someone else (version {seen} → {now}); reload it and try again."),
+            seen=expected,
+            now=obj.version,
+        )
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def alembic_config(engine_or_url):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    if isinstance(engine_or_url, Engine):
+        cfg.attributes["engine"] = engine_or_url
+        cfg.set_main_option("sqlalchemy.url", engine_or_url.url.render_as_string(hide_password=False).replace("%", "%%"))
+    else:
+        cfg.set_main_option("sqlalchemy.url", str(engine_or_url).replace("%", "%%"))
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or ""
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn)
+        return ctx.get_current_revision()
+
+
+def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+def is_empty(engine: Engine) -> bool:
+    return not inspect(engine).get_table_names()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), revision)
+
+
+def check_schema(engine: Engine, *, auto_create: bool = True) -> None:
+    """Make sure the schema is this casedesk's. A brand-new empty database is
+    migrated (created on first use); anything else out of step is refused."""
+    cur = current_revision(engine)
+    head = head_revision()
+    if cur == head:
+        return
+    if cur is None and is_empty(engine) and auto_create:
+        upgrade(engine)
+        return
+    if cur is None:
+        raise SchemaError(
+            "The database has tables but no casedesk schema version. "
+            "Run `casedesk db upgrade` if it is a casedesk database, or choose another with --db."
+        )
+    if cur not in known_revisions():
+        raise SchemaError(
+            f"The database schema ({cur}) is newer than this casedesk ({head}). "
+            "Upgrade casedesk before using this database."
+        )
+    raise SchemaError(
+        f"The database schema is at {cur}; this casedesk needs {head}. Run `casedesk db upgrade`."
+    )
+
+
+def open_engine(url: str | None = None, *, auto_create: bool = True) -> Engine:
+    """The engine the CLI and TUI use: resolved, schema checked."""
+    engine = make_engine(url)
+    check_schema(engine, auto_create=auto_create)
+    return engine
+
+
+def get_meta(session: _SASession, key: str, default: str = "") -> str:
+    row = session.execute(text("SELECT value FROM casedesk_meta WHERE key = :k"), {"k": key}).first()
+    return row[0] if row else default
+
+
+def set_meta(session: _SASession, key: str, value: str) -> None:
+    from core.models import Meta
+
+    obj = session.get(Meta, key)
+    if obj is None:
+        session.add(Meta(key=key, value=value))
+    else:
+        obj.value = value

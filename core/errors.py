@@ -1,0 +1,89 @@
+"""One kind of domain error, shown the same way by the CLI and the TUI.
+
+A refusal carries one or more :class:`Reason`: the field it is about, the
+article tag of the rule (``SZ-MD Art. 4`` …), and a message id from the
+catalogue with its parameters, so it can be shown in English or Chinese.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why something is (not) allowed. ``ok`` reasons explain an entitlement."""
+
+    article: str
+    field: str
+    msgid: str
+    params: dict[str, Any] = field(default_factory=dict)
+    ok: bool = False
+
+    def message(self, lang: str = "en") -> str:
+        from core.i18n import translate
+
+        return translate(self.msgid, lang, **self.params)
+
+    @property
+    def message_en(self) -> str:
+        return self.message("en")
+
+    @property
+    def message_zh(self) -> str:
+        return self.message("zh_CN")
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "article": self.article,
+            "field": self.field,
+            "message": self.message(lang),
+            "message_en": self.message_en,
+            "message_zh": self.message_zh,
+        }
+
+    def __str__(self) -> str:  # pragma: no cover - convenience
+        return f"[{self.article}] {self.field}: {self.message_en}"
+
+
+class DomainError(Exception):
+    """A refused request. Nothing was written when this is raised."""
+
+    def __init__(self, reasons: list[Reason] | Reason):
+        if isinstance(reasons, Reason):
+            reasons = [reasons]
+        self.reasons: list[Reason] = list(reasons)
+        super().__init__("; ".join(str(r) for r in self.reasons))
+
+    @classmethod
+    def one(cls, article: str, field: str, msgid: str, **params: Any) -> "DomainError":
+        return cls(Reason(article=article, field=field, msgid=msgid, params=params))
+
+    @property
+    def field(self) -> str:
+        return self.reasons[0].field
+
+    @property
+    def article(self) -> str:
+        return self.reasons[0].article
+
+    def messages(self, lang: str = "en") -> list[str]:
+        return [f"[{r.article}] {r.field}: {r.message(lang)}" for r in self.reasons]
+
+
+class PermissionDenied(DomainError):
+    """The acting caseworker's role does not allow the action."""
+
+
+class NotFound(DomainError):
+    """A record named by the caller does not exist."""
+
+
+class StaleRecord(DomainError):
+    """The record changed since the caller read it (optimistic locking)."""
+
+
+class SchemaError(RuntimeError):
+    """The database schema is not the one this casedesk expects."""

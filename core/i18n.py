@@ -1,0 +1,73 @@
+"""One message catalogue for core and TUI (gettext ``.po`` files, read with Babel).
+
+Message ids are the English text with ``{name}`` placeholders. Catalogues live
+in ``data/locale/<lang>/LC_MESSAGES/casedesk.po``; ``en`` and ``zh_CN`` are
+complete (checked by ``tests/test_i18n.py``). Mark strings for extraction with
+``N_()`` where they are defined and translate them with ``translate()`` where
+they are shown.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Any
+
+SUPPORTED = ("en", "zh_CN")
+DOMAIN = "casedesk"
+
+
+def N_(msgid: str) -> str:
+    """Mark a string for the catalogue without translating it here."""
+    return msgid
+
+
+def normalise_lang(value: str | None) -> str:
+    """Map ``zh``, ``zh_CN.UTF-8``, ``zh-Hans`` … to a supported language."""
+    if not value:
+        return "en"
+    v = value.split(".")[0].replace("-", "_").lower()
+    if v.startswith("zh"):
+        return "zh_CN"
+    return "en"
+
+
+def lang_from_env() -> str:
+    for var in ("CASEDESK_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        val = os.environ.get(var)
+        if val:
+            return normalise_lang(val)
+    return "en"
+
+
+@lru_cache(maxsize=None)
+def catalogue(lang: str) -> dict[str, str]:
+    """msgid -> msgstr for a language (empty translations left out)."""
+    from babel.messages.pofile import read_po
+
+    from core.paths import data_dir
+
+    path = data_dir() / "locale" / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as fh:
+        cat = read_po(fh, locale=lang)
+    out: dict[str, str] = {}
+    for msg in cat:
+        if msg.id and isinstance(msg.id, str) and msg.string:
+            out[msg.id] = msg.string  # type: ignore[assignment]
+    return out
+
+
+def gettext(msgid: str, lang: str = "en") -> str:
+    return catalogue(normalise_lang(lang)).get(msgid, msgid)
+
+
+def translate(msgid: str, lang: str = "en", **params: Any) -> str:
+    text = gettext(msgid, lang)
+    if params:
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError, ValueError):
+            return msgid.format(**params)
+    return text

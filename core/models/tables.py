@@ -1,0 +1,388 @@
+"""SQLModel tables for every workflow.
+
+Money is integer fen (``*_fen``), never float. Dates the rules look at are
+``date``; moments are aware UTC ``datetime`` except ``ExpenseRecord.occurred_at``,
+which is the local clock time of the visit (monitoring counts local months). Status fields hold the values of
+the StrEnums in :mod:`core.models.base`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Optional
+
+from pydantic import NaiveDatetime
+
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from core.models.base import Record, new_id, utcnow
+
+# --------------------------------------------------------------------------- people
+
+
+class Caseworker(Record, table=True):
+    __tablename__ = "caseworker"
+    username: str = Field(max_length=64, unique=True, index=True)
+    display_name: str = Field(default="", max_length=128)
+    role: str = Field(max_length=16)  # Role
+    branch: str = Field(default="", max_length=64, index=True)
+    active: bool = Field(default=True)
+
+
+class Institution(Record, table=True):
+    """A medical institution, community health centre, or social-security office."""
+
+    __tablename__ = "institution"
+    code: str = Field(max_length=32, unique=True, index=True)
+    name: str = Field(max_length=200, index=True)
+    name_zh: str = Field(default="", max_length=200)
+    kind: str = Field(max_length=32)  # InstitutionKind
+    level: int = Field(default=0)  # 0 unrated, 1 township/first, 2, 3
+    public: bool = Field(default=True)
+    city: str = Field(max_length=64, index=True)  # city/place; the pack's city = in town
+    province: str = Field(default="", max_length=64)
+    mainland: bool = Field(default=True)
+    designated: bool = Field(default=False)
+    diagnostic_hospital: bool = Field(default=False)
+    dialysis_centre: bool = Field(default=False)
+    offsite_on_record: bool = Field(default=False)  # SZ-MD Art. 4(2)
+    run_by_hospital_level: int = Field(default=0)  # ZZ §4: CHC run by a level-2/3 hospital
+    active: bool = Field(default=True)
+
+
+class Enrollee(Record, table=True):
+    __tablename__ = "enrollee"
+    id_number: str = Field(max_length=18, unique=True, index=True)
+    card_number: str = Field(max_length=32, unique=True, index=True)
+    name: str = Field(max_length=64, index=True)
+    sex: str = Field(default="", max_length=1)
+    birth_date: Optional[date] = None
+    scheme: str = Field(max_length=16, index=True)  # Scheme
+    supplementary: bool = Field(default=False)
+    city_household: bool = Field(default=False)
+    employment: str = Field(default="employed", max_length=32)  # Employment
+    disabled_grade: Optional[int] = None  # SZ-MT Art. 16, 1-6
+    employer: str = Field(default="", max_length=200)
+    phone: str = Field(default="", max_length=32)
+    address: str = Field(default="", max_length=300)
+    residence_city: str = Field(default="", max_length=64)  # where they live now
+    residence_province: str = Field(default="", max_length=64)
+    residence_mainland: bool = Field(default=True)
+    stationed_elsewhere: bool = Field(default=False)  # posted to work in another city
+    health_centre_id: Optional[uuid.UUID] = Field(default=None, foreign_key="institution.id")
+    account_state: str = Field(default="normal", max_length=16, index=True)
+    account_state_since: Optional[date] = None
+    individual_account_fen: int = Field(default=0, sa_type=BigInteger)
+    branch: str = Field(default="", max_length=64, index=True)
+    is_demo: bool = Field(default=False)
+
+
+class Physician(Record, table=True):
+    __tablename__ = "physician"
+    code: str = Field(max_length=32, unique=True, index=True)
+    name: str = Field(max_length=64)
+    institution_id: uuid.UUID = Field(foreign_key="institution.id", index=True)
+    title: str = Field(max_length=16)  # Title
+    specialty: str = Field(max_length=32)
+    active: bool = Field(default=True)
+
+
+class DiagnosticTeam(Record, table=True):
+    """A hospital's diagnostic team for one specialty (SZ-MD Art. 4)."""
+
+    __tablename__ = "diagnostic_team"
+    __table_args__ = (UniqueConstraint("institution_id", "specialty"),)
+    institution_id: uuid.UUID = Field(foreign_key="institution.id", index=True)
+    specialty: str = Field(max_length=32)
+    reported_on: Optional[date] = None
+
+
+class TeamMembership(Record, table=True):
+    """One physician on a team for a span of dates; head or member. A change of
+    the team list ends a membership (``until``) and starts another."""
+
+    __tablename__ = "team_membership"
+    team_id: uuid.UUID = Field(foreign_key="diagnostic_team.id", index=True)
+    physician_id: uuid.UUID = Field(foreign_key="physician.id", index=True)
+    is_head: bool = Field(default=False)
+    since: date
+    until: Optional[date] = None  # last day on the team; None = current
+
+
+# --------------------------------------------------------------------------- documents
+
+
+class Certificate(Record, table=True):
+    """Outpatient major-disease diagnosis certificate (SZ-MD Art. 4, 12, 13)."""
+
+    __tablename__ = "certificate"
+    number: str = Field(max_length=32, unique=True, index=True)
+    enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
+    disease_code: str = Field(max_length=32, index=True)
+    organ: Optional[str] = Field(default=None, max_length=32)  # transplant organ
+    category: int
+    policy_pack: str = Field(max_length=64)
+    status: str = Field(max_length=16, index=True)  # CertificateStatus
+    institution_id: uuid.UUID = Field(foreign_key="institution.id", index=True)
+    offsite: bool = Field(default=False)  # SZ-MD Art. 4(2)
+    continuation: bool = Field(default=False)
+    cont_recent_record: bool = Field(default=False)
+    cont_original_papers: bool = Field(default=False)
+    cont_originals_seen: bool = Field(default=False)
+    cont_copies_kept: bool = Field(default=False)
+    criteria_acknowledged: bool = Field(default=False)
+    diagnosis_note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # step 1: attending physician drafts
+    physician_id: uuid.UUID = Field(foreign_key="physician.id")
+    drafted_on: date
+    drafted_by: str = Field(max_length=64)  # caseworker who entered it
+    # step 2: two team signatures, one the head
+    signer1_id: Optional[uuid.UUID] = Field(default=None, foreign_key="physician.id")
+    signed1_on: Optional[date] = None
+    signer2_id: Optional[uuid.UUID] = Field(default=None, foreign_key="physician.id")
+    signed2_on: Optional[date] = None
+    signatures_by: Optional[str] = Field(default=None, max_length=64)
+    # step 3: insurance-office seal
+    sealed_on: Optional[date] = None
+    seal_ref: Optional[str] = Field(default=None, max_length=64)
+    sealed_by: Optional[str] = Field(default=None, max_length=64)
+    # step 4: agency confirmation
+    confirmed_on: Optional[date] = None
+    confirmed_by: Optional[str] = Field(default=None, max_length=64)
+    valid_from: Optional[date] = Field(default=None, index=True)
+    valid_until: Optional[date] = Field(default=None, index=True)  # last valid day
+    # re-application chain (SZ-MD Art. 12)
+    previous_id: Optional[uuid.UUID] = Field(default=None, foreign_key="certificate.id")
+    # end of life
+    ended_on: Optional[date] = None
+    ended_by: Optional[str] = Field(default=None, max_length=64)
+    end_reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    replaced_by_id: Optional[uuid.UUID] = Field(default=None, foreign_key="certificate.id")
+    # step 5: monthly batch of originals
+    batch_id: Optional[uuid.UUID] = Field(default=None, foreign_key="monthly_batch.id", index=True)
+
+
+class MonthlyBatch(Record, table=True):
+    """A hospital's monthly delivery of certificate originals (SZ-MD Art. 4)."""
+
+    __tablename__ = "monthly_batch"
+    __table_args__ = (UniqueConstraint("institution_id", "month"),)
+    institution_id: uuid.UUID = Field(foreign_key="institution.id", index=True)
+    month: str = Field(max_length=7)  # YYYY-MM
+    received_on: Optional[date] = None
+    received_by: Optional[str] = Field(default=None, max_length=64)
+
+
+class RecordBook(Record, table=True):
+    """Special outpatient medical record book (SZ-MD Art. 5): one per enrollee."""
+
+    __tablename__ = "record_book"
+    number: str = Field(max_length=32, unique=True, index=True)
+    enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
+    status: str = Field(max_length=16, index=True)  # BookStatus
+    issued_on: date
+    issued_by: str = Field(max_length=64)
+    issued_at_id: Optional[uuid.UUID] = Field(default=None, foreign_key="institution.id")
+    previous_id: Optional[uuid.UUID] = Field(default=None, foreign_key="record_book.id")
+    ended_on: Optional[date] = None
+    end_reason: str = Field(default="", max_length=200)
+
+
+class BookEntry(Record, table=True):
+    """A recognised disease written into a record book."""
+
+    __tablename__ = "book_entry"
+    __table_args__ = (UniqueConstraint("book_id", "certificate_id"),)
+    book_id: uuid.UUID = Field(foreign_key="record_book.id", index=True)
+    certificate_id: uuid.UUID = Field(foreign_key="certificate.id", index=True)
+    disease_code: str = Field(max_length=32)
+    added_on: date
+
+
+class Replacement(Record, table=True):
+    """Replacement of a lost certificate or record book (SZ-MD Art. 5)."""
+
+    __tablename__ = "replacement"
+    enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
+    item_kind: str = Field(max_length=16)  # certificate | book
+    old_id: uuid.UUID
+    old_number: str = Field(max_length=32, index=True)
+    new_id: uuid.UUID
+    new_number: str = Field(max_length=32, index=True)
+    place: str = Field(max_length=16)  # hospital | agency
+    institution_id: Optional[uuid.UUID] = Field(default=None, foreign_key="institution.id")
+    card_presented: bool = Field(default=False)
+    id_card_presented: bool = Field(default=False)
+    reported_on: date
+    archived: bool = Field(default=False)
+    archived_on: Optional[date] = None
+    recorded_by: str = Field(max_length=64)
+
+
+class OffsiteFiling(Record, table=True):
+    """Off-site filing of three designated institutions (SZ-MT Art. 9, 10)."""
+
+    __tablename__ = "offsite_filing"
+    enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
+    basis: str = Field(max_length=16)  # stationed | retired
+    place_city: str = Field(max_length=64)
+    place_province: str = Field(default="", max_length=64)
+    place_mainland: bool = Field(default=True)
+    form_copies: int = Field(default=3)
+    local_ss_stamp: bool = Field(default=False)
+    local_ss_office: str = Field(default="", max_length=200)
+    filed_by: str = Field(max_length=16)  # employer | self | agent
+    employer_name: str = Field(default="", max_length=200)
+    agent_name: str = Field(default="", max_length=64)
+    agent_id_number: str = Field(default="", max_length=18)
+    agent_phone: str = Field(default="", max_length=32)
+    agent_relation: str = Field(default="", max_length=64)
+    filed_on: date
+    voucher_number: Optional[str] = Field(default=None, max_length=32, unique=True)
+    status: str = Field(max_length=16, index=True)  # FilingStatus
+    recorded_by: str = Field(max_length=64)
+    cancelled_on: Optional[date] = None
+    cancel_reason: str = Field(default="", max_length=300)
+    cancelled_by: Optional[str] = Field(default=None, max_length=64)
+
+
+class FilingInstitution(Record, table=True):
+    __tablename__ = "filing_institution"
+    __table_args__ = (
+        UniqueConstraint("filing_id", "position"),
+        UniqueConstraint("filing_id", "institution_id"),
+    )
+    filing_id: uuid.UUID = Field(foreign_key="offsite_filing.id", index=True)
+    position: int  # 1..3, in the order chosen
+    institution_id: uuid.UUID = Field(foreign_key="institution.id")
+    stamped: bool = Field(default=False)
+
+
+class HealthCentreSelection(Record, table=True):
+    """Selection of a community health centre (SZ-MT Art. 4)."""
+
+    __tablename__ = "health_centre_selection"
+    enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
+    institution_id: uuid.UUID = Field(foreign_key="institution.id")
+    applicant: str = Field(max_length=16)  # employer | village | self
+    applicant_name: str = Field(default="", max_length=200)
+    selected_on: date
+    ended_on: Optional[date] = None
+    recorded_by: str = Field(max_length=64)
+
+
+class Hospitalisation(Record, table=True):
+    """An inpatient stay (ZZ §4: no chronic outpatient benefit while in hospital)."""
+
+    __tablename__ = "hospitalisation"
+    enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
+    institution_id: Optional[uuid.UUID] = Field(default=None, foreign_key="institution.id")
+    admitted_on: date
+    discharged_on: Optional[date] = None
+
+
+class ExpenseRecord(SQLModel, table=True):
+    """One settled visit or purchase; the monitoring scan reads these in SQL.
+
+    Append-only (corrections are new records), so no version column.
+    """
+
+    __tablename__ = "expense_record"
+    __table_args__ = (
+        Index("ix_expense_enrollee_time", "enrollee_id", "occurred_at"),
+        Index("ix_expense_time", "occurred_at"),
+    )
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id")
+    occurred_at: NaiveDatetime  # local clock time at the institution
+    institution_id: Optional[uuid.UUID] = Field(default=None, foreign_key="institution.id")
+    visit_kind: str = Field(max_length=32)  # VisitKind
+    disease_code: Optional[str] = Field(default=None, max_length=32)
+    amount_fen: int = Field(sa_type=BigInteger)
+    settlement: str = Field(default="bookkeeping", max_length=16)
+    large_equipment: bool = Field(default=False)
+    source: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# --------------------------------------------------------------------------- monitoring
+
+
+class MonitoringFlag(Record, table=True):
+    """A trigger recorded by a caseworker (SZ-MT Art. 13, triggers 9-13) or a
+    numeric hit kept for the record when a case is opened from it."""
+
+    __tablename__ = "monitoring_flag"
+    enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
+    trigger: str = Field(max_length=32)
+    month: str = Field(max_length=7)  # YYYY-MM
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    source: str = Field(default="manual", max_length=16)  # manual | scan
+    recorded_by: str = Field(max_length=64)
+    case_id: Optional[uuid.UUID] = Field(default=None, foreign_key="investigation_case.id")
+
+
+class InvestigationCase(Record, table=True):
+    """Investigation and suspension of bookkeeping (SZ-MT Art. 14, 15)."""
+
+    __tablename__ = "investigation_case"
+    number: str = Field(max_length=32, unique=True, index=True)
+    enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
+    trigger: str = Field(max_length=32)
+    trigger_month: str = Field(max_length=7)
+    trigger_detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    status: str = Field(max_length=24, index=True)  # CaseStatus
+    branch: str = Field(default="", max_length=64, index=True)
+    assigned_to: Optional[str] = Field(default=None, max_length=64, index=True)
+    notice_on: date
+    notice_due: date
+    notice_due_provisional: bool = Field(default=False)
+    explanation_on: Optional[date] = None
+    explanation_sufficient: Optional[bool] = None
+    explanation_note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    opened_on: Optional[date] = None  # case opened = suspension starts
+    open_reason: str = Field(default="", max_length=32)  # no_show | insufficient
+    verification_due: Optional[date] = None
+    verified_on: Optional[date] = None
+    outcome: Optional[str] = Field(default=None, max_length=16)  # no_violation | violation | crime
+    outcome_note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    decision_due: Optional[date] = None
+    decision_due_provisional: bool = Field(default=False)
+    decided_on: Optional[date] = None
+    decided_by: Optional[str] = Field(default=None, max_length=64)
+    resumption_due: Optional[date] = None
+    resumption_due_provisional: bool = Field(default=False)
+    resumed_on: Optional[date] = None
+    closed_on: Optional[date] = None
+
+
+# --------------------------------------------------------------------------- audit & meta
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only record of every state change: who, when, what, why, which rule."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=64, index=True)
+    actor_role: str = Field(max_length=16)
+    action: str = Field(max_length=64)
+    entity: str = Field(max_length=64)
+    entity_id: str = Field(max_length=64)
+    enrollee_id: Optional[uuid.UUID] = Field(default=None, index=True)
+    before: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    after: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    article: str = Field(default="", max_length=64)
+
+
+class Meta(SQLModel, table=True):
+    """Key/value facts about the database itself (demo flag, created, pack)."""
+
+    __tablename__ = "casedesk_meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(default="", max_length=500)

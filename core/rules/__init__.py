@@ -1,0 +1,1 @@
+"""Pure rules: facts and policy in, decisions out. No session, no clock."""

@@ -1,0 +1,57 @@
+"""Caseworker administration (admin role)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from core import audit
+from core.auth import Actor, validate_role
+from core.errors import DomainError, NotFound
+from core.i18n import N_
+from core.models import Caseworker
+
+_USERNAME_OK = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+def _get(session: Session, username: str) -> Caseworker:
+    cw = session.exec(select(Caseworker).where(Caseworker.username == username)).first()
+    if cw is None:
+        raise NotFound.one("", "username", N_("No caseworker {user}."), user=username)
+    return cw
+
+
+def add_user(session: Session, actor: Actor, *, username: str, role: str, branch: str = "",
+             display_name: str = "", reason: str = "new caseworker") -> Caseworker:
+    actor.require("admin", action="add caseworkers")
+    username = username.strip()
+    if not username or not set(username.lower()) <= _USERNAME_OK or len(username) > 64:
+        raise DomainError.one("", "username", N_("A username is 1-64 letters, digits, dots, dashes or underscores."))
+    validate_role(role)
+    if session.exec(select(Caseworker).where(Caseworker.username == username)).first():
+        raise DomainError.one("", "username", N_("Caseworker {user} already exists."), user=username)
+    cw = Caseworker(username=username, role=role, branch=branch, display_name=display_name or username)
+    audit.created(session, actor, cw, "user.add", reason=reason)
+    return cw
+
+
+def set_role(session: Session, actor: Actor, *, username: str, role: str, reason: str) -> Caseworker:
+    actor.require("admin", action="change roles")
+    validate_role(role)
+    cw = _get(session, username)
+    before = audit.snapshot(cw)
+    cw.role = role
+    audit.changed(session, actor, cw, before, "user.set_role", reason=reason)
+    return cw
+
+
+def deactivate(session: Session, actor: Actor, *, username: str, reason: str) -> Caseworker:
+    actor.require("admin", action="deactivate caseworkers")
+    cw = _get(session, username)
+    before = audit.snapshot(cw)
+    cw.active = False
+    audit.changed(session, actor, cw, before, "user.deactivate", reason=reason)
+    return cw
+
+
+def list_users(session: Session) -> list[Caseworker]:
+    return list(session.exec(select(Caseworker).order_by(Caseworker.username)))
