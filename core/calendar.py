@@ -15,7 +15,7 @@ from __future__ import annotations
 import tomllib
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -58,7 +58,7 @@ class _Year:
 
 
 def _as_date(value: Any, field: str, path: Path) -> date:
-    if isinstance(value, date) and not hasattr(value, "hour"):
+    if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if isinstance(value, str):
         try:

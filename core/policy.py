@@ -18,7 +18,15 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from core.paths import data_dir
 
@@ -127,6 +135,7 @@ class Benefits(_Strict):
     community_pct: Decimal | None = None
     other_pct: Decimal | None = None
     max_diseases: int | None = None
+    max_diseases_article: str = "ZZ §4"  # cited when max_diseases refuses a certificate
     none_while_hospitalised: bool = False
     pooling_max_yuan: Decimal | None = None  # ZZ supplementary threshold
     benefit_year_start_month: int = Field(default=1, ge=1, le=12)
@@ -190,6 +199,14 @@ class Monitoring(_Strict):
     consecutive_months: int = Field(default=3, ge=1)
     triggers: list[Trigger]
 
+    @field_validator("triggers")
+    @classmethod
+    def _unique_triggers(cls, triggers: list[Trigger]) -> list[Trigger]:
+        codes = [t.code for t in triggers]
+        if len(codes) != len(set(codes)):
+            raise ValueError("trigger codes must be unique")
+        return triggers
+
 
 class PackInfo(_Strict):
     id: str
@@ -202,6 +219,7 @@ class PackInfo(_Strict):
     certificate_signatures: int = Field(default=2, ge=1)
     signer_min_title: Literal["attending", "deputy_chief", "chief"] = "deputy_chief"
     head_must_sign: bool = True
+    certificate_article: str = "SZ-MD Art. 4"  # cited by the certificate signature rules (ZZ: "ZZ §3")
     offsite_min_level: int = Field(default=2, ge=0)  # SZ-MD Art. 4(2)
     filing_institutions: int = Field(default=3, ge=1)  # SZ-MT Art. 9
     filing_min_level: int = Field(default=1, ge=0)  # township level or higher
@@ -223,21 +241,22 @@ class Policy(_Strict):
     average_wage: list[AverageWage]
     diseases: list[Disease]
 
-    @model_validator(mode="after")
-    def _unique(self) -> "Policy":
+    # Field validators (not a model validator) so the error names the key
+    # ("diseases", "monitoring.triggers") rather than "(top level)".
+    @field_validator("diseases")
+    @classmethod
+    def _diseases(cls, diseases: list[Disease], info: ValidationInfo) -> list[Disease]:
         seen: set[str] = set()
-        for d in self.diseases:
+        for d in diseases:
             if d.code in seen:
                 raise ValueError(f"disease code {d.code!r} appears twice")
             seen.add(d.code)
-        if self.benefits.model == "zezhou":
-            for d in self.diseases:
+        benefits = info.data.get("benefits")  # absent if it failed validation
+        if benefits is not None and benefits.model == "zezhou":
+            for d in diseases:
                 if d.monthly_cap_yuan is None:
                     raise ValueError(f"disease {d.code!r} needs monthly_cap_yuan (ZZ §4)")
-        codes = [t.code for t in self.monitoring.triggers]
-        if len(codes) != len(set(codes)):
-            raise ValueError("trigger codes must be unique")
-        return self
+        return diseases
 
     # ----------------------------------------------------------------- look-ups
     @property

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from core.auth import Actor
 from core.db import make_engine, upgrade, write_session
-from stdnum.cn.ric import calc_check_digit as compute_check_digit
+from core.ids import compute_check_digit
 from core.models import (
     Caseworker,
     DiagnosticTeam,

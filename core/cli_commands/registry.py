@@ -1,0 +1,63 @@
+"""``casedesk import`` and ``casedesk demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from core.cli import actor, app, cli_errors, emit_json, engine, fail, policy, state
+
+
+@app.command("import")
+def import_cmd(
+    kind: str = typer.Argument(..., help="enrollees | institutions | physicians | teams | expenses"),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV file with a header row"),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="Write the good rows and report the bad ones."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Import master data from CSV. All-or-nothing unless --skip-bad. Columns: see `core/services/importer.py`."""
+    from core.db import write_session
+    from core.services.importer import KINDS, ImportRefused, import_csv
+
+    if kind not in KINDS:
+        fail(f"kind: must be one of {', '.join(KINDS)}", 2)
+    with cli_errors():
+        eng = engine()
+        try:
+            with write_session(eng) as s:
+                report = import_csv(s, actor(s), kind, file, skip_bad=skip_bad, lang=state.lang)
+        except ImportRefused as exc:
+            report = exc.report
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        for line, reason in report.bad:
+            typer.echo(f"{file}:{line}: {reason}", err=True)
+        if report.committed:
+            typer.echo(f"{kind}: {report.written} written, {len(report.bad)} skipped")
+        else:
+            typer.echo(f"{kind}: {len(report.bad)} bad row(s); nothing written (use --skip-bad to write the good rows)", err=True)
+    if not report.committed:
+        raise typer.Exit(2)
+    if report.bad:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    seed: int = typer.Option(2026, "--seed", help="Same seed, same data."),
+    enrollees: int = typer.Option(300, "--enrollees", min=20, max=100_000),
+) -> None:
+    """Fill the selected database with demo data (refuses a database with real records)."""
+    from core.demo import DemoRefused, fill_demo
+
+    with cli_errors():
+        eng = engine()
+        try:
+            summary = fill_demo(eng, policy(), seed=seed, enrollees=enrollees)
+        except DemoRefused as exc:
+            fail(str(exc), 2)
+    typer.echo(f"demo data written to {eng.url.render_as_string(hide_password=True)}")
+    for k, v in summary.items():
+        typer.echo(f"  {k}: {v}")

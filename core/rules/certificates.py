@@ -1,0 +1,489 @@
+"""Recognition by diagnosis certificate (SZ-MD Art. 2, 3, 4, 12, 13; ZZ §3, §4).
+
+Pure rules: the service loads the facts (model rows, which are plain data
+here) and the policy pack, and passes the business date ``on``. Nothing here
+touches a session or the clock.
+
+Readings taken (RULES.md §4):
+
+* "Attending physician of the disease's specialty" is read as a physician of
+  the issuing institution, in the disease's specialty, holding the attending
+  title (主治医师) or higher.
+* Off-site issue (SZ-MD Art. 4(2)) replaces the "designated diagnostic
+  hospital in the city" test with "level ``offsite_min_level``+, on record,
+  in the enrollee's filed place"; the signature, seal and confirmation steps
+  are the same, so the institution needs a diagnostic team for the specialty.
+* Validity runs from the confirmation date; the last valid day is the day
+  before the anniversary (a Feb 29 start ends on Feb 28).
+* A live certificate is a confirmed (or superseded, until its last day)
+  certificate whose validity covers the date; a draft, signed or sealed one
+  is "in process". Both count as concurrent for the same disease.
+"""
+
+from __future__ import annotations
+
+import calendar
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from core.i18n import N_
+from core.models import (
+    TITLE_RANK,
+    Certificate,
+    CertificateStatus,
+    Enrollee,
+    FilingStatus,
+    Institution,
+    OffsiteFiling,
+    Physician,
+    TeamMembership,
+    Title,
+)
+from core.policy import Disease, Policy
+from core.rules.decision import Decision, refuse
+from core.errors import Reason
+
+ART_CATALOGUE = "SZ-MD Art. 2"
+ART_WHO = "SZ-MD Art. 3"
+ART_CERT = "SZ-MD Art. 4"
+ART_OFFSITE = "SZ-MD Art. 4(2)"
+ART_VALIDITY = "SZ-MD Art. 12"
+ART_FALSE_CLAIM = "SZ-MD Art. 13"
+
+DRAFTER_MIN_TITLE = Title.ATTENDING  # "the attending physician" (SZ-MD Art. 4)
+
+IN_PROCESS = frozenset({CertificateStatus.DRAFT, CertificateStatus.SIGNED, CertificateStatus.SEALED})
+GIVES_BENEFITS = frozenset({CertificateStatus.CONFIRMED, CertificateStatus.SUPERSEDED})
+INVALIDATABLE = IN_PROCESS | {CertificateStatus.CONFIRMED}
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def add_months(d: date, months: int) -> date:
+    """``d`` moved by whole months; a day past the target month's end is
+    clamped to its last day (Jan 31 + 1 month = Feb 28/29)."""
+    total = d.year * 12 + (d.month - 1) + months
+    year, month = divmod(total, 12)
+    month += 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def last_valid_day(valid_from: date, years: int | None) -> date | None:
+    """Last day of a recognition of ``years`` starting ``valid_from`` (None: no end)."""
+    if years is None:
+        return None
+    return add_months(valid_from - timedelta(days=1), 12 * years)
+
+
+def renewal_window(cert: Certificate, policy: Policy) -> tuple[date, date] | None:
+    """First and last day on which a re-application for ``cert`` is accepted
+    (SZ-MD Art. 12): from ``valid_until`` minus ``renewal_window_months`` plus
+    one day, to ``valid_until``. None when the certificate has no end date."""
+    if cert.valid_until is None:
+        return None
+    opens = add_months(cert.valid_until, -policy.validity.renewal_window_months) + timedelta(days=1)
+    return opens, cert.valid_until
+
+
+def covers(cert: Certificate, on: date) -> bool:
+    """True if the certificate's validity includes ``on``."""
+    if cert.valid_from is None or cert.valid_from > on:
+        return False
+    return cert.valid_until is None or on <= cert.valid_until
+
+
+def is_live(cert: Certificate, on: date) -> bool:
+    """Gives benefits on ``on``: confirmed (or superseded by a renewal that has
+    not started yet) and valid that day."""
+    return cert.status in GIVES_BENEFITS and covers(cert, on)
+
+
+def is_current(cert: Certificate, on: date) -> bool:
+    """In process, or confirmed and not yet expired: blocks a second one."""
+    if cert.status in IN_PROCESS:
+        return True
+    return cert.status == CertificateStatus.CONFIRMED and (
+        cert.valid_until is None or on <= cert.valid_until
+    )
+
+
+# --------------------------------------------------------------------------- drafting
+
+
+@dataclass(frozen=True)
+class DraftFacts:
+    """Everything the drafting rules look at."""
+
+    enrollee: Enrollee
+    disease: Disease | None
+    disease_code: str
+    organ: str | None
+    institution: Institution
+    physician: Physician
+    offsite: bool
+    offsite_filing: OffsiteFiling | None
+    continuation: bool
+    checklist: dict[str, bool]
+    criteria_acknowledged: bool
+    existing: Sequence[Certificate]  # the enrollee's certificates (any disease, any status)
+    renewal_of: Certificate | None
+
+
+CHECKLIST_FIELDS = ("cont_recent_record", "cont_original_papers", "cont_originals_seen", "cont_copies_kept")
+_CHECKLIST_MSG = {
+    "cont_recent_record": N_("A continuation needs a recent outpatient record."),
+    "cont_original_papers": N_("A continuation needs the original diagnosis papers."),
+    "cont_originals_seen": N_("A continuation needs the originals checked."),
+    "cont_copies_kept": N_("A continuation needs copies of the papers kept."),
+}
+
+
+def eligibility_reasons(enrollee: Enrollee, disease: Disease, organ: str | None) -> list[Reason]:
+    """Who may be recognised for the disease (SZ-MD Art. 2, 3)."""
+    out: list[Reason] = []
+    if enrollee.scheme not in disease.schemes:
+        out.append(refuse(ART_WHO, "scheme",
+                          N_("{disease} (Category {category}) is open only to {schemes} enrollees; "
+                             "this enrollee is in the {scheme} scheme."),
+                          disease=disease.code, category=disease.category,
+                          schemes=", ".join(disease.schemes), scheme=enrollee.scheme))
+    if disease.requires_supplementary and not enrollee.supplementary:
+        out.append(refuse(ART_WHO, "supplementary",
+                          N_("{disease} is open only to enrollees with local supplementary insurance."),
+                          disease=disease.code))
+    if disease.organs:
+        o = disease.organ(organ)
+        if o is None:
+            out.append(refuse(ART_CATALOGUE, "organ",
+                              N_("{disease} needs the transplanted organ, one of: {organs}."),
+                              disease=disease.code, organs=", ".join(x.code for x in disease.organs)))
+        elif o.requires_supplementary and not enrollee.supplementary:
+            out.append(refuse(ART_WHO, "supplementary",
+                              N_("Anti-rejection therapy after a {organ} transplant is open only to "
+                                 "enrollees with local supplementary insurance."),
+                              organ=o.code))
+    elif organ:
+        out.append(refuse(ART_CATALOGUE, "organ", N_("{disease} takes no organ."), disease=disease.code))
+    return out
+
+
+def _institution_reasons(f: DraftFacts, policy: Policy) -> list[Reason]:
+    inst = f.institution
+    out: list[Reason] = []
+    if not inst.active:
+        out.append(refuse(ART_CERT, "institution_id", N_("Institution {code} is not active."), code=inst.code))
+    if not f.offsite:
+        if not (inst.designated and inst.diagnostic_hospital) or inst.city != policy.pack.city:
+            out.append(refuse(ART_CERT, "institution_id",
+                              N_("Institution {code} is not a designated diagnostic hospital of {city}."),
+                              code=inst.code, city=policy.pack.city))
+        return out
+    filing = f.offsite_filing
+    if filing is None or filing.status != FilingStatus.ACTIVE:
+        out.append(refuse(ART_OFFSITE, "offsite",
+                          N_("Off-site issue needs an active off-site filing for the enrollee.")))
+    elif inst.city != filing.place_city:
+        out.append(refuse(ART_OFFSITE, "institution_id",
+                          N_("Institution {code} is in {city}, not in the enrollee's filed place {place}."),
+                          code=inst.code, city=inst.city, place=filing.place_city))
+    if inst.level < policy.pack.offsite_min_level:
+        out.append(refuse(ART_OFFSITE, "institution_id",
+                          N_("Off-site issue needs a level-{level} or higher institution; {code} is level {actual}."),
+                          level=policy.pack.offsite_min_level, code=inst.code, actual=inst.level))
+    if not inst.offsite_on_record:
+        out.append(refuse(ART_OFFSITE, "institution_id",
+                          N_("Institution {code} is not on record with the agency for off-site issue."),
+                          code=inst.code))
+    return out
+
+
+def _physician_reasons(f: DraftFacts, disease: Disease) -> list[Reason]:
+    p = f.physician
+    out: list[Reason] = []
+    if p.institution_id != f.institution.id or not p.active:
+        out.append(refuse(ART_CERT, "physician_id",
+                          N_("Physician {code} is not an active physician of institution {inst}."),
+                          code=p.code, inst=f.institution.code))
+    if p.specialty != disease.specialty:
+        out.append(refuse(ART_CERT, "physician_id",
+                          N_("Physician {code} is in {actual}; {disease} is certified in {specialty}."),
+                          code=p.code, actual=p.specialty, disease=disease.code, specialty=disease.specialty))
+    if TITLE_RANK.get(p.title, 0) < TITLE_RANK[DRAFTER_MIN_TITLE]:
+        out.append(refuse(ART_CERT, "physician_id",
+                          N_("Physician {code} holds the title {title}; drafting needs {needed} or above."),
+                          code=p.code, title=p.title, needed=DRAFTER_MIN_TITLE.value))
+    return out
+
+
+def _checklist_reasons(f: DraftFacts) -> list[Reason]:
+    if not f.continuation:
+        return []
+    return [refuse(ART_CERT, k, _CHECKLIST_MSG[k]) for k in CHECKLIST_FIELDS if not f.checklist.get(k)]
+
+
+def _renewal_reasons(prev: Certificate, f: DraftFacts, policy: Policy, on: date) -> list[Reason]:
+    if prev.enrollee_id != f.enrollee.id or prev.disease_code != f.disease_code:
+        return [refuse(ART_VALIDITY, "renewal_of",
+                       N_("Certificate {number} is not for this enrollee and disease."), number=prev.number)]
+    if prev.status == CertificateStatus.INVALIDATED:
+        return [refuse(ART_FALSE_CLAIM, "renewal_of",
+                       N_("Certificate {number} was invalidated; the enrollee must apply again from the start."),
+                       number=prev.number)]
+    if prev.status != CertificateStatus.CONFIRMED:
+        return [refuse(ART_VALIDITY, "renewal_of",
+                       N_("Certificate {number} is {status}; only a confirmed certificate can be renewed."),
+                       number=prev.number, status=prev.status)]
+    window = renewal_window(prev, policy)
+    if window is None:
+        return [refuse(ART_VALIDITY, "renewal_of",
+                       N_("Certificate {number} has no end date and needs no re-application."),
+                       number=prev.number)]
+    opens, closes = window
+    if on < opens:
+        return [refuse(ART_VALIDITY, "renewal_of",
+                       N_("Re-application for {number} opens on {opens} ({months} months before it expires on {until})."),
+                       number=prev.number, opens=opens.isoformat(), until=closes.isoformat(),
+                       months=policy.validity.renewal_window_months)]
+    if on > closes:
+        return [refuse(ART_VALIDITY, "renewal_of",
+                       N_("Certificate {number} expired on {until}; the enrollee must apply again from the start."),
+                       number=prev.number, until=closes.isoformat())]
+    return []
+
+
+def _concurrency_reasons(f: DraftFacts, policy: Policy, on: date) -> list[Reason]:
+    renewing = f.renewal_of.id if f.renewal_of is not None else None
+    same = [c for c in f.existing
+            if c.disease_code == f.disease_code and c.id != renewing and is_current(c, on)]
+    out: list[Reason] = []
+    for c in same:
+        window = renewal_window(c, policy) if c.status == CertificateStatus.CONFIRMED else None
+        if window is not None and window[0] <= on and renewing is None:
+            out.append(refuse(ART_VALIDITY, "renewal_of",
+                              N_("Certificate {number} for {disease} is in its re-application window; "
+                                 "draft the new one as its renewal."),
+                              number=c.number, disease=f.disease_code))
+        else:
+            out.append(refuse(ART_CERT, "disease_code",
+                              N_("The enrollee already has certificate {number} ({status}) for {disease}."),
+                              number=c.number, status=c.status, disease=f.disease_code))
+    return out
+
+
+def _max_diseases_reasons(f: DraftFacts, policy: Policy, on: date) -> list[Reason]:
+    limit = policy.benefits.max_diseases
+    if limit is None:
+        return []
+    others = {c.disease_code for c in f.existing
+              if c.disease_code != f.disease_code and (is_current(c, on) or is_live(c, on))}
+    if len(others) < limit:
+        return []
+    return [refuse(policy.benefits.max_diseases_article, "disease_code",
+                   N_("The enrollee already has {count} designated diseases ({diseases}); at most {limit} are allowed."),
+                   count=len(others), diseases=", ".join(sorted(others)), limit=limit)]
+
+
+def check_draft(f: DraftFacts, policy: Policy, on: date) -> Decision:
+    """Drafting by the attending physician (SZ-MD Art. 2, 3, 4, 4(2), 12; ZZ §4)."""
+    disease = f.disease
+    if disease is None:
+        return Decision.of([refuse(ART_CATALOGUE, "disease_code",
+                                   N_("{code} is not a disease of the {pack} catalogue."),
+                                   code=f.disease_code, pack=policy.id)])
+    reasons = eligibility_reasons(f.enrollee, disease, f.organ)
+    if not f.criteria_acknowledged:
+        reasons.append(refuse(ART_CERT, "criteria_acknowledged",
+                              N_("The physician must confirm that the admission criteria of {disease} are met."),
+                              disease=disease.code))
+    reasons += _checklist_reasons(f)
+    reasons += _institution_reasons(f, policy)
+    reasons += _physician_reasons(f, disease)
+    if f.renewal_of is not None:
+        reasons += _renewal_reasons(f.renewal_of, f, policy, on)
+    reasons += _concurrency_reasons(f, policy, on)
+    reasons += _max_diseases_reasons(f, policy, on)
+    return Decision.of(reasons)
+
+
+# --------------------------------------------------------------------------- signatures
+
+
+@dataclass(frozen=True)
+class Signature:
+    physician: Physician
+    signed_on: date
+
+
+def membership_on(memberships: Iterable[TeamMembership], physician_id: uuid.UUID,
+                  day: date) -> TeamMembership | None:
+    """The physician's team membership covering ``day`` (since/until inclusive)."""
+    for m in memberships:
+        if m.physician_id == physician_id and m.since <= day and (m.until is None or day <= m.until):
+            return m
+    return None
+
+
+def _one_signature_reasons(sig: Signature, cert: Certificate, memberships: Sequence[TeamMembership],
+                           policy: Policy, on: date, article: str) -> list[Reason]:
+    p = sig.physician
+    out: list[Reason] = []
+    if sig.signed_on < cert.drafted_on or sig.signed_on > on:
+        out.append(refuse(article, "signed_on",
+                          N_("Signature of {code} dated {day} is outside {drafted}..{today}."),
+                          code=p.code, day=sig.signed_on.isoformat(), drafted=cert.drafted_on.isoformat(),
+                          today=on.isoformat()))
+    if membership_on(memberships, p.id, sig.signed_on) is None:
+        out.append(refuse(article, "signer",
+                          N_("Physician {code} was not on the hospital's diagnostic team for this specialty on {day}."),
+                          code=p.code, day=sig.signed_on.isoformat()))
+    needed = policy.pack.signer_min_title
+    if TITLE_RANK.get(p.title, 0) < TITLE_RANK[Title(needed)]:
+        out.append(refuse(article, "signer",
+                          N_("Physician {code} holds the title {title}; signing needs {needed} or above."),
+                          code=p.code, title=p.title, needed=needed))
+    return out
+
+
+def check_signatures(cert: Certificate, signatures: Sequence[Signature],
+                     memberships: Sequence[TeamMembership], policy: Policy, on: date) -> Decision:
+    """Team signatures (SZ-MD Art. 4(1); ZZ §3 via the pack): the required
+    number, different people, each on the team on the signing date with the
+    minimum title, and the team head among them when the pack says so."""
+    article = policy.pack.certificate_article
+    if cert.status != CertificateStatus.DRAFT:
+        return Decision.of([refuse(article, "status",
+                                   N_("Certificate {number} is {status}; only a draft can be signed."),
+                                   number=cert.number, status=cert.status)])
+    need = policy.pack.certificate_signatures
+    reasons: list[Reason] = []
+    if need > 2:
+        reasons.append(refuse(article, "signatures",
+                              N_("The pack asks for {need} signatures; the certificate has two signature lines."),
+                              need=need))
+    if len(signatures) != need:
+        reasons.append(refuse(article, "signatures",
+                              N_("The certificate needs {need} team signatures; {got} given."),
+                              need=need, got=len(signatures)))
+    ids = [s.physician.id for s in signatures]
+    if len(set(ids)) != len(ids):
+        reasons.append(refuse(article, "signatures",
+                              N_("The signatures must be by different physicians.")))
+    for sig in signatures:
+        reasons += _one_signature_reasons(sig, cert, memberships, policy, on, article)
+    if policy.pack.head_must_sign and signatures:
+        heads = [s for s in signatures
+                 if (m := membership_on(memberships, s.physician.id, s.signed_on)) is not None and m.is_head]
+        if not heads:
+            reasons.append(refuse(article, "signatures",
+                                  N_("One of the signers must be the head of the diagnostic team.")))
+    return Decision.of(reasons)
+
+
+# --------------------------------------------------------------------------- seal, confirm, end
+
+
+def check_seal(cert: Certificate, seal_ref: str, on: date) -> Decision:
+    """Insurance-office seal (SZ-MD Art. 4(1))."""
+    if cert.status != CertificateStatus.SIGNED:
+        return Decision.of([refuse(ART_CERT, "status",
+                                   N_("Certificate {number} is {status}; it must be signed by the team before it is sealed."),
+                                   number=cert.number, status=cert.status)])
+    reasons: list[Reason] = []
+    if not seal_ref.strip():
+        reasons.append(refuse(ART_CERT, "seal_ref", N_("Enter the reference of the insurance-office seal.")))
+    last_sig = max(d for d in (cert.signed1_on, cert.signed2_on) if d is not None)
+    if on < last_sig:
+        reasons.append(refuse(ART_CERT, "on", N_("The seal cannot be dated before the last signature ({day})."),
+                              day=last_sig.isoformat()))
+    return Decision.of(reasons)
+
+
+def check_confirm(cert: Certificate, enrollee: Enrollee, disease: Disease | None, confirmer: str,
+                  previous: Certificate | None, on: date) -> Decision:
+    """Agency examination and confirmation (SZ-MD Art. 3, 4, 12)."""
+    if cert.status != CertificateStatus.SEALED:
+        return Decision.of([refuse(ART_CERT, "status",
+                                   N_("Certificate {number} is {status}; it must be signed and sealed before the agency confirms it."),
+                                   number=cert.number, status=cert.status)])
+    reasons: list[Reason] = []
+    if confirmer == cert.drafted_by:
+        reasons.append(refuse(ART_CERT, "confirmed_by",
+                              N_("{user} entered this certificate and may not also confirm it."), user=confirmer))
+    if cert.sealed_on is not None and on < cert.sealed_on:
+        reasons.append(refuse(ART_CERT, "on", N_("Confirmation cannot be dated before the seal ({day})."),
+                              day=cert.sealed_on.isoformat()))
+    if disease is None:
+        reasons.append(refuse(ART_CATALOGUE, "disease_code",
+                              N_("{code} is no longer in the catalogue."), code=cert.disease_code))
+    else:
+        reasons += eligibility_reasons(enrollee, disease, cert.organ)
+    if previous is not None:
+        if previous.status == CertificateStatus.INVALIDATED:
+            reasons.append(refuse(ART_FALSE_CLAIM, "previous_id",
+                                  N_("Certificate {number} that this one renews was invalidated; "
+                                     "the enrollee must apply again from the start."), number=previous.number))
+        elif previous.status != CertificateStatus.CONFIRMED or previous.valid_until is None:
+            reasons.append(refuse(ART_VALIDITY, "previous_id",
+                                  N_("Certificate {number} that this one renews is {status}."),
+                                  number=previous.number, status=previous.status))
+    return Decision.of(reasons)
+
+
+def validity_on_confirm(cert: Certificate, previous: Certificate | None, policy: Policy,
+                        on: date) -> tuple[date, date | None]:
+    """(valid_from, valid_until): from the confirmation date, or from the day
+    after the renewed certificate's last day so there is no gap (SZ-MD Art. 12)."""
+    if previous is not None and previous.valid_until is not None:
+        start = previous.valid_until + timedelta(days=1)
+    else:
+        start = on
+    return start, last_valid_day(start, policy.validity_years(cert.category))
+
+
+def check_invalidate(cert: Certificate, reason: str) -> Decision:
+    """False claim (SZ-MD Art. 13)."""
+    reasons: list[Reason] = []
+    if cert.status not in INVALIDATABLE:
+        reasons.append(refuse(ART_FALSE_CLAIM, "status",
+                              N_("Certificate {number} is {status} and cannot be invalidated."),
+                              number=cert.number, status=cert.status))
+    if not reason.strip():
+        reasons.append(refuse(ART_FALSE_CLAIM, "reason", N_("Give the reason for the invalidation.")))
+    return Decision.of(reasons)
+
+
+def check_withdraw(cert: Certificate, reason: str) -> Decision:
+    """A draft abandoned before confirmation (SZ-MD Art. 4)."""
+    reasons: list[Reason] = []
+    if cert.status not in IN_PROCESS:
+        reasons.append(refuse(ART_CERT, "status",
+                              N_("Certificate {number} is {status}; only an unconfirmed certificate can be withdrawn."),
+                              number=cert.number, status=cert.status))
+    if not reason.strip():
+        reasons.append(refuse(ART_CERT, "reason", N_("Give the reason for withdrawing the certificate.")))
+    return Decision.of(reasons)
+
+
+# --------------------------------------------------------------------------- monthly batch
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    """First and last day of ``YYYY-MM``; ValueError if malformed."""
+    year, mon = (int(x) for x in month.split("-"))
+    if len(month) != 7 or not 1 <= mon <= 12:
+        raise ValueError(month)
+    return date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
+
+
+def check_batch_month(month: str, on: date) -> Decision:
+    """A monthly batch of originals (SZ-MD Art. 4(1)) is for a month that has begun."""
+    try:
+        first, _ = month_bounds(month)
+    except ValueError:
+        return Decision.of([refuse(ART_CERT, "month", N_("{month} is not a month (YYYY-MM)."), month=month)])
+    if first > on:
+        return Decision.of([refuse(ART_CERT, "month", N_("{month} has not begun yet."), month=month)])
+    return Decision(ok=True)

@@ -1,0 +1,469 @@
+"""The one-screen view of an enrollee: facts, documents, filings, cases, alerts.
+
+A read service: it loads the rows of one enrollee straight from the tables
+(a handful of indexed queries, no scans) and returns plain frozen dataclasses
+that the TUI and the CLI can show without touching the session again.
+
+Alerts come from :func:`alerts_for`: the SZ-MD Art. 12 renewal window and
+expiry of recognitions, the SZ-MT Art. 14-15 deadlines of an open
+investigation (with the calendar's ``provisional`` flag), and missing
+documents (record book, SZ-MD Art. 5; health centre, SZ-MT Art. 4).
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core.i18n import N_
+from core.models import (
+    AccountState,
+    BookEntry,
+    BookStatus,
+    Certificate,
+    CertificateStatus,
+    Enrollee,
+    FilingInstitution,
+    FilingStatus,
+    HealthCentreSelection,
+    Institution,
+    InvestigationCase,
+    OffsiteFiling,
+    RecordBook,
+    Scheme,
+)
+from core.policy import Policy
+from core.services.lookup import get_enrollee
+
+#: statuses of a certificate that is still in force or on its way there
+LIVE_CERTIFICATE = frozenset(
+    {CertificateStatus.DRAFT, CertificateStatus.SIGNED, CertificateStatus.SEALED, CertificateStatus.CONFIRMED}
+)
+#: a re-application in one of these statuses answers the renewal alert
+_RENEWAL_UNDER_WAY = LIVE_CERTIFICATE
+
+
+@dataclass(frozen=True)
+class Place:
+    """An institution as shown on screen."""
+
+    id: str
+    code: str
+    name: str
+    name_zh: str
+    city: str
+    level: int
+    kind: str
+
+    def label(self, lang: str = "en") -> str:
+        return self.name_zh if lang.startswith("zh") and self.name_zh else self.name
+
+
+@dataclass(frozen=True)
+class CertificateView:
+    id: str
+    number: str
+    disease_code: str
+    disease_name: str
+    disease_name_zh: str
+    organ: str | None
+    category: int
+    status: str
+    #: ``valid`` | ``expired`` | ``not_yet`` | ``pending`` (not confirmed) | ``ended``
+    standing: str
+    valid_from: date | None
+    valid_until: date | None
+    confirmed_on: date | None
+    institution: Place | None
+    offsite: bool
+    continuation: bool
+
+    def disease_label(self, lang: str = "en") -> str:
+        return self.disease_name_zh if lang.startswith("zh") and self.disease_name_zh else self.disease_name
+
+
+@dataclass(frozen=True)
+class BookView:
+    id: str
+    number: str
+    status: str
+    issued_on: date
+    issued_at: Place | None
+    diseases: list[str]
+
+
+@dataclass(frozen=True)
+class FilingInstitutionView:
+    position: int
+    place: Place
+    stamped: bool
+
+
+@dataclass(frozen=True)
+class FilingView:
+    id: str
+    basis: str
+    place_city: str
+    place_province: str
+    status: str
+    filed_on: date
+    voucher_number: str | None
+    cancelled_on: date | None
+    institutions: list[FilingInstitutionView]
+
+
+@dataclass(frozen=True)
+class HealthCentreView:
+    place: Place
+    selected_on: date | None
+    applicant: str
+
+
+@dataclass(frozen=True)
+class InvestigationView:
+    id: str
+    number: str
+    status: str
+    trigger: str
+    trigger_month: str
+    notice_on: date
+    notice_due: date
+    notice_due_provisional: bool
+    opened_on: date | None
+    verification_due: date | None
+    decision_due: date | None
+    decision_due_provisional: bool
+    resumption_due: date | None
+    resumption_due_provisional: bool
+    assigned_to: str | None
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Something the caseworker should act on, with its due date if any."""
+
+    kind: str
+    article: str
+    msgid: str
+    params: dict[str, Any] = field(default_factory=dict)
+    due: date | None = None
+    provisional: bool = False
+    overdue: bool = False
+    record_id: str = ""
+
+    def message(self, lang: str = "en") -> str:
+        from core.i18n import translate
+
+        return translate(self.msgid, lang, **self.params)
+
+
+@dataclass(frozen=True)
+class EnrolleeOverview:
+    id: str
+    version: int
+    name: str
+    id_number: str
+    card_number: str
+    sex: str
+    birth_date: date | None
+    scheme: str
+    supplementary: bool
+    city_household: bool
+    employment: str
+    disabled_grade: int | None
+    employer: str
+    phone: str
+    address: str
+    residence_city: str
+    stationed_elsewhere: bool
+    account_state: str
+    account_state_since: date | None
+    individual_account_fen: int
+    branch: str
+    certificates: list[CertificateView]
+    book: BookView | None
+    filing: FilingView | None
+    health_centre: HealthCentreView | None
+    investigation: InvestigationView | None
+    alerts: list[Alert]
+    on: date
+
+    @property
+    def suspended(self) -> bool:
+        return self.account_state == AccountState.SUSPENDED
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def add_months(d: date, months: int) -> date:
+    """``d`` moved by whole months, the day clamped to the month's last day."""
+    total = d.year * 12 + (d.month - 1) + months
+    year, month = divmod(total, 12)
+    month += 1
+    return date(year, month, min(d.day, _cal.monthrange(year, month)[1]))
+
+
+def renewal_window_opens(valid_until: date, policy: Policy) -> date:
+    """First day of the SZ-MD Art. 12 re-application window."""
+    return add_months(valid_until, -policy.validity.renewal_window_months)
+
+
+def _place(inst: Institution | None) -> Place | None:
+    if inst is None:
+        return None
+    return Place(
+        id=str(inst.id), code=inst.code, name=inst.name, name_zh=inst.name_zh,
+        city=inst.city, level=inst.level, kind=inst.kind,
+    )
+
+
+def _institutions(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Institution]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    rows = session.exec(select(Institution).where(col(Institution.id).in_(ids)))
+    return {r.id: r for r in rows}
+
+
+def standing(cert: Certificate, on: date) -> str:
+    """Where a certificate stands on ``on`` (see :class:`CertificateView`)."""
+    if cert.status != CertificateStatus.CONFIRMED:
+        return "pending" if cert.status in LIVE_CERTIFICATE else "ended"
+    if cert.valid_from is not None and on < cert.valid_from:
+        return "not_yet"
+    if cert.valid_until is not None and on > cert.valid_until:
+        return "expired"
+    return "valid"
+
+
+_STATUS_ORDER = {s: i for i, s in enumerate(
+    [CertificateStatus.CONFIRMED, CertificateStatus.SEALED, CertificateStatus.SIGNED, CertificateStatus.DRAFT]
+)}
+
+
+def _cert_sort_key(c: Certificate) -> tuple:
+    return (_STATUS_ORDER.get(c.status, 9), -(c.drafted_on.toordinal()), c.number)
+
+
+# --------------------------------------------------------------------------- parts
+
+
+def _certificates(session: Session, e: Enrollee) -> list[Certificate]:
+    rows = list(session.exec(select(Certificate).where(Certificate.enrollee_id == e.id)))
+    return sorted(rows, key=_cert_sort_key)
+
+
+def _certificate_views(session: Session, certs: list[Certificate], policy: Policy, on: date) -> list[CertificateView]:
+    places = _institutions(session, {c.institution_id for c in certs})
+    out = []
+    for c in certs:
+        d = policy.disease(c.disease_code)
+        out.append(CertificateView(
+            id=str(c.id), number=c.number, disease_code=c.disease_code,
+            disease_name=d.name_en if d else c.disease_code,
+            disease_name_zh=d.name_zh if d else c.disease_code,
+            organ=c.organ, category=c.category, status=c.status, standing=standing(c, on),
+            valid_from=c.valid_from, valid_until=c.valid_until, confirmed_on=c.confirmed_on,
+            institution=_place(places.get(c.institution_id)), offsite=c.offsite,
+            continuation=c.continuation,
+        ))
+    return out
+
+
+def _book(session: Session, e: Enrollee) -> BookView | None:
+    books = list(session.exec(
+        select(RecordBook).where(RecordBook.enrollee_id == e.id)
+        .order_by(col(RecordBook.issued_on).desc(), col(RecordBook.number).desc())
+    ))
+    if not books:
+        return None
+    book = next((b for b in books if b.status == BookStatus.ACTIVE), books[0])
+    entries = session.exec(
+        select(BookEntry).where(BookEntry.book_id == book.id).order_by(col(BookEntry.added_on), col(BookEntry.disease_code))
+    )
+    places = _institutions(session, {book.issued_at_id} if book.issued_at_id else set())
+    return BookView(
+        id=str(book.id), number=book.number, status=book.status, issued_on=book.issued_on,
+        issued_at=_place(places.get(book.issued_at_id)) if book.issued_at_id else None,
+        diseases=[x.disease_code for x in entries],
+    )
+
+
+def _filing(session: Session, e: Enrollee) -> FilingView | None:
+    filings = list(session.exec(
+        select(OffsiteFiling).where(OffsiteFiling.enrollee_id == e.id).order_by(col(OffsiteFiling.filed_on).desc())
+    ))
+    if not filings:
+        return None
+    f = next((x for x in filings if x.status == FilingStatus.ACTIVE), filings[0])
+    members = list(session.exec(
+        select(FilingInstitution).where(FilingInstitution.filing_id == f.id).order_by(col(FilingInstitution.position))
+    ))
+    places = _institutions(session, {m.institution_id for m in members})
+    insts = [
+        FilingInstitutionView(position=m.position, place=p, stamped=m.stamped)
+        for m in members if (p := _place(places.get(m.institution_id))) is not None
+    ]
+    return FilingView(
+        id=str(f.id), basis=f.basis, place_city=f.place_city, place_province=f.place_province,
+        status=f.status, filed_on=f.filed_on, voucher_number=f.voucher_number,
+        cancelled_on=f.cancelled_on, institutions=insts,
+    )
+
+
+def _health_centre(session: Session, e: Enrollee) -> HealthCentreView | None:
+    sel = session.exec(
+        select(HealthCentreSelection)
+        .where(HealthCentreSelection.enrollee_id == e.id, col(HealthCentreSelection.ended_on).is_(None))
+        .order_by(col(HealthCentreSelection.selected_on).desc())
+    ).first()
+    inst_id = sel.institution_id if sel is not None else e.health_centre_id
+    if inst_id is None:
+        return None
+    place = _place(session.get(Institution, inst_id))
+    if place is None:
+        return None
+    return HealthCentreView(
+        place=place,
+        selected_on=sel.selected_on if sel is not None else None,
+        applicant=sel.applicant if sel is not None else "",
+    )
+
+
+def _investigation(session: Session, e: Enrollee) -> InvestigationCase | None:
+    return session.exec(
+        select(InvestigationCase)
+        .where(InvestigationCase.enrollee_id == e.id, col(InvestigationCase.closed_on).is_(None))
+        .order_by(col(InvestigationCase.notice_on).desc(), col(InvestigationCase.number).desc())
+    ).first()
+
+
+def _investigation_view(c: InvestigationCase) -> InvestigationView:
+    return InvestigationView(
+        id=str(c.id), number=c.number, status=c.status, trigger=c.trigger, trigger_month=c.trigger_month,
+        notice_on=c.notice_on, notice_due=c.notice_due, notice_due_provisional=c.notice_due_provisional,
+        opened_on=c.opened_on, verification_due=c.verification_due, decision_due=c.decision_due,
+        decision_due_provisional=c.decision_due_provisional, resumption_due=c.resumption_due,
+        resumption_due_provisional=c.resumption_due_provisional, assigned_to=c.assigned_to,
+    )
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+def _renewal_alerts(certs: list[Certificate], policy: Policy, on: date) -> list[Alert]:
+    """SZ-MD Art. 12: re-apply within the window before a recognition expires."""
+    article = policy.validity.article
+    renewed = {c.previous_id for c in certs if c.previous_id is not None and c.status in _RENEWAL_UNDER_WAY}
+    look_ahead = policy.deadlines.renewal_alert_days
+    out: list[Alert] = []
+    for c in certs:
+        if c.status != CertificateStatus.CONFIRMED or c.valid_until is None or c.id in renewed:
+            continue
+        opens = renewal_window_opens(c.valid_until, policy)
+        params = {"number": c.number, "disease": c.disease_code, "opens": opens.isoformat(),
+                  "until": c.valid_until.isoformat()}
+        if on > c.valid_until:
+            out.append(Alert("certificate_expired", article,
+                             N_("Certificate {number} ({disease}) expired on {until}; the enrollee must be recognised again."),
+                             params, due=c.valid_until, overdue=True, record_id=str(c.id)))
+        elif on >= opens:
+            out.append(Alert("renewal_open", article,
+                             N_("Renewal window open for certificate {number} ({disease}): re-apply by {until}."),
+                             params, due=c.valid_until, record_id=str(c.id)))
+        elif (opens - on).days <= look_ahead:
+            out.append(Alert("renewal_soon", article,
+                             N_("Renewal window for certificate {number} ({disease}) opens on {opens}."),
+                             params, due=opens, record_id=str(c.id)))
+    return out
+
+
+def _case_alerts(case: InvestigationCase | None, policy: Policy, on: date) -> list[Alert]:
+    """SZ-MT Art. 14-15 deadlines of the open investigation."""
+    if case is None:
+        return []
+    rid, n = str(case.id), case.number
+    notice_art = policy.deadlines.article_notice
+    steps: list[tuple[str, str, str, date | None, bool, bool]] = [
+        # kind, article, msgid, due, provisional, applies
+        ("notice_due", notice_art,
+         N_("Case {number}: the enrollee is to come and explain by {due}."),
+         case.notice_due, case.notice_due_provisional,
+         case.explanation_on is None and case.opened_on is None),
+        ("verification_due", notice_art,
+         N_("Case {number}: verification to finish by {due} ({days} days from suspension)."),
+         case.verification_due, False,
+         case.opened_on is not None and case.verified_on is None),
+        ("decision_due", notice_art,
+         N_("Case {number}: the result is to be delivered by {due}."),
+         case.decision_due, case.decision_due_provisional,
+         case.verified_on is not None and case.decided_on is None),
+        ("resumption_due", policy.deadlines.article_resumption,
+         N_("Case {number}: bookkeeping is to resume by {due}."),
+         case.resumption_due, case.resumption_due_provisional,
+         case.resumption_due is not None and case.resumed_on is None),
+    ]
+    out = []
+    for kind, article, msgid, due, provisional, applies in steps:
+        if applies and due is not None:
+            params = {"number": n, "due": due.isoformat(), "days": policy.deadlines.verification_calendar_days}
+            out.append(Alert(kind, article, msgid, params,
+                             due=due, provisional=provisional, overdue=on > due, record_id=rid))
+    return out
+
+
+def _document_alerts(e: Enrollee, certs: list[Certificate], book: BookView | None,
+                     centre: HealthCentreView | None, on: date) -> list[Alert]:
+    out = []
+    recognised = [c for c in certs if standing(c, on) == "valid"]
+    if recognised and (book is None or book.status != BookStatus.ACTIVE):
+        out.append(Alert("book_missing", "SZ-MD Art. 5",
+                         N_("Recognised but holds no active record book; issue one against the card, ID card and certificate.")))
+    if e.scheme in (Scheme.INPATIENT, Scheme.MIGRANT) and centre is None:
+        out.append(Alert("health_centre_missing", "SZ-MT Art. 4",
+                         N_("No community health centre selected ({scheme} scheme)."), {"scheme": e.scheme}))
+    return out
+
+
+def alerts_for(e: Enrollee, certs: list[Certificate], book: BookView | None, centre: HealthCentreView | None,
+               case: InvestigationCase | None, policy: Policy, on: date) -> list[Alert]:
+    """Every alert of one enrollee, overdue first, then by due date."""
+    alerts = _renewal_alerts(certs, policy, on) + _case_alerts(case, policy, on) + _document_alerts(e, certs, book, centre, on)
+    return sorted(alerts, key=lambda a: (not a.overdue, a.due or date.max, a.kind))
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def enrollee_overview(session: Session, ref: str | uuid.UUID, *, on: date, policy: Policy) -> EnrolleeOverview:
+    """Everything about one enrollee on ``on``. ``ref``: UUID, ID number or card number.
+
+    Raises :class:`core.errors.NotFound` for an unknown enrollee.
+    """
+    e = get_enrollee(session, ref)
+    certs = _certificates(session, e)
+    book = _book(session, e)
+    centre = _health_centre(session, e)
+    case = _investigation(session, e)
+    return EnrolleeOverview(
+        id=str(e.id), version=e.version, name=e.name, id_number=e.id_number, card_number=e.card_number,
+        sex=e.sex, birth_date=e.birth_date, scheme=e.scheme, supplementary=e.supplementary,
+        city_household=e.city_household, employment=e.employment, disabled_grade=e.disabled_grade,
+        employer=e.employer, phone=e.phone, address=e.address, residence_city=e.residence_city,
+        stationed_elsewhere=e.stationed_elsewhere, account_state=e.account_state,
+        account_state_since=e.account_state_since, individual_account_fen=e.individual_account_fen,
+        branch=e.branch,
+        certificates=_certificate_views(session, certs, policy, on),
+        book=book,
+        filing=_filing(session, e),
+        health_centre=centre,
+        investigation=_investigation_view(case) if case is not None else None,
+        alerts=alerts_for(e, certs, book, centre, case, policy, on),
+        on=on,
+    )

@@ -1,0 +1,1 @@
+"""Shared TUI pieces: the app header, the reasons list, key tables."""

@@ -1,0 +1,61 @@
+"""The bar at the top of every screen: screen title, caseworker, role, pack, database."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label
+
+from tui.i18n import _
+from tui.labels import label
+
+
+class AppHeader(Horizontal):
+    """Screen title on the left; who, which pack, which database on the right."""
+
+    DEFAULT_CSS = """
+    AppHeader {
+        height: 1;
+        dock: top;
+        background: $panel;
+        color: $foreground;
+    }
+    AppHeader > #header-title {
+        width: 1fr;
+        padding: 0 1;
+        text-style: bold;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    AppHeader > #header-info {
+        width: auto;
+        padding: 0 1;
+        color: $foreground-muted;
+        text-wrap: nowrap;
+    }
+    """
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self._title = title
+
+    def compose(self) -> ComposeResult:
+        yield Label(self._title, id="header-title")
+        yield Label(self.info_text(), id="header-info")
+
+    def info_text(self) -> str:
+        app = self.app
+        actor = app.actor  # type: ignore[attr-defined]
+        return _(
+            "{user} ({role}) | {pack} | {db} | {date}",
+            user=actor.username,
+            role=label("role", actor.role),
+            pack=app.policy.id,  # type: ignore[attr-defined]
+            db=app.database_label,  # type: ignore[attr-defined]
+            date=app.today.isoformat(),  # type: ignore[attr-defined]
+        )
+
+    def set_title(self, title: str) -> None:
+        self._title = title
+        if self.is_mounted:
+            self.query_one("#header-title", Label).update(title)
