@@ -197,3 +197,18 @@ def test_write_sessions_in_threads_serialise(engine, build):
     assert not errors
     with Session(engine) as s:
         assert s.exec(text("SELECT count(*) FROM caseworker")).scalar_one() == 8  # type: ignore[call-overload]
+
+
+def test_audit_events_are_append_only(engine, clerk):
+    from sqlalchemy.exc import DBAPIError
+
+    from core import audit
+
+    with write_session(engine) as s:
+        audit.record(s, clerk, "test.event", entity="x", entity_id="1", reason="r")
+    for stmt in ("UPDATE audit_event SET reason = 'changed'", "DELETE FROM audit_event"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            with engine.begin() as c:
+                c.execute(text(stmt))
+    with engine.connect() as c:
+        assert c.execute(text("SELECT reason FROM audit_event")).scalar_one() == "r"

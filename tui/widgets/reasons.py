@@ -18,17 +18,25 @@ OK_MARK = "[+]"
 NO_MARK = "[-]"
 
 
-def reason_text(reason: Reason, lang: str | None = None) -> Text:
-    """``[-] [SZ-MD Art. 3] scheme: message`` as styled text."""
+def reason_mark(reason: Reason) -> Text:
+    return Text(OK_MARK if reason.ok else NO_MARK, style="bold green" if reason.ok else "bold red")
+
+
+def reason_body(reason: Reason, lang: str | None = None) -> Text:
+    """``[SZ-MD Art. 3] scheme: message`` as styled text."""
     lang = lang or current_lang()
-    mark = Text(OK_MARK if reason.ok else NO_MARK, style="bold green" if reason.ok else "bold red")
-    out = Text.assemble(mark, " ")
+    out = Text()
     if reason.article:
         out.append(f"[{reason.article}] ", style="bold")
     if reason.field:
         out.append(f"{reason.field}: ", style="dim")
     out.append(reason.message(lang))
     return out
+
+
+def reason_text(reason: Reason, lang: str | None = None) -> Text:
+    """``[-] [SZ-MD Art. 3] scheme: message`` on one line."""
+    return Text.assemble(reason_mark(reason), " ", reason_body(reason, lang))
 
 
 def refusal_text(error: DomainError, lang: str | None = None) -> str:
@@ -44,9 +52,7 @@ def reasons_table(reasons: Iterable[Reason], lang: str | None = None) -> Table:
     grid.add_column(no_wrap=True)
     grid.add_column(ratio=1)
     for r in reasons:
-        full = reason_text(r, lang)
-        mark, rest = full[:3], full[4:]
-        grid.add_row(mark, rest)
+        grid.add_row(reason_mark(r), reason_body(r, lang))
     return grid
 
 

@@ -1,0 +1,173 @@
+"""Record book workflow: issue, add a disease, renew (SZ-MD Art. 5).
+
+Book and certificate numbers typed at the counter go through
+:func:`present_book` and :func:`core.services.certificates.present_certificate`,
+which refuse a number voided by a replacement.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+
+from sqlmodel import Session, select
+
+from core import audit
+from core.auth import Actor
+from core.db import check_version
+from core.errors import DomainError, NotFound
+from core.i18n import N_
+from core.models import BookEntry, BookStatus, Certificate, Institution, RecordBook, Replacement
+from core.policy import Policy
+from core.rules import books as rules
+from core.rules.books import ART_BOOK
+from core.services.certificates import get_row, present_certificate
+from core.services.numbering import PREFIX_BOOK, new_number, normalise_number
+
+
+def find_book(session: Session, number: str) -> RecordBook:
+    """The book with ``number`` whatever its status (for display)."""
+    book = session.exec(select(RecordBook).where(RecordBook.number == normalise_number(number))).first()
+    if book is None:
+        raise NotFound.one(ART_BOOK, "book_number", N_("No record book numbered {number}."), number=number)
+    return book
+
+
+def _successor_number(session: Session, book: RecordBook) -> str:
+    if book.status == BookStatus.VOID:
+        repl = session.exec(select(Replacement).where(Replacement.item_kind == "book")
+                            .where(Replacement.old_id == book.id)).first()
+        return repl.new_number if repl else "-"
+    nxt = session.exec(select(RecordBook).where(RecordBook.previous_id == book.id)).first()
+    return nxt.number if nxt else "-"
+
+
+def present_book(session: Session, number: str, on: date) -> RecordBook:
+    """The record book a person presents as ``number`` on ``on``. A book
+    voided as lost or used up and renewed is refused from the day it ended,
+    naming the book that took its place (SZ-MD Art. 5)."""
+    book = find_book(session, number)
+    if book.status == BookStatus.ACTIVE or book.ended_on is None or on < book.ended_on:
+        return book
+    if book.status == BookStatus.VOID:
+        msgid = N_("Record book {number} was reported lost and is void since {day}; its replacement is {replacement}.")
+    else:
+        msgid = N_("Record book {number} was used up on {day} and renewed as {replacement}.")
+    raise DomainError.one(ART_BOOK, "book_number", msgid, number=book.number, day=book.ended_on.isoformat(),
+                          replacement=_successor_number(session, book))
+
+
+def active_book(session: Session, enrollee_id: uuid.UUID) -> RecordBook | None:
+    return session.exec(select(RecordBook).where(RecordBook.enrollee_id == enrollee_id)
+                        .where(RecordBook.status == BookStatus.ACTIVE)).first()
+
+
+def book_entries(session: Session, book_id: uuid.UUID) -> list[BookEntry]:
+    return list(session.exec(select(BookEntry).where(BookEntry.book_id == book_id)
+                             .order_by(BookEntry.added_on, BookEntry.disease_code)))
+
+
+def _issuer(session: Session, issued_at_id: uuid.UUID | None) -> Institution | None:
+    return get_row(session, Institution, issued_at_id, "issued_at_id") if issued_at_id else None
+
+
+def new_book(session: Session, actor: Actor, *, enrollee_id: uuid.UUID, issued_at_id: uuid.UUID | None,
+             previous_id: uuid.UUID | None, on: date, action: str, reason: str) -> RecordBook:
+    """Create an active book (with its audit event)."""
+    book_id = uuid.uuid4()
+    book = RecordBook(id=book_id, number=new_number(session, RecordBook, PREFIX_BOOK, on, book_id),
+                      enrollee_id=enrollee_id, status=BookStatus.ACTIVE, issued_on=on, issued_by=actor.username,
+                      issued_at_id=issued_at_id, previous_id=previous_id)
+    audit.created(session, actor, book, action, reason=reason, article=ART_BOOK)
+    return book
+
+
+def add_entry(session: Session, actor: Actor, book: RecordBook, certificate_id: uuid.UUID, disease_code: str,
+              on: date, reason: str) -> BookEntry:
+    entry = BookEntry(book_id=book.id, certificate_id=certificate_id, disease_code=disease_code, added_on=on)
+    audit.record(session, actor, "book.entry", entity=BookEntry.__tablename__, entity_id=entry.id,
+                 after=audit.snapshot(entry), reason=reason, article=ART_BOOK, enrollee_id=book.enrollee_id)
+    session.add(entry)
+    return entry
+
+
+def copy_entries(session: Session, actor: Actor, entries: Sequence[BookEntry], book: RecordBook, on: date,
+                 reason: str) -> list[BookEntry]:
+    """The same diseases written into ``book`` (renewal or replacement)."""
+    return [add_entry(session, actor, book, e.certificate_id, e.disease_code, on, reason) for e in entries]
+
+
+def issue_book(
+    session: Session,
+    actor: Actor,
+    *,
+    policy: Policy,
+    certificate_number: str,
+    card_presented: bool,
+    id_card_presented: bool,
+    on: date,
+    issued_at_id: uuid.UUID | None = None,
+    reason: str = "",
+) -> RecordBook:
+    """A first record book against the cards and a confirmed certificate.
+    ``issued_at_id`` is the issuing city diagnostic hospital, None for the agency."""
+    actor.require("record", article=ART_BOOK, action="issue record books")
+    cert = present_certificate(session, certificate_number, on)
+    issuer = _issuer(session, issued_at_id)
+    current = active_book(session, cert.enrollee_id)
+    rules.check_issue(cert, current, issuer, card_presented, id_card_presented, policy, on).raise_if_refused()
+    book = new_book(session, actor, enrollee_id=cert.enrollee_id, issued_at_id=issued_at_id, previous_id=None,
+                    on=on, action="book.issue", reason=reason)
+    add_entry(session, actor, book, cert.id, cert.disease_code, on, reason)
+    return book
+
+
+def add_to_book(
+    session: Session,
+    actor: Actor,
+    *,
+    book_number: str,
+    certificate_number: str,
+    card_presented: bool,
+    id_card_presented: bool,
+    on: date,
+    reason: str = "",
+) -> BookEntry:
+    """A further recognised disease written into the enrollee's book."""
+    actor.require("record", article=ART_BOOK, action="add diseases to record books")
+    book = present_book(session, book_number, on)
+    cert: Certificate = present_certificate(session, certificate_number, on)
+    rules.check_add(book, cert, book_entries(session, book.id), card_presented, id_card_presented,
+                    on).raise_if_refused()
+    return add_entry(session, actor, book, cert.id, cert.disease_code, on, reason)
+
+
+def renew_book(
+    session: Session,
+    actor: Actor,
+    *,
+    policy: Policy,
+    book_number: str,
+    card_presented: bool,
+    id_card_presented: bool,
+    on: date,
+    issued_at_id: uuid.UUID | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> RecordBook:
+    """A used-up book is renewed against the old one: old ``used_up``, a new
+    active book with the same entries and ``previous_id`` set."""
+    actor.require("record", article=ART_BOOK, action="renew record books")
+    old = present_book(session, book_number, on)
+    check_version(old, expected_version)
+    issuer = _issuer(session, issued_at_id)
+    rules.check_renew(old, issuer, card_presented, id_card_presented, policy).raise_if_refused()
+    entries = book_entries(session, old.id)
+    before = audit.snapshot(old)
+    old.status, old.ended_on, old.end_reason = BookStatus.USED_UP, on, "used up"
+    audit.changed(session, actor, old, before, "book.used_up", reason=reason, article=ART_BOOK)
+    book = new_book(session, actor, enrollee_id=old.enrollee_id, issued_at_id=issued_at_id, previous_id=old.id,
+                    on=on, action="book.renew", reason=reason)
+    copy_entries(session, actor, entries, book, on, reason)
+    return book

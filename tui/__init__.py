@@ -1,0 +1,1 @@
+"""casedesk's Textual user interface (imported only when the app opens)."""

@@ -1,0 +1,30 @@
+"""Screens, and the registry of workflow screens opened from the enrollee view.
+
+``WORKFLOW_SCREENS`` maps a workflow name (the same word as in
+``core/services/``) to ``"module:Class"``. Adding a workflow screen is one
+line here: the class is a :class:`tui.screens.base.WorkflowScreen`
+subclass, built as ``cls(enrollee_id=...)`` and imported only when opened.
+The keys that open each workflow from the enrollee view are in
+``tui.screens.enrollee.WORKFLOW_KEYS``; a workflow with a key but no entry
+here shows "not available yet".
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from textual.screen import Screen
+
+WORKFLOW_SCREENS: dict[str, str] = {
+    "eligibility": "tui.screens.eligibility:QuickCheckScreen",
+    "history": "tui.screens.history:HistoryScreen",
+}
+
+
+def load_workflow_screen(name: str) -> type[Screen] | None:
+    """The screen class registered for ``name``, or None."""
+    target = WORKFLOW_SCREENS.get(name)
+    if target is None:
+        return None
+    module_name, _, class_name = target.partition(":")
+    return getattr(import_module(module_name), class_name)

@@ -1,0 +1,218 @@
+"""Base classes of every casedesk screen.
+
+:class:`BaseScreen` gives each screen the app header and footer, translated
+key bindings, Escape to go back, the app's context (engine, actor, policy,
+language, business date) and :meth:`BaseScreen.run_service`, which runs a
+core service in a thread worker and hands the result (or the refusal) back
+to the UI thread. :class:`WorkflowScreen` is a screen about one enrollee,
+opened from the enrollee view through ``tui.screens.WORKFLOW_SCREENS``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Input
+from textual.worker import Worker, get_current_worker
+
+from core.auth import Actor
+from core.db import read_session, write_session
+from core.errors import DomainError
+from core.policy import Policy
+from tui.i18n import N_, _, translate_bindings
+from tui.widgets.header import AppHeader
+from tui.widgets.reasons import ReasonsList, refusal_text
+
+if TYPE_CHECKING:
+    from tui.app import CasedeskApp
+
+T = TypeVar("T")
+
+
+class ServiceDone(Message, Generic[T]):
+    """A service call finished; ``callback(result)`` runs on the UI thread."""
+
+    def __init__(self, result: T, callback: Callable[[T], Any]) -> None:
+        super().__init__()
+        self.result = result
+        self.callback = callback
+
+
+class ServiceRefused(Message):
+    """A service raised :class:`DomainError`; nothing was written."""
+
+    def __init__(self, error: DomainError, callback: Callable[[DomainError], Any]) -> None:
+        super().__init__()
+        self.error = error
+        self.callback = callback
+
+
+class ServiceFailed(Message):
+    """A service raised something unexpected (a bug or a database problem)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__()
+        self.error = error
+
+
+class BaseScreen(Screen[Any]):
+    """Header, body, footer; Escape goes back; services run in thread workers.
+
+    Subclasses set ``TITLE_MSGID`` (an ``N_`` msgid) and ``HELP_MSGID`` (one
+    sentence for the F1 screen), yield their widgets from :meth:`compose_body`
+    and declare ``BINDINGS`` with English descriptions and tooltips, each with
+    an ``id=``; they are translated when the screen is created.
+    """
+
+    TITLE_MSGID: ClassVar[str] = N_("casedesk")
+    HELP_MSGID: ClassVar[str] = ""
+    #: False for the home screen, which has nothing to go back to
+    CAN_GO_BACK: ClassVar[bool] = True
+
+    BINDINGS = [
+        Binding("escape", "back", N_("Back"), id="back", tooltip=N_("Go back to the previous screen")),
+    ]
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        translate_bindings(self)
+
+    # ------------------------------------------------------------------ context
+    @property
+    def casedesk(self) -> "CasedeskApp":
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def engine(self) -> Engine:
+        return self.casedesk.engine
+
+    @property
+    def actor(self) -> Actor:
+        return self.casedesk.actor
+
+    @property
+    def policy(self) -> Policy:
+        return self.casedesk.policy
+
+    @property
+    def lang(self) -> str:
+        return self.casedesk.lang
+
+    @property
+    def today(self) -> date:
+        return self.casedesk.today
+
+    def screen_title(self) -> str:
+        return _(self.TITLE_MSGID)
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield AppHeader(self.screen_title())
+        yield from self.compose_body()
+        yield Footer(compact=True)
+
+    def compose_body(self) -> Iterable[Widget]:
+        return ()
+
+    def on_mount(self) -> None:
+        if self.app.is_headless:
+            # tests and snapshots: no blinking cursor, so frames are stable
+            for field in self.query(Input):
+                field.cursor_blink = False
+
+    def set_screen_title(self, title: str) -> None:
+        self.query_one(AppHeader).set_title(title)
+
+    # ------------------------------------------------------------------ actions
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back" and not self.CAN_GO_BACK:
+            return False
+        return True
+
+    def action_back(self) -> None:
+        if self.CAN_GO_BACK and len(self.app.screen_stack) > 1:
+            self.dismiss()
+
+    # ------------------------------------------------------------------ services
+    def run_service(
+        self,
+        work: Callable[[Session], T],
+        on_done: Callable[[T], Any],
+        *,
+        write: bool = False,
+        on_refused: Callable[[DomainError], Any] | None = None,
+        group: str = "service",
+        exclusive: bool = True,
+    ) -> Worker[None]:
+        """Run ``work(session)`` in a thread worker, then ``on_done(result)`` here.
+
+        ``write=True`` opens :func:`core.db.write_session` (one transaction,
+        committed when ``work`` returns, rolled back on any error); otherwise
+        a read session. A :class:`DomainError` goes to ``on_refused`` (default
+        :meth:`show_refusal`). With ``exclusive`` a newer call in the same
+        ``group`` cancels an older one and the older result is dropped.
+        """
+        engine = self.engine
+        refused = on_refused or self.show_refusal
+
+        def job() -> None:
+            worker = get_current_worker()
+            opener = write_session if write else read_session
+            try:
+                with opener(engine) as session:
+                    result = work(session)
+            except DomainError as exc:
+                if not worker.is_cancelled:
+                    self.post_message(ServiceRefused(exc, refused))
+                return
+            except Exception as exc:  # noqa: BLE001 - shown to the caseworker, kept for tests
+                self.post_message(ServiceFailed(exc))
+                return
+            if not worker.is_cancelled:
+                self.post_message(ServiceDone(result, on_done))
+
+        return self.run_worker(job, thread=True, exclusive=exclusive, group=group, exit_on_error=False)
+
+    def on_service_done(self, message: ServiceDone) -> None:
+        message.stop()
+        message.callback(message.result)
+
+    def on_service_refused(self, message: ServiceRefused) -> None:
+        message.stop()
+        message.callback(message.error)
+
+    def on_service_failed(self, message: ServiceFailed) -> None:
+        message.stop()
+        self.casedesk.report_failure(message.error)
+
+    def show_refusal(self, error: DomainError) -> None:
+        """Show a refusal: in the screen's ``ReasonsList`` if it has one, and
+        as a notification naming field and article."""
+        for widget in self.query(ReasonsList):
+            widget.show_error(error)
+            break
+        self.notify(refusal_text(error, self.lang), title=_("Refused"), severity="error", timeout=8)
+
+
+class WorkflowScreen(BaseScreen):
+    """A workflow about one enrollee (certificates, books, off-site ...).
+
+    Registered by name in ``tui.screens.WORKFLOW_SCREENS`` and opened with
+    ``CasedeskApp.open_workflow(name, enrollee_id)``, which calls
+    ``cls(enrollee_id=...)``. ``enrollee_id`` is the enrollee's UUID as text,
+    or None when the workflow is opened without one (from the palette).
+    """
+
+    def __init__(self, enrollee_id: str | uuid.UUID | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.enrollee_id: str | None = str(enrollee_id) if enrollee_id is not None else None
