@@ -14,7 +14,7 @@ from __future__ import annotations
 import tomllib
 from datetime import date
 from decimal import Decimal
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -264,11 +264,11 @@ class Policy(_Strict):
         return self.pack.id
 
     def disease(self, code: str) -> Disease | None:
-        return self._disease_index.get(code)
-
-    @cached_property
-    def _disease_index(self) -> dict[str, Disease]:
-        return {d.code: d for d in self.diseases}
+        # a linear scan: catalogues are short, and it stays right after model_copy()
+        for d in self.diseases:
+            if d.code == code:
+                return d
+        return None
 
     def trigger(self, code: str) -> Trigger | None:
         for t in self.monitoring.triggers:

@@ -36,19 +36,23 @@ class CasedeskApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "casedesk"
     ENABLE_COMMAND_PALETTE = True
+    # the home screen, built when the app starts (a mode, so its CSS loads)
+    MODES = {"_default": lambda: _lookup_screen()}
 
+    # show=False: the global keys are listed by the GlobalKeys bar under the
+    # footer, which shows only the current screen's keys
     BINDINGS = [
-        Binding("f1", "help", N_("Help"), id="help",
+        Binding("f1", "help", N_("Help"), id="help", show=False,
                 tooltip=N_("List the keys of this screen and the global keys")),
-        Binding("f2", "quick_check", N_("Check"), id="quick_check",
+        Binding("f2", "quick_check", N_("Check"), id="quick_check", show=False,
                 tooltip=N_("Quick check: is an enrollee entitled for a disease, and what would the fund pay")),
-        Binding("f3", "home", N_("Lookup"), id="lookup",
+        Binding("f3", "home", N_("Lookup"), id="lookup", show=False,
                 tooltip=N_("Back to the enrollee lookup")),
-        Binding("f4", "worklist", N_("Worklist"), id="worklist",
+        Binding("f4", "worklist", N_("Worklist"), id="worklist", show=False,
                 tooltip=N_("Open the worklist of due and overdue items")),
-        Binding("f5", "monitoring", N_("Monitoring"), id="monitoring",
+        Binding("f5", "monitoring", N_("Monitoring"), id="monitoring", show=False,
                 tooltip=N_("Scan a month for investigation triggers")),
-        Binding("ctrl+q", "quit", N_("Quit"), id="quit", priority=True,
+        Binding("ctrl+q", "quit", N_("Quit"), id="quit", priority=True, show=False,
                 tooltip=N_("Quit casedesk")),
     ]
 
@@ -77,11 +81,6 @@ class CasedeskApp(App[None]):
         if url.get_backend_name() == "sqlite":
             return Path(url.database or ":memory:").name
         return f"{url.host or ''}/{url.database or ''}"
-
-    def get_default_screen(self) -> Screen:
-        from tui.screens.lookup import LookupScreen
-
-        return LookupScreen()
 
     def on_mount(self) -> None:
         if self.is_headless:
@@ -189,6 +188,12 @@ class CasedeskApp(App[None]):
 
     async def _run_bound(self, action: str, node: Any) -> None:
         await self.run_action(action, node)
+
+
+def _lookup_screen() -> Screen:
+    from tui.screens.lookup import LookupScreen
+
+    return LookupScreen()
 
 
 def create_app(engine: Engine, actor: Actor, policy: Policy, lang: str = "en", *,

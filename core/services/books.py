@@ -80,6 +80,7 @@ def new_book(session: Session, actor: Actor, *, enrollee_id: uuid.UUID, issued_a
                       enrollee_id=enrollee_id, status=BookStatus.ACTIVE, issued_on=on, issued_by=actor.username,
                       issued_at_id=issued_at_id, previous_id=previous_id)
     audit.created(session, actor, book, action, reason=reason, article=ART_BOOK)
+    session.flush()  # no relationship() orders the insert before entries point at it
     return book
 
 

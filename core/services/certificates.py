@@ -357,11 +357,18 @@ def find_batch(session: Session, institution_id: uuid.UUID, month: str) -> Month
                         .where(MonthlyBatch.month == month)).first()
 
 
+def _month_bounds(month: str) -> tuple[date, date]:
+    try:
+        return rules.month_bounds(month)
+    except ValueError:
+        raise DomainError.one(ART_CERT, "month", N_("{month} is not a month (YYYY-MM)."), month=month) from None
+
+
 def batch_candidates(session: Session, institution_id: uuid.UUID, month: str) -> list[Certificate]:
     """Certificates the hospital confirmed in ``month`` not yet in a batch.
     Replacement copies (SZ-MD Art. 5) are left out: their originals went with
     the certificate they replace."""
-    first, last = rules.month_bounds(month)
+    first, last = _month_bounds(month)
     copies = select(Replacement.new_id).where(Replacement.item_kind == "certificate")
     q = (select(Certificate)
          .where(Certificate.institution_id == institution_id)
@@ -406,6 +413,7 @@ def assemble_batch(
     if batch is None:
         batch = MonthlyBatch(institution_id=institution.id, month=month)
         audit.created(session, actor, batch, "batch.create", reason=reason, article=ART_CERT)
+        session.flush()  # no relationship() orders the insert before the certificates point at it
     for cert in certs:
         before = audit.snapshot(cert)
         cert.batch_id = batch.id

@@ -4,15 +4,16 @@ A read service: it loads the rows of one enrollee straight from the tables
 (a handful of indexed queries, no scans) and returns plain frozen dataclasses
 that the TUI and the CLI can show without touching the session again.
 
-Alerts come from :func:`alerts_for`: the SZ-MD Art. 12 renewal window and
-expiry of recognitions, the SZ-MT Art. 14-15 deadlines of an open
-investigation (with the calendar's ``provisional`` flag), and missing
-documents (record book, SZ-MD Art. 5; health centre, SZ-MT Art. 4).
+Alerts come from :func:`alerts_for`: the enrollee's worklist items
+(:func:`core.services.worklist.alerts`: SZ-MD Art. 12 renewal window,
+SZ-MT Art. 14-15 case deadlines with the calendar's ``provisional`` flag),
+plus what only this view shows: a notice still running, a renewal window
+opening soon, an expired recognition, and missing documents (record book,
+SZ-MD Art. 5; health centre, SZ-MT Art. 4).
 """
 
 from __future__ import annotations
 
-import calendar as _cal
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,6 +26,7 @@ from core.models import (
     AccountState,
     BookEntry,
     BookStatus,
+    CaseStatus,
     Certificate,
     CertificateStatus,
     Enrollee,
@@ -38,14 +40,15 @@ from core.models import (
     Scheme,
 )
 from core.policy import Policy
+from core.rules.certificates import renewal_window
 from core.services.lookup import get_enrollee
+from core.services.worklist import RENEWAL_STATUSES, WorkItem
+from core.services.worklist import alerts as worklist_alerts
 
 #: statuses of a certificate that is still in force or on its way there
 LIVE_CERTIFICATE = frozenset(
     {CertificateStatus.DRAFT, CertificateStatus.SIGNED, CertificateStatus.SEALED, CertificateStatus.CONFIRMED}
 )
-#: a re-application in one of these statuses answers the renewal alert
-_RENEWAL_UNDER_WAY = LIVE_CERTIFICATE
 
 
 @dataclass(frozen=True)
@@ -201,19 +204,6 @@ class EnrolleeOverview:
 # --------------------------------------------------------------------------- helpers
 
 
-def add_months(d: date, months: int) -> date:
-    """``d`` moved by whole months, the day clamped to the month's last day."""
-    total = d.year * 12 + (d.month - 1) + months
-    year, month = divmod(total, 12)
-    month += 1
-    return date(year, month, min(d.day, _cal.monthrange(year, month)[1]))
-
-
-def renewal_window_opens(valid_until: date, policy: Policy) -> date:
-    """First day of the SZ-MD Art. 12 re-application window."""
-    return add_months(valid_until, -policy.validity.renewal_window_months)
-
-
 def _place(inst: Institution | None) -> Place | None:
     if inst is None:
         return None
@@ -357,65 +347,46 @@ def _investigation_view(c: InvestigationCase) -> InvestigationView:
 # --------------------------------------------------------------------------- alerts
 
 
-def _renewal_alerts(certs: list[Certificate], policy: Policy, on: date) -> list[Alert]:
-    """SZ-MD Art. 12: re-apply within the window before a recognition expires."""
+def _from_worklist(item: WorkItem) -> Alert:
+    return Alert(kind=item.kind, article=item.article, msgid=item.msgid, params=dict(item.params),
+                 due=item.due, provisional=item.provisional, overdue=item.overdue, record_id=item.record_id)
+
+
+def _certificate_alerts(certs: list[Certificate], policy: Policy, on: date) -> list[Alert]:
+    """SZ-MD Art. 12 alerts the worklist does not carry: a window opening
+    soon (within the pack's ``renewal_alert_days``) and a recognition that
+    expired with no re-application."""
     article = policy.validity.article
-    renewed = {c.previous_id for c in certs if c.previous_id is not None and c.status in _RENEWAL_UNDER_WAY}
-    look_ahead = policy.deadlines.renewal_alert_days
+    renewed = {c.previous_id for c in certs if c.previous_id is not None and c.status in RENEWAL_STATUSES}
     out: list[Alert] = []
     for c in certs:
-        if c.status != CertificateStatus.CONFIRMED or c.valid_until is None or c.id in renewed:
+        window = renewal_window(c, policy)
+        if c.status != CertificateStatus.CONFIRMED or window is None or c.id in renewed:
             continue
-        opens = renewal_window_opens(c.valid_until, policy)
+        opens, until = window
         params = {"number": c.number, "disease": c.disease_code, "opens": opens.isoformat(),
-                  "until": c.valid_until.isoformat()}
-        if on > c.valid_until:
+                  "until": until.isoformat()}
+        if on > until:
             out.append(Alert("certificate_expired", article,
                              N_("Certificate {number} ({disease}) expired on {until}; the enrollee must be recognised again."),
-                             params, due=c.valid_until, overdue=True, record_id=str(c.id)))
-        elif on >= opens:
-            out.append(Alert("renewal_open", article,
-                             N_("Renewal window open for certificate {number} ({disease}): re-apply by {until}."),
-                             params, due=c.valid_until, record_id=str(c.id)))
-        elif (opens - on).days <= look_ahead:
+                             params, due=until, overdue=True, record_id=str(c.id)))
+        elif on < opens and (opens - on).days <= policy.deadlines.renewal_alert_days:
             out.append(Alert("renewal_soon", article,
                              N_("Renewal window for certificate {number} ({disease}) opens on {opens}."),
                              params, due=opens, record_id=str(c.id)))
     return out
 
 
-def _case_alerts(case: InvestigationCase | None, policy: Policy, on: date) -> list[Alert]:
-    """SZ-MT Art. 14-15 deadlines of the open investigation."""
-    if case is None:
+def _notice_alert(case: InvestigationCase | None, policy: Policy, on: date) -> list[Alert]:
+    """A notice still running (the worklist lists it only once overdue)."""
+    if case is None or case.status != CaseStatus.NOTICE_SENT or case.explanation_on is not None:
         return []
-    rid, n = str(case.id), case.number
-    notice_art = policy.deadlines.article_notice
-    steps: list[tuple[str, str, str, date | None, bool, bool]] = [
-        # kind, article, msgid, due, provisional, applies
-        ("notice_due", notice_art,
-         N_("Case {number}: the enrollee is to come and explain by {due}."),
-         case.notice_due, case.notice_due_provisional,
-         case.explanation_on is None and case.opened_on is None),
-        ("verification_due", notice_art,
-         N_("Case {number}: verification to finish by {due} ({days} days from suspension)."),
-         case.verification_due, False,
-         case.opened_on is not None and case.verified_on is None),
-        ("decision_due", notice_art,
-         N_("Case {number}: the result is to be delivered by {due}."),
-         case.decision_due, case.decision_due_provisional,
-         case.verified_on is not None and case.decided_on is None),
-        ("resumption_due", policy.deadlines.article_resumption,
-         N_("Case {number}: bookkeeping is to resume by {due}."),
-         case.resumption_due, case.resumption_due_provisional,
-         case.resumption_due is not None and case.resumed_on is None),
-    ]
-    out = []
-    for kind, article, msgid, due, provisional, applies in steps:
-        if applies and due is not None:
-            params = {"number": n, "due": due.isoformat(), "days": policy.deadlines.verification_calendar_days}
-            out.append(Alert(kind, article, msgid, params,
-                             due=due, provisional=provisional, overdue=on > due, record_id=rid))
-    return out
+    if on > case.notice_due:
+        return []
+    return [Alert("notice_running", policy.deadlines.article_notice,
+                  N_("Case {number}: the enrollee is to come and explain by {due}."),
+                  {"number": case.number, "due": case.notice_due.isoformat()},
+                  due=case.notice_due, provisional=case.notice_due_provisional, record_id=str(case.id))]
 
 
 def _document_alerts(e: Enrollee, certs: list[Certificate], book: BookView | None,
@@ -431,10 +402,16 @@ def _document_alerts(e: Enrollee, certs: list[Certificate], book: BookView | Non
     return out
 
 
-def alerts_for(e: Enrollee, certs: list[Certificate], book: BookView | None, centre: HealthCentreView | None,
-               case: InvestigationCase | None, policy: Policy, on: date) -> list[Alert]:
-    """Every alert of one enrollee, overdue first, then by due date."""
-    alerts = _renewal_alerts(certs, policy, on) + _case_alerts(case, policy, on) + _document_alerts(e, certs, book, centre, on)
+def alerts_for(session: Session, e: Enrollee, certs: list[Certificate], book: BookView | None,
+               centre: HealthCentreView | None, case: InvestigationCase | None, policy: Policy,
+               on: date) -> list[Alert]:
+    """Every alert of one enrollee, overdue first, then by due date: the
+    enrollee's worklist items (:func:`core.services.worklist.alerts`), plus
+    what only this view shows (notice running, renewal soon, expired
+    recognition, missing record book or health centre)."""
+    alerts = [_from_worklist(i) for i in worklist_alerts(session, e.id, on, policy)]
+    alerts += _notice_alert(case, policy, on) + _certificate_alerts(certs, policy, on)
+    alerts += _document_alerts(e, certs, book, centre, on)
     return sorted(alerts, key=lambda a: (not a.overdue, a.due or date.max, a.kind))
 
 
@@ -464,6 +441,6 @@ def enrollee_overview(session: Session, ref: str | uuid.UUID, *, on: date, polic
         filing=_filing(session, e),
         health_centre=centre,
         investigation=_investigation_view(case) if case is not None else None,
-        alerts=alerts_for(e, certs, book, centre, case, policy, on),
+        alerts=alerts_for(session, e, certs, book, centre, case, policy, on),
         on=on,
     )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -31,6 +32,7 @@ from core.errors import DomainError
 from core.policy import Policy
 from tui.i18n import N_, _, translate_bindings
 from tui.widgets.header import AppHeader
+from tui.widgets.keys import GlobalKeys
 from tui.widgets.reasons import ReasonsList, refusal_text
 
 if TYPE_CHECKING:
@@ -119,12 +121,16 @@ class BaseScreen(Screen[Any]):
     def compose(self) -> ComposeResult:
         yield AppHeader(self.screen_title())
         yield from self.compose_body()
-        yield Footer(compact=True)
+        yield GlobalKeys()
+        yield Footer(compact=True, show_command_palette=False)
 
     def compose_body(self) -> Iterable[Widget]:
         return ()
 
-    def on_mount(self) -> None:
+    @on(events.Mount)
+    def _quiet_when_headless(self) -> None:
+        # a handler of its own (not on_mount): Textual calls every class's
+        # on_mount, so subclasses define on_mount without calling super()
         if self.app.is_headless:
             # tests and snapshots: no blinking cursor, so frames are stable
             for field in self.query(Input):
@@ -157,8 +163,9 @@ class BaseScreen(Screen[Any]):
         """Run ``work(session)`` in a thread worker, then ``on_done(result)`` here.
 
         ``write=True`` opens :func:`core.db.write_session` (one transaction,
-        committed when ``work`` returns, rolled back on any error); otherwise
-        a read session. A :class:`DomainError` goes to ``on_refused`` (default
+        committed when ``work`` returns, rolled back on any error; rows stay
+        readable after the commit); otherwise a read session, whose rows are
+        detached fully loaded so ``on_done`` can read them. A :class:`DomainError` goes to ``on_refused`` (default
         :meth:`show_refusal`). With ``exclusive`` a newer call in the same
         ``group`` cancels an older one and the older result is dropped.
         """
@@ -171,6 +178,10 @@ class BaseScreen(Screen[Any]):
             try:
                 with opener(engine) as session:
                     result = work(session)
+                    if not write:
+                        # a read session ends in a rollback, which would expire
+                        # ORM rows returned by ``work``; detach them loaded
+                        session.expunge_all()
             except DomainError as exc:
                 if not worker.is_cancelled:
                     self.post_message(ServiceRefused(exc, refused))

@@ -1,0 +1,122 @@
+"""``casedesk offsite``: file, cancel and show off-site filings of three
+institutions (SZ-MT Art. 9, 10; SZ-MD Art. 5). Bad input exits 2 and
+changes nothing."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from core.cli import actor, app, cli_errors, emit_json, engine, policy
+from core.cli_commands.eligibility import parse_on
+
+offsite_app = typer.Typer(help="Off-site filing of three institutions (SZ-MT Art. 9, 10).", no_args_is_help=True)
+app.add_typer(offsite_app, name="offsite")
+
+
+def _filing_dict(session, f) -> dict:
+    from core.services.offsite import filed_institutions
+
+    return {
+        "id": str(f.id), "voucher": f.voucher_number, "status": f.status, "basis": f.basis,
+        "place": f.place_city, "filed_on": f.filed_on.isoformat(), "filed_by": f.filed_by,
+        "institutions": [i.code for i in filed_institutions(session, f.id)],
+        "cancelled_on": f.cancelled_on.isoformat() if f.cancelled_on else None, "cancel_reason": f.cancel_reason,
+    }
+
+
+@offsite_app.command("file")
+def file_cmd(
+    enrollee: str = typer.Argument(..., help="ID number, card number or record key"),
+    place: str = typer.Option(..., "--place", help="City where the enrollee lives or works"),
+    institution: List[str] = typer.Option(..., "--institution", help="Institution code, in order (give it three times)"),
+    stamped: List[str] = typer.Option([], "--stamped", help="Code of an institution whose stamp is on the form"),
+    all_stamped: bool = typer.Option(False, "--all-stamped", help="Every chosen institution stamped the form"),
+    copies: int = typer.Option(..., "--copies", help="Copies of the registration form received"),
+    local_stamp: bool = typer.Option(False, "--local-stamp", help="The local social-security institution stamped it"),
+    local_office: str = typer.Option("", "--local-office"),
+    filed_by: str = typer.Option(..., "--filed-by", help="employer, self or agent"),
+    employer: str = typer.Option("", "--employer"),
+    agent_name: str = typer.Option("", "--agent-name"),
+    agent_id: str = typer.Option("", "--agent-id"),
+    agent_phone: str = typer.Option("", "--agent-phone"),
+    province: str = typer.Option("", "--province"),
+    not_mainland: bool = typer.Option(False, "--not-mainland", help="The place is Hong Kong, Macao or Taiwan"),
+    on: Optional[str] = typer.Option(None, "--on", help="Filing date (default: today)"),
+    reason: str = typer.Option("", "--reason"),
+) -> None:
+    """Accept a filing and print its voucher number."""
+    from core.db import write_session
+    from core.services.offsite import FilingForm, file_filing
+
+    with cli_errors():
+        day = parse_on(on)
+        form = FilingForm(
+            place_city=place, institution_codes=tuple(institution),
+            stamped_codes=frozenset(institution if all_stamped else stamped), form_copies=copies,
+            local_ss_stamp=local_stamp, local_ss_office=local_office, filed_by=filed_by, employer_name=employer,
+            agent_name=agent_name, agent_id_number=agent_id, agent_phone=agent_phone, place_province=province,
+            place_mainland=not not_mainland,
+        )
+        pol = policy()
+        with write_session(engine()) as s:
+            f = file_filing(s, actor(s), enrollee, form, on=day, policy=pol, reason=reason)
+            voucher = f.voucher_number
+    typer.echo(f"filed: voucher {voucher}")
+
+
+@offsite_app.command("cancel")
+def cancel_cmd(
+    filing: str = typer.Argument(..., help="Voucher number or record key"),
+    reason: str = typer.Option(..., "--reason", help="Why (e.g. returned to work in the city)"),
+    on: Optional[str] = typer.Option(None, "--on", help="Cancellation date (default: today)"),
+) -> None:
+    """Cancel a filing on return to the city."""
+    from core.db import write_session
+    from core.services.offsite import cancel_filing
+
+    with cli_errors():
+        day = parse_on(on)
+        with write_session(engine()) as s:
+            f = cancel_filing(s, actor(s), filing, on=day, reason=reason)
+            voucher = f.voucher_number
+    typer.echo(f"cancelled: voucher {voucher}")
+
+
+@offsite_app.command("show")
+def show_cmd(
+    enrollee: str = typer.Argument(..., help="ID number, card number or record key"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """An enrollee's filings, newest first."""
+    from core.db import read_session
+    from core.services.lookup import get_enrollee
+    from core.services.offsite import filings_of
+
+    with cli_errors(), read_session(engine()) as s:
+        rows = [_filing_dict(s, f) for f in filings_of(s, get_enrollee(s, enrollee).id)]
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        end = f" cancelled {r['cancelled_on']}: {r['cancel_reason']}" if r["cancelled_on"] else ""
+        typer.echo(f"{r['voucher']}\t{r['status']:<9}\t{r['filed_on']}\t{r['place']}\t{', '.join(r['institutions'])}{end}")
+
+
+@offsite_app.command("candidates")
+def candidates_cmd(
+    place: str = typer.Argument(..., help="City of residence or work"),
+    query: str = typer.Option("", "--query", help="Part of a code or name"),
+    limit: int = typer.Option(50, "--limit", min=1, max=500),
+) -> None:
+    """Institutions that may be filed in a place (public, designated, township level or higher)."""
+    from core.db import read_session
+    from core.services.offsite import candidate_institutions
+
+    with cli_errors():
+        pol = policy()
+        with read_session(engine()) as s:
+            rows = [(i.code, i.level, i.name) for i in candidate_institutions(s, place, query, limit, policy=pol)]
+    for code, level, name in rows:
+        typer.echo(f"{code}\tlevel {level}\t{name}")

@@ -1,0 +1,722 @@
+"""Eligibility and benefit estimates: the caseworker's quick lookup.
+
+Pure rules: facts (plain dataclasses the service builds from the database) +
+the policy pack + the business date in, an :class:`EligibilityResult` out. The
+result carries *every* reason, satisfied ones too (``ok=True``), each with its
+article, so the caseworker sees why, not only whether.
+
+Conditions (RULES.md §3, §4, §7, §9, §11):
+
+- scheme may be recognised for the disease (SZ-MD Art. 3);
+- a confirmed certificate for the disease valid on the date (SZ-MD Art. 4,
+  expiry SZ-MD Art. 12): status ``confirmed`` and
+  ``valid_from <= on <= valid_until`` (``valid_until`` None = no fixed term);
+- transplant organ in scope, and local supplementary insurance where the organ
+  or the disease needs it (SZ-MD Art. 2, 3);
+- where treatment is paid (SZ-MD Art. 5): designated institutions in the
+  pack's city; outside it only in an emergency or at one of the institutions
+  of an off-site filing in force on the date; haemodialysis only at
+  designated dialysis centres; cash reimbursement cases (SZ-MD Art. 10);
+- a suspended account keeps the benefit, settled in cash (SZ-MT Art. 14);
+- packs with ``max_diseases`` / ``none_while_hospitalised`` (ZZ §4): at most
+  that many diseases, none while in hospital.
+
+Readings taken (documented here and in the report):
+
+- Off-site filing covers Category I diseases only (SZ-MD Art. 5(1)(b), (c)
+  say "(the first category)"); Category II outside the city is paid only in
+  an emergency. A filing is in force from ``filed_on`` up to the day before
+  ``cancelled_on``.
+- Haemodialysis is paid only at the city's designated dialysis centres, even
+  in an emergency (the dialysis paragraph of SZ-MD Art. 5 has no exception).
+- A hospital stay covers ``admitted_on`` up to the day before
+  ``discharged_on`` (the discharge day is an outpatient day again).
+- ZZ §4 "at most two": the diseases recognised first (by ``valid_from``, then
+  certificate number) are the chosen ones; a later one is refused.
+- Estimate, spend: ``basic`` is basic medical insurance cost, ``supplementary``
+  is local supplementary insurance cost (default 0). A supplementary-fund share
+  is paid only if the enrollee has local supplementary insurance.
+- Category I (SZ-MD Art. 6): the recorded individual-account balance pays
+  first; the 5 % threshold counts all of the year's costs (account-paid ones
+  too); the pooling funds pay 70 % of the costs the account could not cover
+  above the threshold, split between the basic and the supplementary part in
+  proportion to the spend.
+- Category II (SZ-MD Art. 7): 90 % of the basic cost from the basic fund, 80 %
+  of the supplementary cost from the supplementary fund.
+- Zezhou (ZZ §4): the spend is the month-to-date cost of the disease's drug
+  list; the fund pays the rate of the institution (60 % if none is given) up
+  to the month's cap.
+
+Money is integer fen; every percentage share is rounded half up to the fen.
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from core.errors import Reason
+from core.i18n import N_, translate
+from core.models.base import (
+    AccountState,
+    CertificateStatus,
+    InstitutionKind,
+    Settlement,
+)
+from core.policy import Disease, Policy, fen_to_yuan, yuan_to_fen
+from core.rules.decision import allow, refuse
+
+#: therapies settled by cash reimbursement at the agency (SZ-MD Art. 10(a))
+CASH_THERAPIES = frozenset({"peritoneal_dialysis", "transplant", "kidney_transplant", "tumour"})
+
+#: how certificate statuses read to a caseworker when no valid one exists
+_PENDING = (CertificateStatus.DRAFT, CertificateStatus.SIGNED, CertificateStatus.SEALED)
+
+SHARE_PARTS = ("individual_account", "basic_pooling", "supplementary_pooling", "enrollee")
+SHARE_LABELS = {
+    "individual_account": N_("individual account"),
+    "basic_pooling": N_("basic pooling fund"),
+    "supplementary_pooling": N_("supplementary pooling fund"),
+    "enrollee": N_("enrollee (account or cash)"),
+}
+
+
+# --------------------------------------------------------------------------- facts
+
+
+@dataclass(frozen=True)
+class EnrolleeFacts:
+    scheme: str
+    supplementary: bool
+    account_state: str = AccountState.NORMAL
+    account_state_since: date | None = None
+    individual_account_fen: int = 0
+
+
+@dataclass(frozen=True)
+class CertificateFacts:
+    number: str
+    disease_code: str
+    status: str
+    organ: str | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None  # last valid day; None = no fixed term
+
+    def confirmed(self) -> bool:
+        return self.status == CertificateStatus.CONFIRMED
+
+    def valid_on(self, on: date) -> bool:
+        if not self.confirmed():
+            return False
+        if self.valid_from is not None and on < self.valid_from:
+            return False
+        return self.valid_until is None or on <= self.valid_until
+
+
+@dataclass(frozen=True)
+class InstitutionFacts:
+    code: str
+    name: str
+    kind: str
+    city: str
+    designated: bool = True
+    active: bool = True
+    dialysis_centre: bool = False
+    run_by_hospital_level: int = 0
+
+    def community_rate(self) -> bool:
+        """ZZ §4: a community health centre not run by a level-2/3 hospital."""
+        return self.kind == InstitutionKind.COMMUNITY_HEALTH_CENTRE and self.run_by_hospital_level < 2
+
+
+@dataclass(frozen=True)
+class FilingFacts:
+    voucher_number: str
+    filed_on: date
+    institution_codes: tuple[str, ...]
+    cancelled_on: date | None = None
+
+    def in_force(self, on: date) -> bool:
+        return self.filed_on <= on and (self.cancelled_on is None or on < self.cancelled_on)
+
+
+@dataclass(frozen=True)
+class StayFacts:
+    admitted_on: date
+    discharged_on: date | None = None
+
+    def covers(self, on: date) -> bool:
+        return self.admitted_on <= on and (self.discharged_on is None or on < self.discharged_on)
+
+
+@dataclass(frozen=True)
+class EligibilityFacts:
+    enrollee: EnrolleeFacts
+    certificates: tuple[CertificateFacts, ...] = ()  # all of the enrollee's, any disease
+    institution: InstitutionFacts | None = None
+    filings: tuple[FilingFacts, ...] = ()
+    stays: tuple[StayFacts, ...] = ()
+    emergency: bool = False
+    peritoneal_dialysis: bool = False
+
+
+@dataclass(frozen=True)
+class Spend:
+    """Spend for the estimate, in fen: basic and local supplementary costs."""
+
+    basic_fen: int
+    supplementary_fen: int = 0
+
+    @property
+    def total_fen(self) -> int:
+        return self.basic_fen + self.supplementary_fen
+
+
+# --------------------------------------------------------------------------- result
+
+
+def money(fen: int | None) -> str | None:
+    """Yuan with two decimals, as text (JSON and screens)."""
+    return None if fen is None else str(fen_to_yuan(fen))
+
+
+def percent_of(fen: int, pct: Decimal | int) -> int:
+    """``pct`` % of ``fen``, rounded half up to the fen."""
+    return int((Decimal(fen) * Decimal(pct) / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str  # certificate | insurance_year | month
+    start: date | None
+    end: date | None  # last day; None = open
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
+        }
+
+
+@dataclass(frozen=True)
+class Share:
+    part: str  # one of SHARE_PARTS
+    fen: int
+    pct: Decimal | None
+    article: str
+
+    def label(self, lang: str = "en") -> str:
+        return translate(SHARE_LABELS[self.part], lang)
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        return {
+            "part": self.part,
+            "label": self.label(lang),
+            "amount": money(self.fen),
+            "pct": str(self.pct) if self.pct is not None else None,
+            "article": self.article,
+        }
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Benefit estimate for a spend. ``allowed`` is the period's cap on the
+    fund's payment (None = no cap), ``used`` what the funds pay, ``remaining``
+    the cap left. ``shares`` add up to the spend when ``complete``."""
+
+    model: str  # shenzhen_cat1 | shenzhen_cat2 | zezhou
+    period: Period
+    spent_fen: int
+    spent_supplementary_fen: int
+    complete: bool
+    allowed_fen: int | None = None
+    used_fen: int = 0
+    remaining_fen: int | None = None
+    threshold_fen: int | None = None
+    shares: tuple[Share, ...] = ()
+    reasons: tuple[Reason, ...] = ()
+
+    def share(self, part: str) -> int:
+        return sum(s.fen for s in self.shares if s.part == part)
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "period": self.period.as_dict(),
+            "complete": self.complete,
+            "spent": money(self.spent_fen),
+            "spent_supplementary": money(self.spent_supplementary_fen),
+            "allowed": money(self.allowed_fen),
+            "used": money(self.used_fen),
+            "remaining": money(self.remaining_fen),
+            "threshold": money(self.threshold_fen),
+            "shares": [s.as_dict(lang) for s in self.shares],
+            "reasons": [r.as_dict(lang) for r in self.reasons],
+        }
+
+
+@dataclass(frozen=True)
+class EligibilityResult:
+    disease_code: str
+    disease_name_en: str
+    disease_name_zh: str
+    category: int
+    on: date
+    entitled: bool
+    reasons: tuple[Reason, ...]
+    settlement: str | None  # Settlement when entitled
+    period: Period | None  # the certificate's validity
+    estimate: Estimate | None = None
+    institution_code: str | None = None
+    emergency: bool = False
+    enrollee_id: str = ""
+    certificate_number: str | None = None
+
+    @property
+    def refusals(self) -> list[Reason]:
+        return [r for r in self.reasons if not r.ok]
+
+    def disease_name(self, lang: str = "en") -> str:
+        return self.disease_name_zh if lang.startswith("zh") else self.disease_name_en
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        return {
+            "entitled": self.entitled,
+            "enrollee_id": self.enrollee_id,
+            "disease": {"code": self.disease_code, "name": self.disease_name(lang), "category": self.category},
+            "on": self.on.isoformat(),
+            "institution": self.institution_code,
+            "emergency": self.emergency,
+            "certificate": self.certificate_number,
+            "settlement": self.settlement,
+            "period": self.period.as_dict() if self.period else None,
+            "reasons": [r.as_dict(lang) for r in self.reasons],
+            "estimate": self.estimate.as_dict(lang) if self.estimate else None,
+        }
+
+
+# --------------------------------------------------------------------------- articles
+
+
+def _zz(policy: Policy) -> bool:
+    return policy.benefits.model == "zezhou"
+
+
+def _art(policy: Policy, shenzhen: str, zezhou: str) -> str:
+    return zezhou if _zz(policy) else shenzhen
+
+
+# --------------------------------------------------------------------------- conditions
+
+
+def scheme_reason(enrollee: EnrolleeFacts, disease: Disease, policy: Policy) -> Reason:
+    article = _art(policy, "SZ-MD Art. 3", disease.article)
+    if enrollee.scheme in disease.schemes:
+        return allow(article, "scheme", N_("The {scheme} scheme may be recognised for Category {category} diseases."),
+                     scheme=enrollee.scheme, category=disease.category)
+    return refuse(article, "scheme",
+                  N_("Category {category} ({code}) is open to {schemes} enrollees only; this enrollee is in the {scheme} scheme."),
+                  category=disease.category, code=disease.code, schemes=", ".join(disease.schemes),
+                  scheme=enrollee.scheme)
+
+
+def valid_certificate(certs: tuple[CertificateFacts, ...], code: str, on: date) -> CertificateFacts | None:
+    """The confirmed certificate for ``code`` valid on ``on`` (latest start wins)."""
+    valid = [c for c in certs if c.disease_code == code and c.valid_on(on)]
+    valid.sort(key=lambda c: (c.valid_from or date.min, c.number))
+    return valid[-1] if valid else None
+
+
+def certificate_reason(certs: tuple[CertificateFacts, ...], disease: Disease, policy: Policy,
+                       on: date) -> tuple[CertificateFacts | None, Reason]:
+    confirm_art = _art(policy, "SZ-MD Art. 4", "ZZ §3")
+    cert = valid_certificate(certs, disease.code, on)
+    if cert is not None:
+        if cert.valid_until is None:
+            return cert, allow(confirm_art, "certificate",
+                               N_("Certificate {number} confirmed, valid from {start} with no fixed end."),
+                               number=cert.number, start=cert.valid_from or "-")
+        return cert, allow(policy.validity.article, "certificate",
+                           N_("Certificate {number} confirmed, valid {start} to {end}."),
+                           number=cert.number, start=cert.valid_from or "-", end=cert.valid_until)
+    mine = [c for c in certs if c.disease_code == disease.code]
+    confirmed = [c for c in mine if c.confirmed()]
+    expired = sorted((c for c in confirmed if c.valid_until is not None and c.valid_until < on),
+                     key=lambda c: c.valid_until or date.min)
+    if expired:
+        c = expired[-1]
+        return None, refuse(policy.validity.article, "certificate",
+                            N_("Certificate {number} expired on {end}; re-apply for recognition."),
+                            number=c.number, end=c.valid_until)
+    future = sorted((c for c in confirmed if c.valid_from is not None and c.valid_from > on),
+                    key=lambda c: c.valid_from or date.min)
+    if future:
+        c = future[0]
+        return None, refuse(confirm_art, "certificate", N_("Certificate {number} is valid only from {start}."),
+                            number=c.number, start=c.valid_from)
+    pending = [c for c in mine if c.status in _PENDING]
+    if pending:
+        c = pending[-1]
+        return None, refuse(confirm_art, "certificate",
+                            N_("Certificate {number} is {status}, not yet confirmed by the agency; only a confirmed certificate gives benefits."),
+                            number=c.number, status=c.status)
+    if mine:
+        c = mine[-1]
+        return None, refuse(confirm_art, "certificate",
+                            N_("Certificate {number} is {status}; there is no confirmed certificate for {code}."),
+                            number=c.number, status=c.status, code=disease.code)
+    return None, refuse(confirm_art, "certificate", N_("No certificate for {code}: the disease is not recognised."),
+                        code=disease.code)
+
+
+def supplementary_reasons(enrollee: EnrolleeFacts, disease: Disease, cert: CertificateFacts | None) -> list[Reason]:
+    """Transplant organ scope and the supplementary-insurance requirement (SZ-MD Art. 2, 3)."""
+    out: list[Reason] = []
+    if disease.requires_supplementary:
+        if enrollee.supplementary:
+            out.append(allow("SZ-MD Art. 3", "supplementary",
+                             N_("{code} needs local supplementary insurance; the enrollee has it."), code=disease.code))
+        else:
+            out.append(refuse("SZ-MD Art. 3", "supplementary",
+                              N_("{code} needs local supplementary insurance; the enrollee has none."), code=disease.code))
+    if not disease.organs or cert is None:
+        return out
+    organ = disease.organ(cert.organ)
+    if organ is None:
+        out.append(refuse("SZ-MD Art. 2", "organ",
+                          N_("Certificate {number} names organ \"{organ}\", which is not in the anti-rejection scope."),
+                          number=cert.number, organ=cert.organ or ""))
+    elif not organ.requires_supplementary:
+        out.append(allow("SZ-MD Art. 2", "organ",
+                         N_("Anti-rejection after {organ} transplant is open to basic insurance participants."),
+                         organ=organ.code))
+    elif enrollee.supplementary:
+        out.append(allow("SZ-MD Art. 3", "organ",
+                         N_("Anti-rejection after {organ} transplant needs local supplementary insurance; the enrollee has it."),
+                         organ=organ.code))
+    else:
+        out.append(refuse("SZ-MD Art. 3", "organ",
+                          N_("Anti-rejection after {organ} transplant is open only to local supplementary participants; the enrollee has none."),
+                          organ=organ.code))
+    return out
+
+
+def disease_count_reason(certs: tuple[CertificateFacts, ...], disease: Disease, policy: Policy,
+                         on: date) -> Reason | None:
+    """ZZ §4: at most ``max_diseases`` diseases carry benefits; the first recognised are the chosen ones."""
+    limit = policy.benefits.max_diseases
+    if limit is None:
+        return None
+    valid = sorted((c for c in certs if c.valid_on(on)), key=lambda c: (c.valid_from or date.min, c.number))
+    order: list[str] = []
+    for c in valid:
+        if c.disease_code not in order:
+            order.append(c.disease_code)
+    if disease.code not in order:
+        return None  # no valid certificate: certificate_reason already refuses
+    if order.index(disease.code) < limit:
+        return allow("ZZ §4", "disease", N_("{code} is one of at most {max} designated diseases with benefits ({count} recognised)."),
+                     code=disease.code, max=limit, count=len(order))
+    return refuse("ZZ §4", "disease",
+                  N_("At most {max} designated diseases carry benefits; the enrollee already has {chosen}."),
+                  max=limit, chosen=", ".join(order[:limit]))
+
+
+def hospital_reason(stays: tuple[StayFacts, ...], policy: Policy, on: date) -> Reason | None:
+    if not policy.benefits.none_while_hospitalised:
+        return None
+    for s in stays:
+        if s.covers(on):
+            return refuse("ZZ §4", "hospitalisation",
+                          N_("In hospital since {admitted}: no chronic disease outpatient benefit during a stay."),
+                          admitted=s.admitted_on)
+    return allow("ZZ §4", "hospitalisation", N_("Not in hospital on {on}."), on=on)
+
+
+def _therapy(disease: Disease, cert: CertificateFacts | None, peritoneal: bool) -> str:
+    therapy = disease.therapy_for(cert.organ if cert else None)
+    return "peritoneal_dialysis" if therapy == "dialysis" and peritoneal else therapy
+
+
+def place_reasons(facts: EligibilityFacts, disease: Disease, cert: CertificateFacts | None, policy: Policy,
+                  on: date) -> tuple[list[Reason], list[Reason]]:
+    """Where treatment is paid (SZ-MD Art. 5). Returns (reasons, cash-settlement reasons)."""
+    art5 = _art(policy, "SZ-MD Art. 5", "ZZ §4")
+    city = policy.pack.city
+    inst = facts.institution
+    haemo = _therapy(disease, cert, facts.peritoneal_dialysis) == "dialysis"
+    reasons: list[Reason] = []
+    cash: list[Reason] = []
+    if inst is None:
+        reasons.append(allow(art5, "institution",
+                             N_("No institution given: the fund pays at designated institutions in {city}."), city=city))
+        if haemo:
+            reasons.append(allow("SZ-MD Art. 5", "institution",
+                                 N_("Haemodialysis is paid only at the designated dialysis centres of {city}."), city=city))
+        return reasons, cash
+    p = dict(name=inst.name, code=inst.code, city=city, place=inst.city)
+    if inst.city == city:
+        if inst.designated and inst.active:
+            reasons.append(allow(art5, "institution", N_("{name} ({code}) is a designated institution in {city}."), **p))
+        elif facts.emergency:
+            reasons.append(allow(art5, "emergency", N_("Emergency rescue at {name} ({code}): paid."), **p))
+        else:
+            reasons.append(refuse(_art(policy, "SZ-MT Art. 5", "ZZ §4"), "institution",
+                                  N_("{name} ({code}) is not an active designated institution; the fund does not pay there."), **p))
+    else:
+        reasons.extend(_offsite_reasons(facts, disease, policy, on, art5, p, cash))
+    if haemo:
+        if inst.city == city and inst.dialysis_centre:
+            reasons.append(allow("SZ-MD Art. 5", "institution",
+                                 N_("{name} ({code}) is a designated dialysis centre: haemodialysis is paid."), **p))
+        else:
+            reasons.append(refuse("SZ-MD Art. 5", "institution",
+                                  N_("Haemodialysis is paid only at the designated dialysis centres of {city}; {name} ({code}) is not one."), **p))
+    return reasons, cash
+
+
+def _offsite_reasons(facts: EligibilityFacts, disease: Disease, policy: Policy, on: date, art5: str,
+                     p: dict[str, Any], cash: list[Reason]) -> list[Reason]:
+    code = p["code"]
+    if facts.emergency:
+        cash.append(allow("SZ-MD Art. 10", "settlement",
+                          N_("Emergency treatment outside {city} is reimbursed in cash by the agency."), **p))
+        return [allow(art5, "emergency", N_("Emergency rescue at {name} ({code}) in {place}: paid outside {city}."), **p)]
+    if disease.category != 1:
+        return [refuse(art5, "institution",
+                       N_("{name} ({code}) is in {place}: outside {city} Category II treatment is paid only in an emergency."), **p)]
+    in_force = [f for f in facts.filings if f.in_force(on)]
+    for f in in_force:
+        if code in f.institution_codes:
+            cash.append(allow("SZ-MD Art. 10", "settlement",
+                              N_("Treatment at a filed off-site institution is reimbursed in cash by the agency."), **p))
+            return [allow(art5, "institution",
+                          N_("{name} ({code}) is one of the institutions filed under voucher {voucher} on {filed}."),
+                          voucher=f.voucher_number, filed=f.filed_on, **p)]
+    if in_force:
+        f = in_force[0]
+        return [refuse(art5, "institution",
+                       N_("{name} ({code}) is not one of the institutions filed under voucher {voucher} ({filed_codes}); outside {city} only those are paid."),
+                       voucher=f.voucher_number, filed_codes=", ".join(f.institution_codes), **p)]
+    later = sorted((f for f in facts.filings if f.filed_on > on and code in f.institution_codes),
+                   key=lambda f: f.filed_on)
+    if later:
+        f = later[0]
+        return [refuse("SZ-MT Art. 9", "on",
+                       N_("{on} is before the off-site filing of {filed} (voucher {voucher}): ordinary out-of-town treatment, not paid."),
+                       on=on, filed=f.filed_on, voucher=f.voucher_number, **p)]
+    return [refuse(art5, "institution",
+                   N_("{name} ({code}) is in {place}, outside {city}; there is no off-site filing in force and no emergency, so the fund does not pay."),
+                   **p)]
+
+
+def therapy_cash_reason(disease: Disease, cert: CertificateFacts | None, facts: EligibilityFacts,
+                        policy: Policy) -> Reason | None:
+    """SZ-MD Art. 10(a): peritoneal dialysis, anti-rejection and tumour therapy are reimbursed in cash."""
+    if _zz(policy):
+        return None
+    therapy = _therapy(disease, cert, facts.peritoneal_dialysis)
+    if therapy not in CASH_THERAPIES:
+        return None
+    if therapy == "peritoneal_dialysis":
+        return allow("SZ-MD Art. 10", "settlement", N_("Peritoneal dialysis is reimbursed in cash by the agency."))
+    return allow("SZ-MD Art. 10", "settlement", N_("{code} treatment is reimbursed in cash by the agency."),
+                 code=disease.code)
+
+
+def account_reason(enrollee: EnrolleeFacts, policy: Policy) -> tuple[Reason, bool]:
+    """A suspended account keeps the benefit; it is settled in cash (SZ-MT Art. 14)."""
+    if enrollee.account_state == AccountState.SUSPENDED:
+        return allow(policy.deadlines.article_notice, "account_state",
+                     N_("Bookkeeping suspended since {since}: benefits continue, paid in cash and reimbursed by the agency."),
+                     since=enrollee.account_state_since or "-"), True
+    return allow(_art(policy, "SZ-MD Art. 9", "ZZ §5"), "account_state",
+                 N_("Account in normal state: the institution books the fund's share.")), False
+
+
+# --------------------------------------------------------------------------- evaluate
+
+
+def evaluate(facts: EligibilityFacts, disease: Disease, policy: Policy, on: date, *,
+             spend: Spend | None = None, enrollee_id: str = "") -> EligibilityResult:
+    """Entitled or not on ``on``, with every reason, the settlement mode and,
+    when ``spend`` is given and the enrollee is entitled, the estimate."""
+    e = facts.enrollee
+    cert, cert_r = certificate_reason(facts.certificates, disease, policy, on)
+    reasons: list[Reason] = [scheme_reason(e, disease, policy), cert_r]
+    reasons += supplementary_reasons(e, disease, cert)
+    for extra in (disease_count_reason(facts.certificates, disease, policy, on), hospital_reason(facts.stays, policy, on)):
+        if extra is not None:
+            reasons.append(extra)
+    place, cash = place_reasons(facts, disease, cert, policy, on)
+    reasons += place
+    therapy_cash = therapy_cash_reason(disease, cert, facts, policy)
+    if therapy_cash is not None:
+        cash.append(therapy_cash)
+    acct, suspended = account_reason(e, policy)
+    reasons.append(acct)
+    reasons += cash
+    entitled = all(r.ok for r in reasons)
+    settlement = None
+    if entitled:
+        settlement = Settlement.CASH if (suspended or cash) else Settlement.BOOKKEEPING
+    period = Period("certificate", cert.valid_from, cert.valid_until) if cert else None
+    est = estimate(disease, policy, on, e, spend, facts.institution) if (entitled and spend is not None) else None
+    return EligibilityResult(
+        disease_code=disease.code, disease_name_en=disease.name_en, disease_name_zh=disease.name_zh,
+        category=disease.category, on=on, entitled=entitled, reasons=tuple(reasons),
+        settlement=str(settlement) if settlement else None, period=period, estimate=est,
+        institution_code=facts.institution.code if facts.institution else None, emergency=facts.emergency,
+        enrollee_id=enrollee_id, certificate_number=cert.number if cert else None,
+    )
+
+
+# --------------------------------------------------------------------------- estimate
+
+
+def insurance_year_start(on: date, start_month: int) -> date:
+    return date(on.year if on.month >= start_month else on.year - 1, start_month, 1)
+
+
+def insurance_year(on: date, start_month: int) -> Period:
+    """The medical insurance year holding ``on`` (SZ-MD Art. 8)."""
+    start = insurance_year_start(on, start_month)
+    end = date(start.year + 1, start_month, 1)
+    return Period("insurance_year", start, date.fromordinal(end.toordinal() - 1))
+
+
+def month_of(on: date) -> Period:
+    last = _calendar.monthrange(on.year, on.month)[1]
+    return Period("month", date(on.year, on.month, 1), date(on.year, on.month, last))
+
+
+def estimate(disease: Disease, policy: Policy, on: date, enrollee: EnrolleeFacts, spend: Spend,
+             institution: InstitutionFacts | None = None) -> Estimate:
+    if _zz(policy):
+        return _zezhou(disease, policy, on, spend, institution)
+    if disease.category == 1:
+        return _category_1(policy, on, enrollee, spend)
+    return _category_2(policy, on, enrollee, spend)
+
+
+def _enrollee_share(spend: Spend, *shares: Share) -> Share:
+    return Share("enrollee", spend.total_fen - sum(s.fen for s in shares), None, "")
+
+
+def _no_supplementary(enrollee: EnrolleeFacts, spend: Spend, article: str) -> list[Reason]:
+    if spend.supplementary_fen and not enrollee.supplementary:
+        return [allow(article, "supplementary",
+                      N_("No local supplementary insurance: the supplementary costs of {amount} are the enrollee's."),
+                      amount=money(spend.supplementary_fen))]
+    return []
+
+
+def _category_1(policy: Policy, on: date, enrollee: EnrolleeFacts, spend: Spend) -> Estimate:
+    b = policy.benefits
+    period = insurance_year(on, b.benefit_year_start_month)
+    wage_year = insurance_year_start(on, b.benefit_year_start_month).year - 1
+    base = dict(model="shenzhen_cat1", period=period, spent_fen=spend.basic_fen,
+                spent_supplementary_fen=spend.supplementary_fen)
+    wage = policy.average_wage_for(wage_year)
+    if wage is None:
+        return Estimate(**base, complete=False, reasons=(refuse(
+            "SZ-MD Art. 6", "average_wage",
+            N_("The policy pack has no average wage for {year}; the Category I threshold cannot be computed."),
+            year=wage_year),))
+    pct_t = b.cat1_threshold_pct_of_avg_wage or Decimal(0)
+    threshold = percent_of(yuan_to_fen(wage.yuan), pct_t)
+    total = spend.total_fen
+    balance = max(enrollee.individual_account_fen, 0)
+    account = min(total, balance)
+    pooled = max(0, total - max(balance, threshold))
+    pooled_basic = int((Decimal(pooled) * spend.basic_fen / total).quantize(Decimal(1), rounding=ROUND_HALF_UP)) if total else 0
+    pooled_supp = pooled - pooled_basic
+    pct_b = b.cat1_basic_pooling_pct or Decimal(0)
+    pct_s = b.cat1_supplementary_pooling_pct or Decimal(0)
+    basic = Share("basic_pooling", percent_of(pooled_basic, pct_b), pct_b, "SZ-MD Art. 6")
+    supp = Share("supplementary_pooling", percent_of(pooled_supp, pct_s) if enrollee.supplementary else 0,
+                 pct_s, "SZ-MD Art. 6")
+    acct = Share("individual_account", account, None, "SZ-MD Art. 6")
+    reasons = [
+        allow("SZ-MD Art. 6", "threshold",
+              N_("Threshold {threshold}: {pct}% of the {year} average wage of {wage} (demo figure).") if wage.demo
+              else N_("Threshold {threshold}: {pct}% of the {year} average wage of {wage}."),
+              threshold=money(threshold), pct=pct_t, year=wage_year, wage=money(yuan_to_fen(wage.yuan))),
+        allow("SZ-MD Art. 6", "individual_account",
+              N_("Individual account first: {paid} of the balance {balance}."), paid=money(account), balance=money(balance)),
+    ]
+    if total <= threshold:
+        reasons.append(allow("SZ-MD Art. 6", "threshold",
+                             N_("Year-to-date spend is within the threshold: the pooling funds start above {threshold} ({left} to go)."),
+                             threshold=money(threshold), left=money(threshold - total)))
+    else:
+        reasons.append(allow("SZ-MD Art. 6", "threshold",
+                             N_("Pooling: {pct}% of the {pooled} above the threshold that the account did not cover."),
+                             pct=pct_b, pooled=money(pooled)))
+    reasons += _no_supplementary(enrollee, spend, "SZ-MD Art. 6")
+    return Estimate(**base, complete=True, used_fen=basic.fen + supp.fen, threshold_fen=threshold,
+                    shares=(acct, basic, supp, _enrollee_share(spend, acct, basic, supp)), reasons=tuple(reasons))
+
+
+def _category_2(policy: Policy, on: date, enrollee: EnrolleeFacts, spend: Spend) -> Estimate:
+    b = policy.benefits
+    pct_b = b.cat2_basic_pct or Decimal(0)
+    pct_s = b.cat2_supplementary_pct or Decimal(0)
+    basic = Share("basic_pooling", percent_of(spend.basic_fen, pct_b), pct_b, "SZ-MD Art. 7")
+    supp = Share("supplementary_pooling", percent_of(spend.supplementary_fen, pct_s) if enrollee.supplementary else 0,
+                 pct_s, "SZ-MD Art. 7")
+    reasons = [allow("SZ-MD Art. 7", "estimate",
+                     N_("Category II: {basic_pct}% of basic medical costs from the basic fund, {supp_pct}% of local supplementary costs from the supplementary fund."),
+                     basic_pct=pct_b, supp_pct=pct_s)]
+    reasons += _no_supplementary(enrollee, spend, "SZ-MD Art. 7")
+    return Estimate(model="shenzhen_cat2", period=insurance_year(on, b.benefit_year_start_month),
+                    spent_fen=spend.basic_fen, spent_supplementary_fen=spend.supplementary_fen, complete=True,
+                    used_fen=basic.fen + supp.fen, shares=(basic, supp, _enrollee_share(spend, basic, supp)),
+                    reasons=tuple(reasons))
+
+
+def _zezhou(disease: Disease, policy: Policy, on: date, spend: Spend,
+            institution: InstitutionFacts | None) -> Estimate:
+    b = policy.benefits
+    period = month_of(on)
+    community = institution is not None and institution.community_rate()
+    pct = (b.community_pct if community else b.other_pct) or Decimal(0)
+    cap = yuan_to_fen(disease.monthly_cap_yuan or 0)
+    raw = percent_of(spend.basic_fen, pct)
+    fund = Share("basic_pooling", min(raw, cap), pct, "ZZ §4")
+    if institution is None:
+        rate_r = allow("ZZ §4", "institution",
+                       N_("No institution given: the other-institution rate of {pct}% is assumed ({community}% at community health centres)."),
+                       pct=pct, community=b.community_pct)
+    elif community:
+        rate_r = allow("ZZ §4", "institution", N_("{code} is a community health centre: the fund pays {pct}%."),
+                       code=institution.code, pct=pct)
+    else:
+        rate_r = allow("ZZ §4", "institution",
+                       N_("{code} is not a community health centre (or is run by a level-2/3 hospital): the fund pays {pct}%."),
+                       code=institution.code, pct=pct)
+    reasons = [rate_r, allow("ZZ §4", "monthly_cap",
+                             N_("Monthly cap {cap} for {code} in {month}: valid in that month only, not carried over."),
+                             cap=money(cap), code=disease.code, month=f"{on:%Y-%m}")]
+    if raw > cap:
+        reasons.append(allow("ZZ §4", "monthly_cap", N_("Cap reached: the fund pays {cap} instead of {raw}."),
+                             cap=money(cap), raw=money(raw)))
+    if spend.supplementary_fen:
+        reasons.append(allow("ZZ §4", "supplementary",
+                             N_("This pack has no supplementary fund share: the supplementary costs of {amount} are the enrollee's."),
+                             amount=money(spend.supplementary_fen)))
+    return Estimate(model="zezhou", period=period, spent_fen=spend.basic_fen,
+                    spent_supplementary_fen=spend.supplementary_fen, complete=True, allowed_fen=cap,
+                    used_fen=fund.fen, remaining_fen=cap - fund.fen,
+                    shares=(fund, _enrollee_share(spend, fund)), reasons=tuple(reasons))
+
+
+__all__ = [
+    "CertificateFacts", "EligibilityFacts", "EligibilityResult", "EnrolleeFacts", "Estimate", "FilingFacts",
+    "InstitutionFacts", "Period", "SHARE_PARTS", "Share", "Spend", "StayFacts", "estimate", "evaluate",
+    "insurance_year", "money", "month_of", "percent_of", "valid_certificate",
+]

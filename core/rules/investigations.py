@@ -1,0 +1,215 @@
+"""Investigation and suspension of bookkeeping (SZ-MT Art. 14, 15; RULES.md §11).
+
+Pure rules: deadlines on the working-day calendar, and which step a case
+may take on a date. The service loads the case (a plain row here) and passes
+the calendar and the business date.
+
+The steps::
+
+    notice_sent ──explanation judged sufficient──▶ closed_explained
+        │ no-show after the deadline, or explanation judged insufficient
+        ▼
+    suspended (case opened, bookkeeping suspended from that day)
+        │ verification (no_violation | violation | crime)
+        ▼
+    verified ──decision delivered──▶ decided (no violation, not yet resumed)
+        │                         ├─▶ violation (account stays suspended)
+        │                         └─▶ referred (suspected crime)
+        └─ resume (no violation only; before or after the decision) ─▶ resumed
+
+Readings taken:
+
+* The notice deadline is the ``notice_working_days``-th working day after
+  the notice date; a no-show can be recorded from the next day on.
+* "Within 90 days" of the suspension is calendar days
+  (``verification_calendar_days``); the decision and the resumption are
+  counted in working days from the verification date.
+* A case stays open until it is closed as explained, concluded as a
+  violation or a referral, or both resumed and its decision delivered.
+* The account is suspended while any of the enrollee's cases is opened and
+  not resumed; resuming one case leaves the account suspended if another
+  case still holds it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from core.calendar import Deadline, WorkingCalendar
+from core.errors import Reason
+from core.i18n import N_
+from core.models import AccountState, CaseStatus, InvestigationCase, Settlement
+from core.policy import Policy
+from core.rules.decision import Decision, refuse
+
+ART_NOTICE = "SZ-MT Art. 14"
+ART_OUTCOME = "SZ-MT Art. 15"
+
+OUTCOME_NO_VIOLATION = "no_violation"
+OUTCOME_VIOLATION = "violation"
+OUTCOME_CRIME = "crime"
+OUTCOMES = (OUTCOME_NO_VIOLATION, OUTCOME_VIOLATION, OUTCOME_CRIME)
+
+OPEN_NO_SHOW = "no_show"
+OPEN_INSUFFICIENT = "insufficient"
+
+CASE_PREFIX = "INV"
+
+
+# --------------------------------------------------------------------------- deadlines
+
+
+def notice_deadline(on: date, policy: Policy, cal: WorkingCalendar) -> Deadline:
+    """Come and explain within ``notice_working_days`` working days (Art. 14)."""
+    return cal.add_working_days(on, policy.deadlines.notice_working_days)
+
+
+def verification_deadline(opened_on: date, policy: Policy, cal: WorkingCalendar) -> Deadline:
+    """Finish verification within ``verification_calendar_days`` of the suspension."""
+    return cal.add_calendar_days(opened_on, policy.deadlines.verification_calendar_days)
+
+
+def decision_deadline(verified_on: date, policy: Policy, cal: WorkingCalendar) -> Deadline:
+    """Deliver the result within ``decision_working_days`` working days."""
+    return cal.add_working_days(verified_on, policy.deadlines.decision_working_days)
+
+
+def resumption_deadline(verified_on: date, policy: Policy, cal: WorkingCalendar) -> Deadline:
+    """No violation: resume bookkeeping within ``resumption_working_days`` (Art. 15)."""
+    return cal.add_working_days(verified_on, policy.deadlines.resumption_working_days)
+
+
+# --------------------------------------------------------------------------- case state
+
+
+def case_number(year: int, seq: int) -> str:
+    """``INV-2026-000042``: human-readable, ordered within the year."""
+    return f"{CASE_PREFIX}-{year:04d}-{seq:06d}"
+
+
+def case_number_seq(number: str) -> int:
+    """The sequence part of a case number (0 if it is not one)."""
+    tail = number.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def is_open(case: InvestigationCase) -> bool:
+    return case.closed_on is None
+
+
+def holds_suspension(case: InvestigationCase) -> bool:
+    """The case keeps the enrollee's bookkeeping suspended."""
+    return case.opened_on is not None and case.resumed_on is None
+
+
+def settlement_for(account_state: str) -> Settlement:
+    """A suspended account keeps its benefits but settles in cash (Art. 14)."""
+    return Settlement.CASH if account_state == AccountState.SUSPENDED else Settlement.BOOKKEEPING
+
+
+def _not_before(on: date, since: date | None, article: str) -> list[Reason]:
+    if since is not None and on < since:
+        return [refuse(article, "on", N_("{on} is before {since}, the date of the step before."),
+                       on=on.isoformat(), since=since.isoformat())]
+    return []
+
+
+def _status(case: InvestigationCase, wanted: str, article: str) -> list[Reason]:
+    if case.status != wanted:
+        return [refuse(article, "status", N_("Case {number} is {status}; this step needs a case that is {wanted}."),
+                       number=case.number, status=case.status, wanted=wanted)]
+    return []
+
+
+def check_duplicate(open_cases: list[InvestigationCase], trigger: str) -> Decision:
+    """One open case per enrollee per trigger at a time."""
+    same = [c for c in open_cases if c.trigger == trigger and is_open(c)]
+    if same:
+        return Decision.of([refuse(ART_NOTICE, "trigger",
+                                   N_("Case {number} for trigger {trigger} is still open for this enrollee."),
+                                   number=same[0].number, trigger=trigger)])
+    return Decision(ok=True)
+
+
+def check_explanation(case: InvestigationCase, on: date, note: str) -> Decision:
+    """The enrollee came and explained (clerk records it)."""
+    reasons = _status(case, CaseStatus.NOTICE_SENT, ART_NOTICE)
+    if case.explanation_on is not None:
+        reasons.append(refuse(ART_NOTICE, "explanation_on",
+                              N_("An explanation was already recorded on {date}."),
+                              date=case.explanation_on.isoformat()))
+    reasons += _not_before(on, case.notice_on, ART_NOTICE)
+    if not note.strip():
+        reasons.append(refuse(ART_NOTICE, "note", N_("Write down what the enrollee explained.")))
+    return Decision.of(reasons)
+
+
+def check_judgement(case: InvestigationCase, on: date) -> Decision:
+    """A reviewer judges a recorded explanation."""
+    reasons = _status(case, CaseStatus.NOTICE_SENT, ART_NOTICE)
+    if not reasons and case.explanation_on is None:
+        reasons.append(refuse(ART_NOTICE, "explanation_on", N_("No explanation has been recorded for case {number}."),
+                              number=case.number))
+    reasons += _not_before(on, case.explanation_on, ART_NOTICE)
+    return Decision.of(reasons)
+
+
+def check_no_show(case: InvestigationCase, on: date) -> Decision:
+    """The enrollee did not come: only once the notice deadline has passed."""
+    reasons = _status(case, CaseStatus.NOTICE_SENT, ART_NOTICE)
+    if case.explanation_on is not None:
+        reasons.append(refuse(ART_NOTICE, "explanation_on",
+                              N_("The enrollee explained on {date}; judge the explanation instead."),
+                              date=case.explanation_on.isoformat()))
+    if on <= case.notice_due:
+        reasons.append(refuse(ART_NOTICE, "on",
+                              N_("The notice deadline is {due}; a no-show can be recorded from the day after."),
+                              due=case.notice_due.isoformat()))
+    return Decision.of(reasons)
+
+
+def check_verification(case: InvestigationCase, outcome: str, on: date) -> Decision:
+    reasons = _status(case, CaseStatus.SUSPENDED, ART_NOTICE)
+    if outcome not in OUTCOMES:
+        reasons.append(refuse(ART_OUTCOME, "outcome", N_("Outcome {outcome} is not one of {choices}."),
+                              outcome=outcome, choices=", ".join(OUTCOMES)))
+    reasons += _not_before(on, case.opened_on, ART_NOTICE)
+    return Decision.of(reasons)
+
+
+def check_decision(case: InvestigationCase, on: date) -> Decision:
+    reasons: list[Reason] = []
+    if case.verified_on is None:
+        reasons.append(refuse(ART_NOTICE, "verified_on",
+                              N_("Case {number} has no verification result to deliver."), number=case.number))
+    if case.decided_on is not None:
+        reasons.append(refuse(ART_NOTICE, "decided_on", N_("The decision was already delivered on {date}."),
+                              date=case.decided_on.isoformat()))
+    reasons += _not_before(on, case.verified_on, ART_NOTICE)
+    return Decision.of(reasons)
+
+
+def check_resume(case: InvestigationCase, on: date) -> Decision:
+    """Bookkeeping resumes only after a verification that found no violation."""
+    reasons: list[Reason] = []
+    if case.verified_on is None:
+        reasons.append(refuse(ART_OUTCOME, "verified_on",
+                              N_("Case {number} has not been verified; bookkeeping resumes only after a "
+                                 "verification that finds no violation."), number=case.number))
+    elif case.outcome != OUTCOME_NO_VIOLATION:
+        reasons.append(refuse(ART_OUTCOME, "outcome",
+                              N_("The verification of case {number} found {outcome}; bookkeeping stays suspended."),
+                              number=case.number, outcome=case.outcome))
+    if case.resumed_on is not None:
+        reasons.append(refuse(ART_OUTCOME, "resumed_on", N_("Bookkeeping was already resumed on {date}."),
+                              date=case.resumed_on.isoformat()))
+    reasons += _not_before(on, case.verified_on, ART_OUTCOME)
+    return Decision.of(reasons)
+
+
+def status_after_decision(case: InvestigationCase) -> str:
+    if case.outcome == OUTCOME_VIOLATION:
+        return CaseStatus.VIOLATION
+    if case.outcome == OUTCOME_CRIME:
+        return CaseStatus.REFERRED
+    return CaseStatus.RESUMED if case.resumed_on is not None else CaseStatus.DECIDED

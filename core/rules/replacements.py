@@ -1,0 +1,77 @@
+"""Replacement of a lost certificate or record book (SZ-MD Art. 5).
+
+Replaced at the insurance office of the original diagnostic hospital (the
+certificate's issuing hospital, or the hospital that issued the book) or at
+the municipal agency, against the social security card and the ID card. The
+lost document is void from then on.
+
+Reading: the agency is recorded without an institution or with one of kind
+``social_security``; a book issued by the agency can only be replaced there.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from core.errors import Reason
+from core.i18n import N_
+from core.models import BookStatus, Certificate, CertificateStatus, Institution, InstitutionKind, RecordBook
+from core.rules.books import document_reasons
+from core.rules.decision import Decision, refuse
+
+ART_REPLACEMENT = "SZ-MD Art. 5"
+PLACES = ("hospital", "agency")
+
+
+def place_reasons(place: str, institution: Institution | None, original_id: uuid.UUID | None) -> list[Reason]:
+    """Where the replacement is made; ``original_id`` is the hospital that
+    issued the lost document (None: the agency issued it)."""
+    if place not in PLACES:
+        return [refuse(ART_REPLACEMENT, "place", N_("Place must be hospital or agency, not {place}."), place=place)]
+    if place == "agency":
+        if institution is not None and institution.kind != InstitutionKind.SOCIAL_SECURITY:
+            return [refuse(ART_REPLACEMENT, "institution_id",
+                           N_("{code} is not a social insurance agency office."), code=institution.code)]
+        return []
+    if original_id is None:
+        return [refuse(ART_REPLACEMENT, "place",
+                       N_("The lost document was issued by the agency; replace it at the agency."))]
+    if institution is None or institution.id != original_id:
+        return [refuse(ART_REPLACEMENT, "institution_id",
+                       N_("A replacement at a hospital is made only by the hospital that issued the lost document."))]
+    return []
+
+
+def check_certificate(cert: Certificate, place: str, institution: Institution | None,
+                      card_presented: bool, id_card_presented: bool, on: date) -> Decision:
+    """A lost confirmed certificate that has not expired."""
+    reasons = document_reasons(card_presented, id_card_presented, ART_REPLACEMENT)
+    reasons += place_reasons(place, institution, cert.institution_id)
+    if cert.status != CertificateStatus.CONFIRMED:
+        reasons.append(refuse(ART_REPLACEMENT, "number",
+                              N_("Certificate {number} is {status}; only a confirmed certificate is replaced."),
+                              number=cert.number, status=cert.status))
+    elif cert.valid_until is not None and cert.valid_until < on:
+        reasons.append(refuse(ART_REPLACEMENT, "number",
+                              N_("Certificate {number} expired on {day}; an expired certificate is not replaced."),
+                              number=cert.number, day=cert.valid_until.isoformat()))
+    return Decision.of(reasons)
+
+
+def check_book(book: RecordBook, place: str, institution: Institution | None,
+               card_presented: bool, id_card_presented: bool) -> Decision:
+    """A lost active record book."""
+    reasons = document_reasons(card_presented, id_card_presented, ART_REPLACEMENT)
+    reasons += place_reasons(place, institution, book.issued_at_id)
+    if book.status != BookStatus.ACTIVE:
+        reasons.append(refuse(ART_REPLACEMENT, "book_number",
+                              N_("Record book {number} is {status}; only the active book is replaced."),
+                              number=book.number, status=book.status))
+    return Decision.of(reasons)
+
+
+def check_archive(archived: bool) -> Decision:
+    if archived:
+        return Decision.of([refuse(ART_REPLACEMENT, "archived", N_("This replacement record is already archived."))])
+    return Decision(ok=True)

@@ -1,0 +1,417 @@
+"""Monthly monitoring scan and manual triggers (SZ-MT Art. 13; RULES.md §11).
+
+The scan runs in the database (SQLAlchemy Core, portable between SQLite and
+PostgreSQL) and returns only the enrollees who trip a trigger, with the
+figures that tripped it; it never loads expense rows into Python.
+
+Visit counting (see :mod:`core.rules.monitoring` for the definition) is done
+in three steps so that the recursive part stays tiny:
+
+1. window functions split each enrollee's general outpatient visits into
+   *chains*: a visit starts a new chain when it is more than the merge span
+   after the previous visit. A chain's first visit always counts (it is more
+   than the span after every earlier visit, counted or not);
+2. a chain whose first and last visits are at most the span apart counts
+   exactly once; only *long* chains (span exceeded inside the chain, e.g.
+   visits at 0h, 3h, 6h) need the greedy walk;
+3. a recursive CTE walks the long chains visit by visit, carrying the time
+   of the last counted visit. Its depth is the length of the longest chain,
+   not the number of visits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import BigInteger, Integer, and_, case, exists, func, literal, or_, select, union_all
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlmodel import Session
+
+from core import audit
+from core.auth import Actor
+from core.errors import NotFound
+from core.i18n import N_
+from core.models import Certificate, Enrollee, ExpenseRecord, MonitoringFlag
+from core.policy import Policy, Trigger, fen_to_yuan
+from core.rules import monitoring as rules
+from core.rules.monitoring import ART_MONITORING, Month, ScanWindows
+
+X = ExpenseRecord.__table__  # type: ignore[attr-defined]
+E = Enrollee.__table__  # type: ignore[attr-defined]
+C = Certificate.__table__  # type: ignore[attr-defined]
+F = MonitoringFlag.__table__  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- SQL helpers
+
+
+class epoch_seconds(FunctionElement):  # noqa: N801 - reads as an SQL function
+    """Whole seconds since 1970-01-01 of a naive (local) timestamp."""
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "epoch_seconds"
+
+
+@compiles(epoch_seconds)
+def _epoch_default(element, compiler, **kw) -> str:  # PostgreSQL and others
+    return "CAST(FLOOR(EXTRACT(EPOCH FROM %s)) AS BIGINT)" % compiler.process(element.clauses, **kw)
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element, compiler, **kw) -> str:
+    return "CAST(strftime('%%s', %s) AS INTEGER)" % compiler.process(element.clauses, **kw)
+
+
+def _enrollee_filter(enrollee_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
+    return [X.c.enrollee_id == enrollee_id] if enrollee_id is not None else []
+
+
+# --------------------------------------------------------------------------- result shapes
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One enrollee tripping one numeric trigger in the scanned month."""
+
+    enrollee_id: uuid.UUID
+    enrollee_name: str
+    branch: str
+    scheme: str
+    month: str
+    trigger: str
+    number: int
+    kind: str
+    figure: int  # visits, or fen
+    threshold: int  # same unit; the trigger is "more than" this
+    unit: str  # visits | fen
+    article: str
+
+    @property
+    def msgid(self) -> str:
+        if self.unit == "visits":
+            return N_("Trigger {number}: {figure} visits, more than {threshold}.")
+        return N_("Trigger {number}: {figure} yuan, more than {threshold} yuan.")
+
+    @property
+    def params(self) -> dict[str, Any]:
+        if self.unit == "visits":
+            return {"number": self.number, "figure": self.figure, "threshold": self.threshold}
+        return {"number": self.number, "figure": str(fen_to_yuan(self.figure)),
+                "threshold": str(fen_to_yuan(self.threshold))}
+
+    def message(self, lang: str = "en") -> str:
+        from core.i18n import translate
+
+        return translate(self.msgid, lang, **self.params)
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "enrollee_id": str(self.enrollee_id),
+            "enrollee_name": self.enrollee_name,
+            "branch": self.branch,
+            "scheme": self.scheme,
+            "month": self.month,
+            "trigger": self.trigger,
+            "number": self.number,
+            "kind": self.kind,
+            "unit": self.unit,
+            "figure": self.figure,
+            "threshold": self.threshold,
+            "article": self.article,
+            "message": self.message(lang),
+        }
+        if self.unit == "fen":
+            out["figure_yuan"] = str(fen_to_yuan(self.figure))
+            out["threshold_yuan"] = str(fen_to_yuan(self.threshold))
+        return out
+
+
+@dataclass(frozen=True)
+class FlagRow:
+    """A manual trigger recorded for the month."""
+
+    id: uuid.UUID
+    enrollee_id: uuid.UUID
+    enrollee_name: str
+    trigger: str
+    number: int
+    month: str
+    detail: str
+    recorded_by: str
+    case_id: uuid.UUID | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": str(self.id), "enrollee_id": str(self.enrollee_id), "enrollee_name": self.enrollee_name,
+                "trigger": self.trigger, "number": self.number, "month": self.month, "detail": self.detail,
+                "recorded_by": self.recorded_by, "case_id": str(self.case_id) if self.case_id else None}
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    month: str
+    windows: ScanWindows
+    hits: list[Hit]
+    manual: list[FlagRow] = field(default_factory=list)
+
+    @property
+    def enrollee_ids(self) -> set[uuid.UUID]:
+        return {h.enrollee_id for h in self.hits} | {f.enrollee_id for f in self.manual}
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        w = self.windows
+        return {
+            "month": self.month,
+            "article": ART_MONITORING,
+            "windows": {
+                "month": [w.start.isoformat(), w.end.isoformat()],
+                "visits": [w.visits_start.isoformat(), w.end.isoformat()],
+                "year": [w.year_start.isoformat(), w.end.isoformat()],
+            },
+            "enrollees": len(self.enrollee_ids),
+            "hits": [h.as_dict(lang) for h in self.hits],
+            "manual": [f.as_dict() for f in self.manual],
+        }
+
+
+# --------------------------------------------------------------------------- visits
+
+
+def _visit_figures(session: Session, w: ScanWindows, merge: int, triggers: list[Trigger],
+                   enrollee_id: uuid.UUID | None) -> list[Any]:
+    """Rows (enrollee columns, visits_month, visits_3months) for enrollees
+    over a visits threshold."""
+    t = epoch_seconds(X.c.occurred_at)
+    order = (X.c.occurred_at, X.c.id)
+    chained = select(
+        X.c.enrollee_id.label("e"),
+        X.c.id.label("vid"),
+        X.c.occurred_at.label("at"),
+        t.label("t"),
+        case((X.c.occurred_at >= w.start, 1), else_=0).label("in_month"),
+        (t - func.lag(t).over(partition_by=X.c.enrollee_id, order_by=order)).label("gap"),
+    ).where(
+        X.c.visit_kind == rules.GENERAL_KIND,
+        X.c.occurred_at >= w.visits_start,
+        X.c.occurred_at < w.end,
+        *_enrollee_filter(enrollee_id),
+    ).cte("mt_visits")
+
+    starts = chained.c.gap.is_(None) | (chained.c.gap > merge)
+    numbered = select(
+        chained.c.e, chained.c.vid, chained.c.at, chained.c.t, chained.c.in_month,
+        func.sum(case((starts, 1), else_=0)).over(
+            partition_by=chained.c.e, order_by=(chained.c.at, chained.c.vid), rows=(None, 0)
+        ).label("chain"),
+    ).cte("mt_chained")
+
+    per_chain = (numbered.c.e, numbered.c.chain)
+    placed = select(
+        numbered.c.e, numbered.c.chain, numbered.c.t, numbered.c.in_month,
+        func.row_number().over(partition_by=per_chain, order_by=(numbered.c.at, numbered.c.vid)).label("rn"),
+        (func.max(numbered.c.t).over(partition_by=per_chain)
+         - func.min(numbered.c.t).over(partition_by=per_chain)).label("span"),
+    ).cte("mt_placed")
+
+    long_visits = select(placed.c.e, placed.c.chain, placed.c.rn, placed.c.t, placed.c.in_month).where(
+        placed.c.span > merge
+    ).cte("mt_long")
+
+    walk = select(
+        long_visits.c.e, long_visits.c.chain, long_visits.c.rn,
+        long_visits.c.t.label("last_counted"), long_visits.c.in_month,
+        literal(1, Integer).label("counted"),
+    ).where(long_visits.c.rn == 1).cte("mt_walk", recursive=True)
+    counts = long_visits.c.t - walk.c.last_counted > merge
+    walk = walk.union_all(
+        select(
+            long_visits.c.e, long_visits.c.chain, long_visits.c.rn,
+            case((counts, long_visits.c.t), else_=walk.c.last_counted),
+            long_visits.c.in_month,
+            case((counts, 1), else_=0),
+        ).where(
+            long_visits.c.e == walk.c.e,
+            long_visits.c.chain == walk.c.chain,
+            long_visits.c.rn == walk.c.rn + 1,
+        )
+    )
+
+    counted = union_all(
+        select(placed.c.e, placed.c.in_month).where(placed.c.rn == 1),
+        select(walk.c.e, walk.c.in_month).where(walk.c.rn > 1, walk.c.counted == 1),
+    ).subquery("mt_counted")
+
+    visits_month = func.sum(counted.c.in_month)
+    visits_window = func.count()
+    over = []
+    for trig in triggers:
+        figure = visits_month if trig.kind == "visits_month" else visits_window
+        over.append(figure > rules.limit_of(trig))
+    agg = (
+        select(counted.c.e, visits_month.label("visits_month"), visits_window.label("visits_3months"))
+        .group_by(counted.c.e)
+        .having(or_(*over))
+        .subquery("mt_visit_agg")
+    )
+    stmt = select(E.c.id, E.c.name, E.c.branch, E.c.scheme, agg.c.visits_month, agg.c.visits_3months).join(
+        agg, agg.c.e == E.c.id
+    )
+    return list(session.execute(stmt))
+
+
+# --------------------------------------------------------------------------- costs
+
+
+def _therapy_expr(policy: Policy) -> ColumnElement[Any] | None:
+    """CASE mapping an expense to the therapy of its disease (organ first)."""
+    tmap = rules.therapy_map(policy)
+    whens: list[tuple[ColumnElement[bool], str]] = []
+    for rule in tmap.organ_rules:
+        holds = exists(
+            select(literal(1)).where(
+                C.c.enrollee_id == X.c.enrollee_id,
+                C.c.disease_code == rule.disease_code,
+                C.c.organ.in_(rule.organs),
+                C.c.confirmed_on.is_not(None),
+            )
+        )
+        whens.append((and_(X.c.disease_code == rule.disease_code, holds), rule.therapy))
+    for therapy, codes in tmap.disease_codes.items():
+        whens.append((X.c.disease_code.in_(codes), therapy))
+    return case(*whens, else_=None) if whens else None
+
+
+def _cost_figures(session: Session, policy: Policy, w: ScanWindows, triggers: list[Trigger],
+                  enrollee_id: uuid.UUID | None) -> list[Any]:
+    """Rows (enrollee columns, one column per cost figure) for enrollees over
+    a cost threshold."""
+    in_month = X.c.occurred_at >= w.start
+    therapies = sorted({t.therapy for t in triggers if t.kind == "therapy_cost_month" and t.therapy})
+    therapy = _therapy_expr(policy) if therapies else None
+    cols = [
+        X.c.enrollee_id.label("e"),
+        X.c.visit_kind.label("kind"),
+        X.c.amount_fen.label("amount"),
+        case((in_month, 1), else_=0).label("in_month"),
+    ]
+    if therapy is not None:
+        cols.append(case((in_month, therapy), else_=None).label("therapy"))
+    rows = select(*cols).where(
+        X.c.visit_kind.in_(rules.OUTPATIENT_KINDS),
+        X.c.occurred_at >= w.year_start,
+        X.c.occurred_at < w.end,
+        *_enrollee_filter(enrollee_id),
+    ).subquery("mt_costs")
+
+    def total(cond: ColumnElement[bool] | None) -> ColumnElement[Any]:
+        return func.coalesce(func.sum(rows.c.amount if cond is None else case((cond, rows.c.amount), else_=0)), 0)
+
+    figures = {
+        "cost_month": total(rows.c.in_month == 1),
+        "general_cost_year": total(rows.c.kind == rules.GENERAL_KIND),
+        "inpatient_scheme_cost_year": total(None),
+    }
+    for th in therapies:
+        figures[f"therapy:{th}"] = total(rows.c.therapy == th)
+    names = {key: f"f{i}" for i, key in enumerate(figures)}
+    agg = (
+        select(rows.c.e, *(expr.label(names[key]) for key, expr in figures.items()))
+        .group_by(rows.c.e)
+        .subquery("mt_cost_agg")
+    )
+    over = []
+    for trig in triggers:
+        cond = agg.c[names[rules.figure_key(trig)]] > rules.limit_of(trig)
+        if trig.kind == "inpatient_scheme_cost_year":
+            cond = and_(E.c.scheme == "inpatient", cond)
+        over.append(cond)
+    stmt = (
+        select(E.c.id, E.c.name, E.c.branch, E.c.scheme,
+               *(agg.c[names[key]].label(key.replace(":", "_")) for key in figures))
+        .join(agg, agg.c.e == E.c.id)
+        .where(or_(*over))
+    )
+    return [(row, {key: int(row[i + 4]) for i, key in enumerate(figures)}) for row in session.execute(stmt)]
+
+
+# --------------------------------------------------------------------------- scan
+
+
+def _manual_flags(session: Session, policy: Policy, month: Month,
+                  enrollee_id: uuid.UUID | None) -> list[FlagRow]:
+    stmt = select(F.c.id, F.c.enrollee_id, E.c.name, F.c.trigger, F.c.month, F.c.detail, F.c.recorded_by,
+                  F.c.case_id).join(E, E.c.id == F.c.enrollee_id).where(
+        F.c.month == month.label, F.c.source == "manual")
+    if enrollee_id is not None:
+        stmt = stmt.where(F.c.enrollee_id == enrollee_id)
+    out = []
+    for r in session.execute(stmt.order_by(E.c.name, F.c.trigger)):
+        trig = policy.trigger(r.trigger)
+        out.append(FlagRow(id=r.id, enrollee_id=r.enrollee_id, enrollee_name=r.name, trigger=r.trigger,
+                           number=trig.number if trig else 0, month=r.month, detail=r.detail,
+                           recorded_by=r.recorded_by, case_id=r.case_id))
+    return out
+
+
+def scan(session: Session, policy: Policy, month: Month | str, *,
+         enrollee_id: uuid.UUID | None = None) -> ScanResult:
+    """Every enrollee tripping a numeric trigger in ``month`` (SZ-MT Art. 13),
+    with the figures, plus the manual triggers recorded for the month.
+    ``enrollee_id`` limits the scan to one enrollee (indexed)."""
+    if isinstance(month, str):
+        month = rules.parse_month(month)
+    w = rules.scan_windows(month, policy)
+    numeric = rules.numeric_triggers(policy)
+    visit_triggers = [t for t in numeric if t.kind in rules.VISIT_KINDS]
+    cost_triggers = [t for t in numeric if t.kind in rules.COST_KINDS]
+    hits: list[Hit] = []
+
+    def add(row: Any, figures: dict[str, int], triggers: list[Trigger]) -> None:
+        for trig, figure in rules.evaluate(figures, row.scheme, triggers):
+            hits.append(Hit(
+                enrollee_id=row.id, enrollee_name=row.name, branch=row.branch, scheme=row.scheme,
+                month=month.label, trigger=trig.code, number=trig.number, kind=trig.kind, figure=figure,
+                threshold=rules.limit_of(trig), unit=rules.unit_of(trig), article=trig.article,
+            ))
+
+    if visit_triggers:
+        for row in _visit_figures(session, w, rules.merge_seconds(policy), visit_triggers, enrollee_id):
+            add(row, {"visits_month": int(row.visits_month), "visits_3months": int(row.visits_3months)},
+                visit_triggers)
+    if cost_triggers:
+        for row, figures in _cost_figures(session, policy, w, cost_triggers, enrollee_id):
+            add(row, figures, cost_triggers)
+    hits.sort(key=lambda h: (h.enrollee_name, str(h.enrollee_id), h.number))
+    return ScanResult(month=month.label, windows=w, hits=hits,
+                      manual=_manual_flags(session, policy, month, enrollee_id))
+
+
+def hits_for(session: Session, policy: Policy, enrollee_id: uuid.UUID, month: Month | str) -> list[Hit]:
+    """The numeric triggers one enrollee trips in ``month``."""
+    return scan(session, policy, month, enrollee_id=enrollee_id).hits
+
+
+# --------------------------------------------------------------------------- manual triggers
+
+
+def record_manual_trigger(session: Session, actor: Actor, policy: Policy, *, enrollee_id: uuid.UUID,
+                          trigger: str, detail: str, on: date, month: Month | str | None = None,
+                          reason: str = "") -> MonitoringFlag:
+    """Record a manual trigger (SZ-MT Art. 13, triggers 9-13): false
+    enrolment, card lent or borrowed, card left at an institution, a report,
+    another violation. ``month`` defaults to the month of ``on``."""
+    actor.require("record", article=ART_MONITORING, action=N_("record a monitoring trigger"))
+    m = rules.parse_month(month) if isinstance(month, str) else (month or Month.of(on))
+    enrollee = session.get(Enrollee, enrollee_id)
+    if enrollee is None:
+        raise NotFound.one(ART_MONITORING, "enrollee", N_("No enrollee with key {ref}."), ref=str(enrollee_id))
+    rules.check_manual_trigger(policy, trigger, m, on, detail).raise_if_refused()
+    flag = MonitoringFlag(enrollee_id=enrollee.id, trigger=trigger, month=m.label, detail=detail.strip(),
+                          source="manual", recorded_by=actor.username)
+    audit.created(session, actor, flag, "monitoring.flag", reason=reason or detail.strip(),
+                  article=ART_MONITORING)
+    return flag

@@ -1,0 +1,142 @@
+"""Replacement of a lost certificate or record book (SZ-MD Art. 5).
+
+The lost document is voided from the business date and a new one with a new
+number takes its place: for a certificate, a new confirmed row with the same
+facts and validity (the old one's ``replaced_by_id`` points at it); for a
+book, a new active book with the same entries. A :class:`Replacement` record
+keeps the event for the agency's archive (:func:`archive_replacement`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlmodel import Session, select
+
+from core import audit
+from core.auth import Actor
+from core.db import check_version
+from core.models import BookStatus, Certificate, CertificateStatus, Institution, Replacement
+from core.rules import replacements as rules
+from core.rules.replacements import ART_REPLACEMENT
+from core.services.books import book_entries, copy_entries, new_book, present_book
+from core.services.certificates import get_row, present_certificate
+from core.services.numbering import PREFIX_CERTIFICATE, new_number
+
+# copied unchanged from the lost certificate to its replacement
+_NOT_COPIED = {"id", "number", "version", "created_at", "updated_at", "status", "ended_on", "ended_by",
+               "end_reason", "replaced_by_id", "batch_id"}
+
+
+def _place_institution(session: Session, institution_id: uuid.UUID | None) -> Institution | None:
+    return get_row(session, Institution, institution_id, "institution_id") if institution_id else None
+
+
+def _copy_certificate(session: Session, old: Certificate, on: date) -> Certificate:
+    values = {c.key: getattr(old, c.key) for c in Certificate.__table__.columns if c.key not in _NOT_COPIED}
+    new_id = uuid.uuid4()
+    return Certificate(id=new_id, number=new_number(session, Certificate, PREFIX_CERTIFICATE, on, new_id),
+                       status=CertificateStatus.CONFIRMED, **values)
+
+
+def _record(session: Session, actor: Actor, *, kind: str, enrollee_id: uuid.UUID, old_id: uuid.UUID,
+            old_number: str, new_id: uuid.UUID, new_number_: str, place: str, institution_id: uuid.UUID | None,
+            documents: tuple[bool, bool], on: date, reason: str) -> Replacement:
+    repl = Replacement(enrollee_id=enrollee_id, item_kind=kind, old_id=old_id, old_number=old_number,
+                       new_id=new_id, new_number=new_number_, place=place, institution_id=institution_id,
+                       card_presented=documents[0], id_card_presented=documents[1], reported_on=on, recorded_by=actor.username)
+    audit.created(session, actor, repl, "replacement.record", reason=reason, article=ART_REPLACEMENT)
+    return repl
+
+
+def replace_certificate(
+    session: Session,
+    actor: Actor,
+    *,
+    number: str,
+    place: str,
+    card_presented: bool,
+    id_card_presented: bool,
+    on: date,
+    institution_id: uuid.UUID | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Replacement:
+    """Replace a lost confirmed certificate at its issuing hospital or the agency."""
+    actor.require("record", article=ART_REPLACEMENT, action="replace lost certificates")
+    old = present_certificate(session, number, on)
+    check_version(old, expected_version)
+    institution = _place_institution(session, institution_id)
+    rules.check_certificate(old, place, institution, card_presented, id_card_presented, on).raise_if_refused()
+    new = _copy_certificate(session, old, on)
+    audit.created(session, actor, new, "certificate.replacement", reason=reason, article=ART_REPLACEMENT)
+    session.flush()  # the new row must exist before the old one points at it
+    before = audit.snapshot(old)
+    old.status = CertificateStatus.VOID
+    old.ended_on, old.ended_by, old.end_reason = on, actor.username, "reported lost"
+    old.replaced_by_id = new.id
+    audit.changed(session, actor, old, before, "certificate.void", reason=reason, article=ART_REPLACEMENT)
+    return _record(session, actor, kind="certificate", enrollee_id=old.enrollee_id, old_id=old.id,
+                   old_number=old.number, new_id=new.id, new_number_=new.number, place=place,
+                   institution_id=institution_id, documents=(card_presented, id_card_presented),
+                   on=on, reason=reason)
+
+
+def replace_book(
+    session: Session,
+    actor: Actor,
+    *,
+    book_number: str,
+    place: str,
+    card_presented: bool,
+    id_card_presented: bool,
+    on: date,
+    institution_id: uuid.UUID | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Replacement:
+    """Replace a lost record book at the hospital that issued it or the agency:
+    a new active book with the same entries."""
+    actor.require("record", article=ART_REPLACEMENT, action="replace lost record books")
+    old = present_book(session, book_number, on)
+    check_version(old, expected_version)
+    institution = _place_institution(session, institution_id)
+    rules.check_book(old, place, institution, card_presented, id_card_presented).raise_if_refused()
+    entries = book_entries(session, old.id)
+    before = audit.snapshot(old)
+    old.status, old.ended_on, old.end_reason = BookStatus.VOID, on, "reported lost"
+    audit.changed(session, actor, old, before, "book.void", reason=reason, article=ART_REPLACEMENT)
+    issued_at = old.issued_at_id if place == "hospital" else None
+    new = new_book(session, actor, enrollee_id=old.enrollee_id, issued_at_id=issued_at, previous_id=old.id,
+                   on=on, action="book.replacement", reason=reason)
+    copy_entries(session, actor, entries, new, on, reason)
+    return _record(session, actor, kind="book", enrollee_id=old.enrollee_id, old_id=old.id,
+                   old_number=old.number, new_id=new.id, new_number_=new.number, place=place,
+                   institution_id=institution_id, documents=(card_presented, id_card_presented),
+                   on=on, reason=reason)
+
+
+def archive_replacement(
+    session: Session,
+    actor: Actor,
+    *,
+    replacement_id: uuid.UUID,
+    on: date,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Replacement:
+    """The replacement record goes to the agency's archive."""
+    actor.require("record", article=ART_REPLACEMENT, action="archive replacement records")
+    repl = get_row(session, Replacement, replacement_id, "replacement_id", ART_REPLACEMENT)
+    check_version(repl, expected_version)
+    rules.check_archive(repl.archived).raise_if_refused()
+    before = audit.snapshot(repl)
+    repl.archived, repl.archived_on = True, on
+    audit.changed(session, actor, repl, before, "replacement.archive", reason=reason, article=ART_REPLACEMENT)
+    return repl
+
+
+def replacements_of(session: Session, enrollee_id: uuid.UUID) -> list[Replacement]:
+    q = select(Replacement).where(Replacement.enrollee_id == enrollee_id).order_by(Replacement.reported_on)
+    return list(session.exec(q))

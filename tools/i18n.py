@@ -1,0 +1,90 @@
+"""Keep the message catalogues in step with the code.
+
+    python tools/i18n.py update   # extract msgids from core/ and tui/, merge into data/locale/*/casedesk.po
+    python tools/i18n.py missing  # list msgids with no zh_CN translation (exit 1 if any)
+
+msgids are English text marked with ``N_()`` or ``_()``. The ``en`` catalogue
+is the identity; ``zh_CN`` carries the translations.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCALE = ROOT / "data" / "locale"
+KEYWORDS = {"N_": None, "_": None, "gettext": None}
+LANGS = ("en", "zh_CN")
+
+
+def extract() -> dict[str, list[str]]:
+    """msgid -> places it is used."""
+    found: dict[str, list[str]] = {}
+    for pkg in ("core", "tui"):
+        method_map = [("**.py", "python")]
+        for filename, lineno, message, _comments, _ctx in extract_from_dir(
+            str(ROOT / pkg), method_map=method_map, keywords=KEYWORDS, comment_tags=()
+        ):
+            if isinstance(message, str) and message:
+                found.setdefault(message, []).append(f"{pkg}/{filename}:{lineno}")
+    return found
+
+
+def po_path(lang: str) -> Path:
+    return LOCALE / lang / "LC_MESSAGES" / "casedesk.po"
+
+
+def load(lang: str) -> Catalog:
+    p = po_path(lang)
+    if p.exists():
+        with p.open("rb") as fh:
+            return read_po(fh, locale=lang)
+    return Catalog(locale=lang, domain="casedesk", project="casedesk")
+
+
+def save(cat: Catalog, lang: str) -> None:
+    p = po_path(lang)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with p.open("wb") as fh:
+        write_po(fh, cat, width=0, omit_header=False, sort_output=True, include_lineno=False)
+
+
+def update() -> None:
+    found = extract()
+    for lang in LANGS:
+        old = load(lang)
+        new = Catalog(locale=lang, domain="casedesk", project="casedesk", fuzzy=False)
+        for msgid, places in sorted(found.items()):
+            prev = old.get(msgid)
+            if lang == "en":
+                text = msgid
+            else:
+                text = prev.string if prev is not None and prev.string else ""
+            new.add(msgid, text, locations=[(p.rsplit(":", 1)[0], None) for p in places[:3]])
+        save(new, lang)
+        print(f"{lang}: {len(found)} messages")
+
+
+def missing() -> int:
+    found = extract()
+    zh = load("zh_CN")
+    miss = [m for m in sorted(found) if zh.get(m) is None or not zh.get(m).string]
+    for m in miss:
+        print(m)
+    print(f"{len(miss)} of {len(found)} without a zh_CN translation", file=sys.stderr)
+    return 1 if miss else 0
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1] if len(sys.argv) > 1 else "update"
+    if cmd == "update":
+        update()
+    elif cmd == "missing":
+        raise SystemExit(missing())
+    else:
+        raise SystemExit(__doc__)

@@ -1,0 +1,257 @@
+"""The enrollee on one screen, and one key to start each workflow.
+
+Shows the facts (scheme, supplementary, household, employment, account
+state: a suspended account is a red banner saying what it means), the
+certificates with status and validity, the record book, the off-site filing
+and its three institutions, the community health centre, the open
+investigation and the alerts with due dates. The full ID number is shown
+here and nowhere else. Data comes from :func:`core.services.overview.enrollee_overview`
+in a thread worker, and is reloaded whenever the screen comes back to the
+front (after a workflow screen closes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Static
+
+from core.services.overview import (
+    Alert,
+    CertificateView,
+    EnrolleeOverview,
+    FilingView,
+    enrollee_overview,
+)
+from tui.i18n import N_, _
+from tui.labels import category, day, due, label, yes_no, yuan
+from tui.screens.base import BaseScreen
+
+#: key, workflow name (``tui.screens.WORKFLOW_SCREENS``), footer text, tooltip
+WORKFLOW_KEYS: list[tuple[str, str, str, str]] = [
+    ("c", "certificates", N_("Cert"),
+     N_("Certificates: draft, sign, seal, confirm, re-apply, invalidate (SZ-MD Art. 4, 12, 13)")),
+    ("b", "books", N_("Book"), N_("Record book: issue or renew (SZ-MD Art. 5)")),
+    ("r", "replacements", N_("Replace"), N_("Replace a lost certificate or record book (SZ-MD Art. 5)")),
+    ("o", "offsite", N_("Off-site"), N_("Off-site filing of three institutions (SZ-MT Art. 9, 10)")),
+    ("h", "health_centre", N_("Centre"), N_("Select a community health centre (SZ-MT Art. 4)")),
+    ("i", "investigations", N_("Case"), N_("Investigation and suspension of bookkeeping (SZ-MT Art. 13-15)")),
+    ("y", "history", N_("History"), N_("Audit history of this enrollee: who, when, what, why, article")),
+]
+
+
+class EnrolleeScreen(BaseScreen):
+    TITLE_MSGID = N_("Enrollee")
+    HELP_MSGID = N_("Everything about one enrollee. Each workflow starts with one key; "
+                    "the view reloads when you come back.")
+    CSS_PATH = "enrollee.tcss"
+
+    BINDINGS = [
+        Binding(key, f"workflow('{name}')", text, id=f"enrollee.{name}", tooltip=tip)
+        for key, name, text, tip in WORKFLOW_KEYS
+    ]
+
+    def __init__(self, enrollee_id: str) -> None:
+        super().__init__(id="enrollee")
+        self.enrollee_id = enrollee_id
+        self.overview: EnrolleeOverview | None = None
+
+    def compose_body(self) -> Iterable[Widget]:
+        with VerticalScroll(id="body"):
+            yield Static(_("Loading..."), id="identity")
+            yield Static("", id="facts")
+            yield Static("", id="account")
+            yield Static("", id="alerts")
+            yield Static("", id="certificates")
+            yield Static("", id="investigation")
+            yield Static("", id="book")
+            yield Static("", id="filing")
+            yield Static("", id="health-centre")
+
+    def on_mount(self) -> None:
+        self.query_one("#body").focus()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        self.load()
+
+    def load(self) -> None:
+        ref, on, policy = self.enrollee_id, self.today, self.policy
+        self.run_service(lambda s: enrollee_overview(s, ref, on=on, policy=policy), self.show, group="overview")
+
+    def action_workflow(self, name: str) -> None:
+        self.casedesk.open_workflow(name, self.enrollee_id)
+
+    # ------------------------------------------------------------------ rendering
+    def show(self, ov: EnrolleeOverview) -> None:
+        self.overview = ov
+        self.set_screen_title(_("Enrollee: {name}", name=ov.name))
+        self.query_one("#identity", Static).update(identity(ov))
+        self.query_one("#facts", Static).update(facts(ov))
+        account_box = self.query_one("#account", Static)
+        account_box.update(account(ov))
+        account_box.set_class(ov.suspended, "banner-suspended")
+        self.query_one("#certificates", Static).update(certificates(ov.certificates, self.lang))
+        self.query_one("#book", Static).update(book(ov))
+        self.query_one("#filing", Static).update(filing(ov.filing, self.lang))
+        self.query_one("#health-centre", Static).update(health_centre(ov, self.lang))
+        self.query_one("#investigation", Static).update(investigation(ov))
+        self.query_one("#alerts", Static).update(alerts(ov.alerts, self.lang))
+
+
+def _field(name: str, value: str) -> Text:
+    return Text.assemble((name + " ", "dim"), value)
+
+
+def _line(*parts: Text) -> Text:
+    return Text("  ").join(parts)
+
+
+def _section(title: str, body: str | Text) -> Text:
+    """``Title: body`` with the title in bold."""
+    return Text.assemble((title + ": ", "bold"), body)
+
+
+def identity(ov: EnrolleeOverview) -> Text:
+    out = Text(ov.name, style="bold")
+    out.append("  ")
+    out.append_text(_field(_("ID"), ov.id_number))
+    out.append("  ")
+    out.append_text(_field(_("Card"), ov.card_number))
+    if ov.birth_date:
+        out.append("  ")
+        out.append_text(_field(_("Born"), ov.birth_date.isoformat()))
+    return out
+
+
+def facts(ov: EnrolleeOverview) -> Text:
+    employment = label("employment", ov.employment)
+    if ov.disabled_grade:
+        employment = _("{employment}, disabled serviceman grade {grade}", employment=employment, grade=ov.disabled_grade)
+    parts = [
+        _field(_("Scheme"), label("scheme", ov.scheme)),
+        _field(_("Supplementary"), yes_no(ov.supplementary)),
+        _field(_("City household"), yes_no(ov.city_household)),
+        _field(_("Employment"), employment),
+    ]
+    if ov.residence_city:
+        parts.append(_field(_("Lives in"), ov.residence_city))
+    return _line(*parts)
+
+
+def account(ov: EnrolleeOverview) -> Text:
+    if ov.suspended:
+        since = day(ov.account_state_since)
+        return Text(_("ACCOUNT SUSPENDED since {since}: no bookkeeping; the enrollee keeps benefits, pays cash "
+                      "and claims cash reimbursement (SZ-MT Art. 14).", since=since))
+    return _line(
+        _field(_("Account"), _("normal: bookkeeping at designated institutions")),
+        _field(_("Individual account"), yuan(ov.individual_account_fen)),
+    )
+
+
+def _validity(c: CertificateView) -> str:
+    if c.valid_from is None and c.valid_until is None:
+        return "-"
+    if c.valid_until is None:
+        return _("from {start}", start=day(c.valid_from))
+    return f"{day(c.valid_from)}..{day(c.valid_until)}"
+
+
+def certificates(certs: list[CertificateView], lang: str) -> RenderableType:
+    if not certs:
+        return _section(_("Certificates"), _("none"))
+    t = Table(title=_("Certificates"), title_justify="left", title_style="bold", expand=True,
+              show_edge=False, pad_edge=False, box=None, header_style="dim")
+    t.add_column(_("Number"), no_wrap=True)
+    t.add_column(_("Disease"), ratio=1, overflow="ellipsis", no_wrap=True)
+    t.add_column(_("Cat."), no_wrap=True)
+    t.add_column(_("Status"), no_wrap=True)
+    t.add_column(_("Valid"), no_wrap=True)
+    t.add_column("", no_wrap=True)
+    for c in certs:
+        disease = c.disease_label(lang)
+        if c.organ:
+            disease = f"{disease} ({c.organ})"
+        status = Text(label("certificate_status", c.status))
+        standing = Text(label("standing", c.standing))
+        if c.standing == "valid":
+            standing.stylize("green")
+        elif c.standing in ("expired", "ended"):
+            standing.stylize("red")
+        t.add_row(c.number, disease, category(c.category), status, _validity(c), standing)
+    return t
+
+
+def book(ov: EnrolleeOverview) -> Text:
+    b = ov.book
+    if b is None:
+        return _section(_("Record book"), _("none issued"))
+    diseases = ", ".join(b.diseases) if b.diseases else "-"
+    return _section(_("Record book"), _("{number} {status}, issued {issued}; diseases: {diseases}", number=b.number,
+                         status=label("book_status", b.status), issued=day(b.issued_on), diseases=diseases))
+
+
+def filing(f: FilingView | None, lang: str) -> RenderableType:
+    if f is None:
+        return _section(_("Off-site filing"), _("none"))
+    place = f.place_city + (f", {f.place_province}" if f.place_province else "")
+    summary = _section(_("Off-site filing"), _("{place}, {basis}, {status}, filed {filed}, voucher {voucher}",
+                            place=place, basis=label("filing_basis", f.basis),
+                            status=label("filing_status", f.status), filed=day(f.filed_on),
+                            voucher=f.voucher_number or "-"))
+    lines: list[RenderableType] = [summary]
+    for fi in f.institutions:
+        stamp = _("stamped") if fi.stamped else _("not stamped")
+        lines.append(Text(_("  {n}. {name} ({city}, level {level}), {stamp}", n=fi.position,
+                            name=fi.place.label(lang), city=fi.place.city, level=fi.place.level, stamp=stamp)))
+    return Group(*lines)
+
+
+def health_centre(ov: EnrolleeOverview, lang: str) -> Text:
+    hc = ov.health_centre
+    if hc is None:
+        return _section(_("Health centre"), _("none selected"))
+    if hc.selected_on is None:
+        return _section(_("Health centre"), hc.place.label(lang))
+    return _section(_("Health centre"), _("{name}, selected {on} by {applicant}", name=hc.place.label(lang),
+                         on=day(hc.selected_on), applicant=label("applicant", hc.applicant)))
+
+
+def investigation(ov: EnrolleeOverview) -> Text:
+    c = ov.investigation
+    if c is None:
+        return _section(_("Investigation"), _("none open"))
+    text = _("case {number}, {status}, trigger {trigger} ({month}), notice {notice}",
+             number=c.number, status=label("case_status", c.status), trigger=c.trigger,
+             month=c.trigger_month, notice=day(c.notice_on))
+    if c.opened_on:
+        text += _(", suspended from {opened}", opened=day(c.opened_on))
+    return _section(_("Investigation"), text)
+
+
+def alert_line(a: Alert, lang: str) -> Text:
+    if a.overdue:
+        mark = Text(_("OVERDUE"), style="bold red")
+    elif a.due is not None:
+        mark = Text(_("DUE"), style="bold yellow")
+    else:
+        mark = Text(_("NOTE"), style="bold")
+    out = Text.assemble(mark, " ")
+    if a.due is not None:
+        out.append(due(a.due, a.provisional) + " ", style="bold")
+    out.append(a.message(lang))
+    out.append(f" [{a.article}]", style="dim")
+    return out
+
+
+def alerts(items: list[Alert], lang: str) -> RenderableType:
+    if not items:
+        return _section(_("Alerts"), _("none"))
+    return Group(Text(_("Alerts") + ":", style="bold"), *(alert_line(a, lang) for a in items))

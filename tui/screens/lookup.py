@@ -1,0 +1,169 @@
+"""Home: find an enrollee by ID number, social-security card number or name.
+
+Results come as the caseworker types (debounced), from
+:func:`core.services.lookup.search` in a thread worker, one page at a time
+(a page is as many rows as the table shows; PageDown / PageUp turn pages).
+ID and card numbers are masked in the list. Enter opens the enrollee.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual import on
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Label
+
+from core.services.lookup import PAGE_SIZE, LookupPage, search
+from tui.i18n import N_, _
+from tui.labels import label
+from tui.screens.base import BaseScreen
+
+DEBOUNCE_SECONDS = 0.25
+MAX_PAGE = 100
+
+
+class LookupScreen(BaseScreen):
+    TITLE_MSGID = N_("Enrollee lookup")
+    HELP_MSGID = N_("Type an ID number, a social-security card number or the start of a name; "
+                    "results appear as you type. Enter opens the highlighted enrollee.")
+    CSS_PATH = "lookup.tcss"
+    CAN_GO_BACK = False
+
+    BINDINGS = [
+        Binding("escape", "clear", N_("Clear"), id="lookup.clear", tooltip=N_("Clear the search box")),
+        Binding("enter", "open", N_("Open"), id="lookup.open", priority=True, key_display="Enter",
+                tooltip=N_("Open the highlighted enrollee")),
+        Binding("pagedown", "next_page", N_("Next page"), id="lookup.next_page", priority=True,
+                key_display="PgDn", tooltip=N_("Show the next page of results")),
+        Binding("pageup", "previous_page", N_("Prev page"), id="lookup.previous_page", priority=True,
+                key_display="PgUp", tooltip=N_("Show the previous page of results")),
+        Binding("down", "cursor_down", N_("Next row"), id="lookup.cursor_down", show=False,
+                tooltip=N_("Highlight the next result")),
+        Binding("up", "cursor_up", N_("Previous row"), id="lookup.cursor_up", show=False,
+                tooltip=N_("Highlight the previous result")),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="lookup")
+        self.page: LookupPage | None = None
+        self.pending: str | None = None
+        self._timer: Timer | None = None
+        self._open_when_ready = False
+
+    def compose_body(self) -> Iterable[Widget]:
+        with Horizontal(id="search-row"):
+            yield Label(_("Find:"), id="search-label")
+            yield Input(placeholder=_("ID number, card number or part of a name"), id="search", compact=True)
+        yield Label(_("Type to search. Nothing is loaded until you do."), id="status")
+        yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#results", DataTable)
+        table.add_column(_("Name"), key="name")
+        table.add_column(_("ID number"), key="id")
+        table.add_column(_("Card"), key="card")
+        table.add_column(_("Scheme"), key="scheme")
+        table.add_column(_("Account"), key="account")
+        table.add_column(_("Born"), key="born")
+        self.query_one("#search", Input).focus()
+
+    # ------------------------------------------------------------------ searching
+    @on(Input.Changed, "#search")
+    def _typed(self, event: Input.Changed) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        query = event.value.strip()
+        if not query:
+            self.pending = None
+            self.workers.cancel_group(self, "lookup")
+            self._show_page(None)
+            return
+        self.pending = query
+        self._timer = self.set_timer(DEBOUNCE_SECONDS, self._debounced)
+
+    def _debounced(self) -> None:
+        self._timer = None
+        if self.pending is not None:
+            self.search(self.pending, 0)
+
+    def page_size(self) -> int:
+        height = self.query_one("#results", DataTable).scrollable_content_region.height - 1
+        return max(1, min(MAX_PAGE, height)) if height > 0 else PAGE_SIZE
+
+    def search(self, query: str, offset: int) -> None:
+        """Look up ``query`` from ``offset`` in a thread worker."""
+        self.pending = query
+        self.query_one("#status", Label).update(_("Searching..."))
+        limit = self.page_size()
+        self.run_service(lambda s: search(s, query, offset=offset, limit=limit), self._show_page, group="lookup")
+
+    def _show_page(self, page: LookupPage | None) -> None:
+        self.pending = None
+        self._timer = None
+        self.page = page
+        table = self.query_one("#results", DataTable)
+        table.clear()
+        status = self.query_one("#status", Label)
+        if page is None:
+            status.update(_("Type to search. Nothing is loaded until you do."))
+            return
+        for r in page.rows:
+            account = Text(label("account_state", r.account_state))
+            if r.account_state == "suspended":
+                account.stylize("bold red")
+            table.add_row(r.name, r.id_masked, r.card_masked, label("scheme", r.scheme), account,
+                          r.birth_date or "-", key=r.id)
+        status.update(self._status_text(page))
+        if self._open_when_ready:
+            self._open_when_ready = False
+            self.action_open()
+
+    def _status_text(self, page: LookupPage) -> str:
+        if not page.rows:
+            return _("No enrollee matches {query}.", query=page.query) if page.offset == 0 else _("No more results.")
+        first, last = page.offset + 1, page.offset + len(page.rows)
+        page_no = page.offset // page.limit + 1
+        if page.has_more:
+            return _("Page {page}: results {first}-{last}; PgDn for more.", page=page_no, first=first, last=last)
+        return _("Page {page}: results {first}-{last}.", page=page_no, first=first, last=last)
+
+    # ------------------------------------------------------------------ actions
+    def action_next_page(self) -> None:
+        if self.page is not None and self.page.has_more:
+            self.search(self.page.query, self.page.offset + self.page.limit)
+
+    def action_previous_page(self) -> None:
+        if self.page is not None and self.page.offset > 0:
+            self.search(self.page.query, max(0, self.page.offset - self.page.limit))
+
+    def action_cursor_down(self) -> None:
+        self.query_one("#results", DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one("#results", DataTable).action_cursor_up()
+
+    def action_clear(self) -> None:
+        self.query_one("#search", Input).value = ""
+        self.query_one("#search", Input).focus()
+
+    def action_open(self) -> None:
+        """Open the highlighted enrollee; if a search is still on its way
+        (typed, then Enter at once), open its first result when it comes."""
+        if self.pending is not None:
+            self._open_when_ready = True
+            if self._timer is not None:
+                self._timer.stop()
+                self._debounced()
+            return
+        table = self.query_one("#results", DataTable)
+        if not table.row_count:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        if key.value:
+            self.casedesk.open_enrollee(key.value)

@@ -1,0 +1,122 @@
+"""Worklist (F4): everything due, by due date, from :func:`core.services.worklist.worklist`.
+
+Scope: the caseworker's branch (or everything, for a caseworker with no
+branch); Ctrl+T cycles branch / my cases / all. Overdue items are marked,
+provisional deadlines say so. Enter opens the item's enrollee.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widget import Widget
+from textual.widgets import Label
+
+from core.services.worklist import WorkItem, Worklist, worklist
+from tui.i18n import N_, _
+from tui.labels import due
+from tui.screens.base import BaseScreen
+from tui.widgets.paged import PagedTable, Row
+
+SCOPES = ("branch", "mine", "all")
+SCOPE_LABELS = {
+    "branch": N_("branch {branch}"),
+    "mine": N_("my cases"),
+    "all": N_("all branches"),
+}
+
+
+class WorklistScreen(BaseScreen):
+    TITLE_MSGID = N_("Worklist")
+    HELP_MSGID = N_("Everything due, earliest first: case deadlines, certificate renewals, monthly batches. "
+                    "Enter opens the enrollee; Ctrl+T changes whose items are listed.")
+    CSS_PATH = "worklist.tcss"
+
+    BINDINGS = [
+        Binding("enter", "open", N_("Open"), id="worklist.open", key_display="Enter", priority=True,
+                tooltip=N_("Open the enrollee of the highlighted item")),
+        Binding("ctrl+t", "scope", N_("Scope"), id="worklist.scope",
+                tooltip=N_("Cycle: my branch, my cases, all branches")),
+        Binding("ctrl+r", "reload", N_("Reload"), id="worklist.reload", tooltip=N_("Load the worklist again")),
+        Binding("pagedown", "next_page", N_("Next page"), id="worklist.next_page", priority=True,
+                key_display="PgDn", tooltip=N_("Show the next page of items")),
+        Binding("pageup", "previous_page", N_("Prev page"), id="worklist.previous_page", priority=True,
+                key_display="PgUp", tooltip=N_("Show the previous page of items")),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="worklist")
+        self.scope = "all"
+        self.result: Worklist | None = None
+        self.items: dict[str, WorkItem] = {}
+
+    def compose_body(self) -> Iterable[Widget]:
+        yield Label(_("Loading..."), id="status")
+        yield PagedTable(id="items")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#items", PagedTable)
+        table.add_column(_("Due"), key="due")
+        table.add_column(_("Enrollee"), key="enrollee")
+        table.add_column(_("Record"), key="record")
+        table.add_column(_("What"), key="what")
+        table.add_column(_("Article"), key="article")
+        table.focus()
+        self.scope = "branch" if self.actor.branch else "all"
+        self.load()
+
+    def load(self) -> None:
+        policy, on, scope = self.policy, self.today, self.scope
+        branch = self.actor.branch if scope == "branch" else None
+        caseworker = self.actor.username if scope == "mine" else None
+        self.query_one("#status", Label).update(_("Loading..."))
+        self.run_service(lambda s: worklist(s, policy, on=on, branch=branch, caseworker=caseworker),
+                         self.show, group="worklist")
+
+    def show(self, result: Worklist) -> None:
+        self.result = result
+        self.items = {f"{i}": item for i, item in enumerate(result.items)}
+        self.query_one("#items", PagedTable).set_rows([self._row(k, it) for k, it in self.items.items()])
+        self._status()
+
+    def _row(self, key: str, item: WorkItem) -> Row:
+        when = Text(due(item.due, item.provisional))
+        if item.overdue:
+            when = Text.assemble((_("OVERDUE") + " ", "bold red"), when)
+        return key, (when, item.enrollee_name or "-", item.record, item.message(self.lang), item.article)
+
+    def _status(self) -> None:
+        if self.result is None:
+            return
+        scope = _(SCOPE_LABELS[self.scope], branch=self.actor.branch or "-")
+        table = self.query_one("#items", PagedTable)
+        if not self.result.items:
+            text = _("Nothing due ({scope}).", scope=scope)
+        else:
+            text = _("{scope}: {page}", scope=scope, page=table.page_text())
+            if self.result.more:
+                text += _(" ({more} more not listed)", more=self.result.more)
+        self.query_one("#status", Label).update(text)
+
+    def action_open(self) -> None:
+        key = self.query_one("#items", PagedTable).current_key()
+        item = self.items.get(key) if key else None
+        if item is not None and item.enrollee_id is not None:
+            self.casedesk.open_enrollee(item.enrollee_id)
+
+    def action_scope(self) -> None:
+        self.scope = SCOPES[(SCOPES.index(self.scope) + 1) % len(SCOPES)]
+        self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_next_page(self) -> None:
+        if self.query_one("#items", PagedTable).next_page():
+            self._status()
+
+    def action_previous_page(self) -> None:
+        if self.query_one("#items", PagedTable).previous_page():
+            self._status()
