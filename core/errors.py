@@ -44,8 +44,13 @@ class Reason:
             "message_zh": self.message_zh,
         }
 
-    def __str__(self) -> str:  # pragma: no cover - convenience
-        return f"[{self.article}] {self.field}: {self.message_en}"
+    def line(self, lang: str = "en") -> str:
+        """``[article] field: message`` (no brackets when no article applies)."""
+        head = f"[{self.article}] " if self.article else ""
+        return f"{head}{self.field}: {self.message(lang)}"
+
+    def __str__(self) -> str:
+        return self.line("en")
 
 
 class DomainError(Exception):
@@ -70,7 +75,7 @@ class DomainError(Exception):
         return self.reasons[0].article
 
     def messages(self, lang: str = "en") -> list[str]:
-        return [f"[{r.article}] {r.field}: {r.message(lang)}" for r in self.reasons]
+        return [r.line(lang) for r in self.reasons]
 
 
 class PermissionDenied(DomainError):

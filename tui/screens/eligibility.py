@@ -22,7 +22,7 @@ from textual import on
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from core.ids import mask_id_number
 from core.models import Certificate
@@ -33,6 +33,7 @@ from core.services.overview import LIVE_CERTIFICATE
 from tui.i18n import N_, _
 from tui.labels import category
 from tui.screens.base import WorkflowScreen
+from tui.widgets.fields import AsciiCheckbox, AsciiSelect
 from tui.widgets.reasons import ReasonsList, reasons_table
 
 
@@ -81,7 +82,7 @@ class QuickCheckScreen(WorkflowScreen):
         yield Label("", id="subject")
         with Horizontal(classes="field-row"):
             yield Label(_("Disease"))
-            yield Select(diseases, prompt=_("Pick a disease"), id="disease", compact=True)
+            yield AsciiSelect(diseases, prompt=_("Pick a disease"), id="disease", compact=True)
         with Horizontal(classes="field-row"):
             yield Label(_("Institution"))
             yield Input(placeholder=_("institution code (optional)"), id="institution", compact=True)
@@ -92,8 +93,8 @@ class QuickCheckScreen(WorkflowScreen):
             yield Input(placeholder=_("optional"), id="spent-supplementary", compact=True)
         with Horizontal(classes="field-row"):
             yield Label("")
-            yield Checkbox(_("Emergency rescue"), id="emergency", compact=True)
-            yield Checkbox(_("Peritoneal dialysis"), id="peritoneal", compact=True)
+            yield AsciiCheckbox(_("Emergency rescue"), id="emergency", compact=True)
+            yield AsciiCheckbox(_("Peritoneal dialysis"), id="peritoneal", compact=True)
         with VerticalScroll(id="result"):
             yield Static(_("Fill in the form and press Enter."), id="verdict")
             yield ReasonsList(id="reasons")
@@ -125,8 +126,8 @@ class QuickCheckScreen(WorkflowScreen):
                 self.query_one("#institution", Input).value.strip(),
                 self.query_one("#spent", Input).value.strip(),
                 self.query_one("#spent-supplementary", Input).value.strip(),
-                self.query_one("#emergency", Checkbox).value,
-                self.query_one("#peritoneal", Checkbox).value)
+                self.query_one("#emergency", AsciiCheckbox).value,
+                self.query_one("#peritoneal", AsciiCheckbox).value)
 
     def action_run_check(self) -> None:
         ref, disease, institution, spent, spent_supp, emergency, peritoneal = self._form()
@@ -166,8 +167,8 @@ class QuickCheckScreen(WorkflowScreen):
         for field in self.query(Input):
             field.value = ""
         self.query_one("#disease", Select).clear()
-        self.query_one("#emergency", Checkbox).value = False
-        self.query_one("#peritoneal", Checkbox).value = False
+        self.query_one("#emergency", AsciiCheckbox).value = False
+        self.query_one("#peritoneal", AsciiCheckbox).value = False
         self.query_one("#verdict", Static).update(_("Fill in the form and press Enter."))
         self.query_one("#reasons", ReasonsList).clear()
         self.query_one("#estimate", Static).update("")
@@ -186,14 +187,14 @@ class QuickCheckScreen(WorkflowScreen):
 def verdict(result: EligibilityResult, lang: str) -> Text:
     name = f"{result.disease_code} {result.disease_name(lang)} ({category(result.category)})"
     if result.entitled:
-        out = Text.assemble((_("ENTITLED"), "bold green"), " ", name)
-        if result.settlement:
-            out.append("  ")
-            out.append(_("settled by {settlement}", settlement=_settlement(result.settlement)), style="bold")
+        out = Text.assemble((_("ENTITLED"), "bold green"), "  ", name)
     else:
-        out = Text.assemble((_("NOT ENTITLED"), "bold red"), " ", name)
-    out.append("  ")
-    out.append(_("on {date}", date=result.on.isoformat()), style="dim")
+        out = Text.assemble((_("NOT ENTITLED"), "bold red"), "  ", name)
+    out.append("\n")
+    if result.entitled and result.settlement:
+        out.append(_("Settlement: {settlement}", settlement=_settlement(result.settlement)), style="bold")
+        out.append("  ")
+    out.append(_("Checked for {date}", date=result.on.isoformat()), style="dim")
     return out
 
 

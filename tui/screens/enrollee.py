@@ -170,7 +170,7 @@ def certificates(certs: list[CertificateView], lang: str) -> RenderableType:
     t = Table(title=_("Certificates"), title_justify="left", title_style="bold", expand=True,
               show_edge=False, pad_edge=False, box=None, header_style="dim")
     t.add_column(_("Number"), no_wrap=True)
-    t.add_column(_("Disease"), ratio=1, overflow="ellipsis", no_wrap=True)
+    t.add_column(_("Disease"), ratio=1, overflow="crop", no_wrap=True)
     t.add_column(_("Cat."), no_wrap=True)
     t.add_column(_("Status"), no_wrap=True)
     t.add_column(_("Valid"), no_wrap=True)

@@ -25,7 +25,7 @@ class AppHeader(Horizontal):
         padding: 0 1;
         text-style: bold;
         text-wrap: nowrap;
-        text-overflow: ellipsis;
+        text-overflow: clip;
     }
     AppHeader > #header-info {
         width: auto;

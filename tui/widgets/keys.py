@@ -23,7 +23,7 @@ class GlobalKeys(Static):
         color: $foreground-muted;
         padding: 0 1;
         text-wrap: nowrap;
-        text-overflow: ellipsis;
+        text-overflow: clip;
     }
     """
 

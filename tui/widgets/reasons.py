@@ -65,10 +65,10 @@ class ReasonsList(Static):
         padding: 0 1;
     }
     ReasonsList.-refused {
-        border-left: thick $error;
+        border-left: ascii $error;
     }
     ReasonsList.-allowed {
-        border-left: thick $success;
+        border-left: ascii $success;
     }
     """
 
