@@ -26,6 +26,9 @@ from core.i18n import normalise_lang
 from core.policy import Policy
 from tui.i18n import N_, _, set_default_lang, translate_bindings
 
+_ASCII_KEYS = {"up": "Up", "down": "Down", "left": "Left", "right": "Right", "enter": "Enter",
+               "escape": "Esc", "pagedown": "PgDn", "pageup": "PgUp"}
+
 #: actions that the palette already offers under their own names
 _PALETTE_SKIP = {"command_palette", "app.command_palette", "quit", "app.quit"}
 
@@ -92,6 +95,10 @@ class CasedeskApp(App[None]):
         self.log.error(repr(error))
         self.notify(_("Unexpected error: {error}", error=f"{type(error).__name__}: {error}"),
                     title=_("Error"), severity="error", timeout=15)
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Key names in ASCII: Textual draws arrows as ambiguous-width glyphs."""
+        return _ASCII_KEYS.get(binding.key, super().get_key_display(binding))
 
     # ------------------------------------------------------------------ navigation
     def open_enrollee(self, enrollee_id: str | uuid.UUID) -> None:

@@ -24,7 +24,9 @@ def key_rows(screen: Screen) -> tuple[list[KeyRow], list[KeyRow]]:
     seen: set[tuple[str, str]] = set()
     for _key, active in screen.active_bindings.items():
         b = active.binding
-        if not b.description or b.system:
+        # casedesk's own keys all carry an id; Textual's widget keys (scrolling,
+        # focus) are covered by the note at the bottom
+        if not b.description or b.system or not b.id:
             continue
         display = b.key_display or app.get_key_display(b)
         if (display, b.action) in seen:
@@ -41,7 +43,7 @@ def key_rows(screen: Screen) -> tuple[list[KeyRow], list[KeyRow]]:
 
 def _table(title: str, rows: list[KeyRow]) -> Table:
     t = Table(title=title, title_justify="left", title_style="bold", show_header=True, expand=True,
-              show_edge=False, pad_edge=False)
+              show_edge=False, pad_edge=False, box=None, header_style="dim")
     t.add_column(_("Key"), no_wrap=True, style="bold")
     t.add_column(_("Action"), no_wrap=True)
     t.add_column(_("What it does"), ratio=1)
@@ -61,7 +63,7 @@ class HelpScreen(ModalScreen[None]):
         width: 90%;
         max-width: 110;
         height: 90%;
-        border: round $accent;
+        border: ascii $accent;
         background: $surface;
         padding: 0 1;
     }
@@ -91,7 +93,8 @@ class HelpScreen(ModalScreen[None]):
             parts.append(Text(""))
         parts.append(_table(_("Global keys"), self.global_keys))
         parts.append(Text(""))
-        parts.append(Text(_("Escape goes back on every screen; nothing needs a mouse."), style="dim"))
+        parts.append(Text(_("Escape goes back on every screen; Tab and Shift+Tab move between fields; "
+                            "arrows and PgUp/PgDn scroll. Nothing needs a mouse."), style="dim"))
         with VerticalScroll():
             yield Static(Group(*parts), id="help-body")
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rich.text import Text
+from textual import on
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import Label
+from textual.widgets import DataTable, Label, Static
 
 from core.services.worklist import WorkItem, Worklist, worklist
 from tui.i18n import N_, _
@@ -55,14 +56,15 @@ class WorklistScreen(BaseScreen):
     def compose_body(self) -> Iterable[Widget]:
         yield Label(_("Loading..."), id="status")
         yield PagedTable(id="items")
+        yield Static("", id="detail")
 
     def on_mount(self) -> None:
         table = self.query_one("#items", PagedTable)
         table.add_column(_("Due"), key="due")
         table.add_column(_("Enrollee"), key="enrollee")
         table.add_column(_("Record"), key="record")
-        table.add_column(_("What"), key="what")
         table.add_column(_("Article"), key="article")
+        table.add_column(_("What"), key="what")
         table.focus()
         self.scope = "branch" if self.actor.branch else "all"
         self.load()
@@ -85,7 +87,7 @@ class WorklistScreen(BaseScreen):
         when = Text(due(item.due, item.provisional))
         if item.overdue:
             when = Text.assemble((_("OVERDUE") + " ", "bold red"), when)
-        return key, (when, item.enrollee_name or "-", item.record, item.message(self.lang), item.article)
+        return key, (when, item.enrollee_name or "-", item.record, item.article, item.message(self.lang))
 
     def _status(self) -> None:
         if self.result is None:
@@ -99,6 +101,15 @@ class WorklistScreen(BaseScreen):
             if self.result.more:
                 text += _(" ({more} more not listed)", more=self.result.more)
         self.query_one("#status", Label).update(text)
+
+    @on(DataTable.RowHighlighted, "#items")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        item = self.items.get(event.row_key.value or "")
+        detail = self.query_one("#detail", Static)
+        if item is None:
+            detail.update("")
+            return
+        detail.update(Text.assemble((f"[{item.article}] ", "bold"), item.message(self.lang)))
 
     def action_open(self) -> None:
         key = self.query_one("#items", PagedTable).current_key()

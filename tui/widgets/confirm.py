@@ -22,7 +22,7 @@ class ConfirmScreen(ModalScreen[bool]):
         width: 70%;
         max-width: 90;
         height: auto;
-        border: round $warning;
+        border: ascii $warning;
         background: $surface;
         padding: 0 1;
     }

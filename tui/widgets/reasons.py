@@ -75,6 +75,7 @@ class ReasonsList(Static):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__("", id=id, classes=classes)
         self.reasons: list[Reason] = []
+        self.display = False  # takes no line until there is something to show
 
     def show_reasons(self, reasons: Iterable[Reason], *, title: str = "") -> None:
         self.reasons = list(reasons)
@@ -86,6 +87,7 @@ class ReasonsList(Static):
             parts.append(Text(title, style="bold"))
         parts.append(reasons_table(self.reasons))
         self.update(Group(*parts))
+        self.display = bool(parts)
 
     def show_error(self, error: DomainError) -> None:
         self.show_reasons(error.reasons, title=_("Refused:"))
@@ -94,3 +96,4 @@ class ReasonsList(Static):
         self.reasons = []
         self.remove_class("-refused", "-allowed")
         self.update("")
+        self.display = False
