@@ -363,3 +363,23 @@ def test_sz_mt_art_15_account_stays_suspended_while_another_case_holds_it(engine
     act(engine, inv.record_verification, reviewer, policy, case_id=b.id, outcome="no_violation", on=date(2026, 10, 14))
     act(engine, inv.resume, reviewer, case_id=b.id, on=date(2026, 10, 15))
     assert enrollee_of(engine, p).account_state == "normal"
+
+
+def test_sz_mt_art_14_cli_case_show_and_list(engine, build, clerk, reviewer, policy, db_path, monkeypatch, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from core.cli import app
+
+    monkeypatch.setenv("CASEDESK_CONFIG", str(tmp_path / "none.toml"))
+    p, case = suspended_case(engine, build, clerk, reviewer, policy)
+    runner = CliRunner()
+    res = runner.invoke(app, ["--db", str(db_path), "case", "show", case.number, "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["status"] == "suspended" and data["open_reason"] == "no_show"
+    res = runner.invoke(app, ["--db", str(db_path), "case", "list", p.card_number])
+    assert res.exit_code == 0 and "settlement cash" in res.stdout and case.number in res.stdout
+    res = runner.invoke(app, ["--db", str(db_path), "case", "show", "INV-1999-000001"])
+    assert res.exit_code == 2 and "case" in res.stderr

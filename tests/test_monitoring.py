@@ -7,7 +7,7 @@ Every "more than" boundary is tested on both sides.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -490,3 +490,64 @@ def test_sz_mt_art_13_scan_sql_postgresql(pg_engine):
     from tests.conftest import Build
 
     assert _portable_scenario(pg_engine, Build(pg_engine)) == EXPECTED_PORTABLE
+
+
+# --------------------------------------------------------------------------- SQL against a reference
+
+
+def _reference_counts(times: list[datetime], month: Month, merge: timedelta) -> tuple[int, int]:
+    """The documented definition, in plain Python: greedy from the window start."""
+    start = datetime.combine(month.shift(-2).first, time())
+    end = datetime.combine(month.shift(1).first, time())
+    first_of_month = datetime.combine(month.first, time())
+    last = None
+    in_month = in_window = 0
+    for t in sorted(x for x in times if start <= x < end):
+        if last is None or t - last > merge:
+            last = t
+            in_window += 1
+            in_month += t >= first_of_month
+    return in_month, in_window
+
+
+def test_sz_mt_art_13_visit_counting_matches_the_definition(engine, build, policy):
+    """Random clustered visits for 30 enrollees; thresholds lowered to 0 so
+    every figure comes back, and each must equal the reference count."""
+    import random
+
+    rng = random.Random(13)
+    zero = policy.model_copy(update={"monitoring": policy.monitoring.model_copy(update={"triggers": [
+        t.model_copy(update={"threshold": Decimal(0)}) for t in policy.monitoring.triggers
+        if t.kind in ("visits_month", "visits_3months")]})})
+    expected = {}
+    for _ in range(30):
+        p = build.enrollee()
+        times: list[datetime] = []
+        for _ in range(rng.randint(1, 12)):  # bursts of visits minutes to hours apart
+            t = datetime(2026, 7, 25) + timedelta(minutes=rng.randint(0, 60 * 24 * 100))
+            for _ in range(rng.randint(1, 6)):
+                times.append(t)
+                t += timedelta(minutes=rng.choice([0, 30, 90, 179, 239, 240, 241, 300, 600]))
+        visits(engine, p, times)
+        expected[p.id] = _reference_counts(times, OCT, timedelta(hours=4))
+    result = run_scan(engine, zero)
+    got: dict = {}
+    for h in result.hits:
+        got.setdefault(h.enrollee_id, [0, 0])[0 if h.kind == "visits_month" else 1] = h.figure
+    for pid, (month_count, window_count) in expected.items():
+        assert tuple(got.get(pid, [0, 0])) == (month_count, window_count), pid
+
+
+def test_sz_mt_art_13_cli_flag(engine, build, db_path, monkeypatch, tmp_path):
+    from core.cli import app
+
+    monkeypatch.setenv("CASEDESK_CONFIG", str(tmp_path / "none.toml"))
+    p = build.enrollee()
+    runner = CliRunner()
+    res = runner.invoke(app, ["--db", str(db_path), "flag", p.card_number, "T11-card-left",
+                              "--detail", "Card found at a pharmacy", "--month", "2026-10"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["--db", str(db_path), "flag", p.card_number, "T03-cost-month", "--detail", "x"])
+    assert res.exit_code == 2 and "trigger" in res.stderr
+    with read_session(engine) as s:
+        assert [f.trigger for f in s.exec(select(MonitoringFlag))] == ["T11-card-left"]

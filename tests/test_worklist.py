@@ -16,6 +16,7 @@ from core.rules.certificates import renewal_window
 from core.services import investigations as inv
 from core.services import monitoring
 from core.services import worklist as wl
+from tests.test_monitoring import pg_engine  # noqa: F401  (fixture)
 
 ON = date(2026, 10, 20)
 _n = itertools.count(1)
@@ -60,6 +61,10 @@ def get(engine, policy, **kw) -> wl.Worklist:
 
 @pytest.fixture
 def world(engine, build, clerk, clerk2, reviewer, policy):
+    return make_world(engine, build, clerk, clerk2, reviewer, policy)
+
+
+def make_world(engine, build, clerk, clerk2, reviewer, policy):
     """One item of every kind (and near misses), on 2026-10-20."""
     people = {k: build.enrollee(name=f"P {k}", branch="futian" if k != "nanshan" else "nanshan") for k in
               ("notice", "explained", "suspended", "verified", "renewal", "nanshan", "quiet")}
@@ -101,21 +106,24 @@ def world(engine, build, clerk, clerk2, reviewer, policy):
     return people
 
 
+EXPECTED_WORLD = [
+    ("notice_overdue", date(2026, 9, 15), "P nanshan"),
+    ("batch_missing", date(2026, 9, 30), ""),
+    ("resumption_due", date(2026, 10, 10), "P verified"),
+    ("explanation_to_judge", date(2026, 10, 14), "P explained"),
+    ("notice_overdue", date(2026, 10, 15), "P notice"),
+    ("decision_due", date(2026, 10, 16), "P verified"),
+    ("certificate_renewal", date(2026, 11, 15), "P renewal"),
+    ("verification_due", date(2026, 11, 16), "P suspended"),
+    ("certificate_renewal", date(2026, 12, 31), "P renewal"),
+    ("certificate_renewal", date(2027, 1, 19), "P renewal"),
+]
+
+
 def test_worklist_includes_each_kind_sorted_by_due_date(engine, policy, world):
     result = get(engine, policy)
     got = [(i.kind, i.due, i.enrollee_name) for i in result.items]
-    assert got == [
-        ("notice_overdue", date(2026, 9, 15), "P nanshan"),
-        ("batch_missing", date(2026, 9, 30), ""),
-        ("resumption_due", date(2026, 10, 10), "P verified"),
-        ("explanation_to_judge", date(2026, 10, 14), "P explained"),
-        ("notice_overdue", date(2026, 10, 15), "P notice"),
-        ("decision_due", date(2026, 10, 16), "P verified"),
-        ("certificate_renewal", date(2026, 11, 15), "P renewal"),
-        ("verification_due", date(2026, 11, 16), "P suspended"),
-        ("certificate_renewal", date(2026, 12, 31), "P renewal"),
-        ("certificate_renewal", date(2027, 1, 19), "P renewal"),
-    ]
+    assert got == EXPECTED_WORLD
     assert set(rules.KINDS) == {k for k, _, _ in got}
     assert result.total == 10 and result.more == 0
     assert [i.due for i in result.items] == sorted(i.due for i in result.items)
@@ -230,3 +238,15 @@ def test_worklist_cli(engine, build, clerk, policy, db_path, monkeypatch, tmp_pa
     assert res.exit_code == 2 and "due_before" in res.stderr
     res = runner.invoke(app, ["--db", str(db_path), "worklist", "--on", "yesterday"])
     assert res.exit_code == 2 and "on" in res.stderr
+
+
+@pytest.mark.postgres
+def test_worklist_sql_postgresql(pg_engine, policy):
+    from core.auth import Actor
+    from tests.conftest import Build
+
+    make_world(pg_engine, Build(pg_engine), Actor("clerk1", "clerk", "futian"), Actor("clerk2", "clerk", "futian"),
+               Actor("rev1", "reviewer", "futian"), policy)
+    with read_session(pg_engine) as s:
+        result = wl.worklist(s, policy, on=ON)
+    assert [(i.kind, i.due, i.enrollee_name) for i in result.items] == EXPECTED_WORLD

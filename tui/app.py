@@ -177,6 +177,8 @@ class CasedeskApp(App[None]):
             yield SystemCommand(_("Maximize"), _("Maximize the focused widget"), screen.action_maximize)
         yield SystemCommand(_("Screenshot"), _("Save an SVG screenshot of this screen"),
                             lambda: self.set_timer(0.1, self.deliver_screenshot))
+        yield SystemCommand(_("Audit history"), _("Audit events of an enrollee or of any record"),
+                            lambda: self.open_workflow("history", self._current_enrollee()))
         yield from self.binding_commands(screen)
 
     def binding_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -291,7 +291,8 @@ class ExpenseRecord(SQLModel, table=True):
 
     __tablename__ = "expense_record"
     __table_args__ = (
-        Index("ix_expense_enrollee_time", "enrollee_id", "occurred_at"),
+        # covering for the monitoring scan (SZ-MT Art. 13): walked per enrollee, no table reads
+        Index("ix_expense_enrollee_time", "enrollee_id", "occurred_at", "visit_kind", "amount_fen", "disease_code"),
         Index("ix_expense_time", "occurred_at"),
     )
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)

@@ -5,18 +5,19 @@ PostgreSQL) and returns only the enrollees who trip a trigger, with the
 figures that tripped it; it never loads expense rows into Python.
 
 Visit counting (see :mod:`core.rules.monitoring` for the definition) is done
-in three steps so that the recursive part stays tiny:
+so that the recursive part stays tiny:
 
-1. window functions split each enrollee's general outpatient visits into
-   *chains*: a visit starts a new chain when it is more than the merge span
-   after the previous visit. A chain's first visit always counts (it is more
-   than the span after every earlier visit, counted or not);
-2. a chain whose first and last visits are at most the span apart counts
-   exactly once; only *long* chains (span exceeded inside the chain, e.g.
-   visits at 0h, 3h, 6h) need the greedy walk;
-3. a recursive CTE walks the long chains visit by visit, carrying the time
-   of the last counted visit. Its depth is the length of the longest chain,
-   not the number of visits.
+1. one row per enrollee and visit instant, read in (enrollee, time) order
+   from the covering index ``ix_expense_enrollee_time``; ``LAG`` gives the gap
+   to the previous visit;
+2. a visit more than the merge span after the previous visit (counted or
+   not) starts a *chain* and always counts; a running ``MAX`` carries the
+   chain's start time to every visit of the chain;
+3. visits within the span of their chain's start never count; only the
+   rest ("late" visits, e.g. the 6h visit of 0h, 3h, 6h) need the greedy
+   walk, which a recursive CTE does visit by visit, carrying the time of the
+   last counted visit. Its depth is the longest run of late visits in one
+   chain, not the number of visits.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def _epoch_sqlite(element, compiler, **kw) -> str:
 
 
 def _enrollee_filter(enrollee_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
-    return [X.c.enrollee_id == enrollee_id] if enrollee_id is not None else []
+    return [E.c.id == enrollee_id] if enrollee_id is not None else []
 
 
 # --------------------------------------------------------------------------- result shapes
@@ -185,64 +186,64 @@ def _visit_figures(session: Session, w: ScanWindows, merge: int, triggers: list[
                    enrollee_id: uuid.UUID | None) -> list[Any]:
     """Rows (enrollee columns, visits_month, visits_3months) for enrollees
     over a visits threshold."""
+    # One row per enrollee and visit time (visits at the same instant are one
+    # visit), so (e, at) orders the rows totally. Driving the join from the
+    # enrollee table lets SQLite walk ix_expense_enrollee_time in order.
     t = epoch_seconds(X.c.occurred_at)
-    order = (X.c.occurred_at, X.c.id)
-    chained = select(
-        X.c.enrollee_id.label("e"),
-        X.c.id.label("vid"),
+    visits = select(
+        E.c.id.label("e"),
         X.c.occurred_at.label("at"),
         t.label("t"),
         case((X.c.occurred_at >= w.start, 1), else_=0).label("in_month"),
-        (t - func.lag(t).over(partition_by=X.c.enrollee_id, order_by=order)).label("gap"),
-    ).where(
+        (t - func.lag(t).over(partition_by=E.c.id, order_by=X.c.occurred_at)).label("gap"),
+    ).select_from(E.join(X, X.c.enrollee_id == E.c.id)).where(
         X.c.visit_kind == rules.GENERAL_KIND,
         X.c.occurred_at >= w.visits_start,
         X.c.occurred_at < w.end,
         *_enrollee_filter(enrollee_id),
-    ).cte("mt_visits")
+    ).group_by(E.c.id, X.c.occurred_at).cte("mt_visits")
 
-    starts = chained.c.gap.is_(None) | (chained.c.gap > merge)
-    numbered = select(
-        chained.c.e, chained.c.vid, chained.c.at, chained.c.t, chained.c.in_month,
-        func.sum(case((starts, 1), else_=0)).over(
-            partition_by=chained.c.e, order_by=(chained.c.at, chained.c.vid), rows=(None, 0)
-        ).label("chain"),
+    # A chain starts at a visit more than the merge span after the previous
+    # visit; chain_start is the time of the current chain's first visit.
+    starts = visits.c.gap.is_(None) | (visits.c.gap > merge)
+    chained = select(
+        visits.c.e, visits.c.at, visits.c.t, visits.c.in_month,
+        case((starts, 1), else_=0).label("is_start"),
+        func.max(case((starts, visits.c.t), else_=None)).over(
+            partition_by=visits.c.e, order_by=visits.c.at, rows=(None, 0)
+        ).label("chain_start"),
     ).cte("mt_chained")
 
-    per_chain = (numbered.c.e, numbered.c.chain)
-    placed = select(
-        numbered.c.e, numbered.c.chain, numbered.c.t, numbered.c.in_month,
-        func.row_number().over(partition_by=per_chain, order_by=(numbered.c.at, numbered.c.vid)).label("rn"),
-        (func.max(numbered.c.t).over(partition_by=per_chain)
-         - func.min(numbered.c.t).over(partition_by=per_chain)).label("span"),
-    ).cte("mt_placed")
-
-    long_visits = select(placed.c.e, placed.c.chain, placed.c.rn, placed.c.t, placed.c.in_month).where(
-        placed.c.span > merge
-    ).cte("mt_long")
+    # Visits of a chain within the span of its first visit never count; the
+    # rest ("late" visits, rare) are walked in order. The first late visit
+    # of a chain always counts.
+    late = select(
+        chained.c.e, chained.c.chain_start, chained.c.t, chained.c.in_month,
+        func.row_number().over(partition_by=(chained.c.e, chained.c.chain_start),
+                               order_by=chained.c.at).label("rn"),
+    ).where(chained.c.t - chained.c.chain_start > merge).cte("mt_late")
 
     walk = select(
-        long_visits.c.e, long_visits.c.chain, long_visits.c.rn,
-        long_visits.c.t.label("last_counted"), long_visits.c.in_month,
+        late.c.e, late.c.chain_start, late.c.rn, late.c.t.label("last_counted"), late.c.in_month,
         literal(1, Integer).label("counted"),
-    ).where(long_visits.c.rn == 1).cte("mt_walk", recursive=True)
-    counts = long_visits.c.t - walk.c.last_counted > merge
+    ).where(late.c.rn == 1).cte("mt_walk", recursive=True)
+    counts = late.c.t - walk.c.last_counted > merge
     walk = walk.union_all(
         select(
-            long_visits.c.e, long_visits.c.chain, long_visits.c.rn,
-            case((counts, long_visits.c.t), else_=walk.c.last_counted),
-            long_visits.c.in_month,
+            late.c.e, late.c.chain_start, late.c.rn,
+            case((counts, late.c.t), else_=walk.c.last_counted),
+            late.c.in_month,
             case((counts, 1), else_=0),
         ).where(
-            long_visits.c.e == walk.c.e,
-            long_visits.c.chain == walk.c.chain,
-            long_visits.c.rn == walk.c.rn + 1,
+            late.c.e == walk.c.e,
+            late.c.chain_start == walk.c.chain_start,
+            late.c.rn == walk.c.rn + 1,
         )
     )
 
     counted = union_all(
-        select(placed.c.e, placed.c.in_month).where(placed.c.rn == 1),
-        select(walk.c.e, walk.c.in_month).where(walk.c.rn > 1, walk.c.counted == 1),
+        select(chained.c.e, chained.c.in_month).where(chained.c.is_start == 1),
+        select(walk.c.e, walk.c.in_month).where(walk.c.counted == 1),
     ).subquery("mt_counted")
 
     visits_month = func.sum(counted.c.in_month)
@@ -293,14 +294,14 @@ def _cost_figures(session: Session, policy: Policy, w: ScanWindows, triggers: li
     therapies = sorted({t.therapy for t in triggers if t.kind == "therapy_cost_month" and t.therapy})
     therapy = _therapy_expr(policy) if therapies else None
     cols = [
-        X.c.enrollee_id.label("e"),
+        E.c.id.label("e"),
         X.c.visit_kind.label("kind"),
         X.c.amount_fen.label("amount"),
         case((in_month, 1), else_=0).label("in_month"),
     ]
     if therapy is not None:
         cols.append(case((in_month, therapy), else_=None).label("therapy"))
-    rows = select(*cols).where(
+    rows = select(*cols).select_from(E.join(X, X.c.enrollee_id == E.c.id)).where(
         X.c.visit_kind.in_(rules.OUTPATIENT_KINDS),
         X.c.occurred_at >= w.year_start,
         X.c.occurred_at < w.end,

@@ -158,16 +158,20 @@ class BaseScreen(Screen[Any]):
         write: bool = False,
         on_refused: Callable[[DomainError], Any] | None = None,
         group: str = "service",
-        exclusive: bool = True,
+        exclusive: bool | None = None,
     ) -> Worker[None]:
         """Run ``work(session)`` in a thread worker, then ``on_done(result)`` here.
 
         ``write=True`` opens :func:`core.db.write_session` (one transaction,
         committed when ``work`` returns, rolled back on any error; rows stay
         readable after the commit); otherwise a read session, whose rows are
-        detached fully loaded so ``on_done`` can read them. A :class:`DomainError` goes to ``on_refused`` (default
-        :meth:`show_refusal`). With ``exclusive`` a newer call in the same
-        ``group`` cancels an older one and the older result is dropped.
+        detached fully loaded so ``on_done`` can read them. A
+        :class:`DomainError` goes to ``on_refused`` (default
+        :meth:`show_refusal`); anything else is reported by the app.
+
+        ``exclusive`` (default: for reads only) lets a newer call in the same
+        ``group`` supersede an older one, whose result is then dropped. A
+        write is never superseded: its outcome is always shown.
         """
         engine = self.engine
         refused = on_refused or self.show_refusal
@@ -192,6 +196,8 @@ class BaseScreen(Screen[Any]):
             if not worker.is_cancelled:
                 self.post_message(ServiceDone(result, on_done))
 
+        if exclusive is None:
+            exclusive = not write
         return self.run_worker(job, thread=True, exclusive=exclusive, group=group, exit_on_error=False)
 
     def on_service_done(self, message: ServiceDone) -> None:

@@ -17,10 +17,13 @@ KeyRow = tuple[str, str, str]  # key, action, what it does
 
 
 def key_rows(screen: Screen) -> tuple[list[KeyRow], list[KeyRow]]:
-    """(screen keys, global keys) active on ``screen`` that have a description."""
+    """(screen keys, global keys) active on ``screen`` that have a description.
+
+    Global keys come in the order the app declares them, with the command
+    palette just before Quit."""
     app = screen.app
     mine: list[KeyRow] = []
-    global_: list[KeyRow] = []
+    global_: list[tuple[str, KeyRow]] = []  # (action, row)
     seen: set[tuple[str, str]] = set()
     for _key, active in screen.active_bindings.items():
         b = active.binding
@@ -33,12 +36,18 @@ def key_rows(screen: Screen) -> tuple[list[KeyRow], list[KeyRow]]:
             continue
         seen.add((display, b.action))
         row = (display, b.description, b.tooltip)
-        (global_ if isinstance(active.node, App) else mine).append(row)
-    palette = app.COMMAND_PALETTE_BINDING
+        if isinstance(active.node, App):
+            global_.append((b.action, row))
+        else:
+            mine.append(row)
+    declared = [b.action for b in getattr(type(app), "BINDINGS", []) if isinstance(b, Binding)]
+    global_.sort(key=lambda item: declared.index(item[0]) if item[0] in declared else len(declared))
+    rows = [row for action, row in global_ if action != "quit"]
     if app.ENABLE_COMMAND_PALETTE:
-        global_.append((app.get_key_display(Binding(palette, "command_palette")), _("Commands"),
-                        _("Search every command and key of this screen")))
-    return mine, global_
+        rows.append((app.get_key_display(Binding(app.COMMAND_PALETTE_BINDING, "command_palette")),
+                     _("Commands"), _("Search every command and key of this screen")))
+    rows += [row for action, row in global_ if action == "quit"]
+    return mine, rows
 
 
 def _table(title: str, rows: list[KeyRow]) -> Table:

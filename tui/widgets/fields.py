@@ -11,8 +11,14 @@ from textual.widgets import Checkbox, Select
 
 
 class AsciiCheckbox(Checkbox):
+    """``[X]`` when ticked and ``[ ]`` when not, readable without colour."""
+
     BUTTON_LEFT = "["
     BUTTON_RIGHT = "]"
+
+    @property  # type: ignore[override]
+    def BUTTON_INNER(self) -> str:  # noqa: N802 - Textual's attribute name
+        return "X" if self.value else " "
 
 
 class AsciiSelect(Select):

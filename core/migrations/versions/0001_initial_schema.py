@@ -255,7 +255,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('expense_record', schema=None) as batch_op:
-        batch_op.create_index('ix_expense_enrollee_time', ['enrollee_id', 'occurred_at'], unique=False)
+        batch_op.create_index('ix_expense_enrollee_time', ['enrollee_id', 'occurred_at', 'visit_kind', 'amount_fen', 'disease_code'], unique=False)
         batch_op.create_index('ix_expense_time', ['occurred_at'], unique=False)
 
     op.create_table('health_centre_selection',
