@@ -56,7 +56,7 @@ def load_batch(session: Session, institution_id: uuid.UUID, month: str) -> Batch
 
 
 class BatchesScreen(WorkflowScreen):
-    TITLE_MSGID = N_("Monthly batch of originals")
+    TITLE_MSGID = N_("Monthly batch")
     HELP_MSGID = N_("A hospital's certificates confirmed in a month go to the agency as one batch of originals "
                     "(SZ-MD Art. 4). Pick the hospital and the month, Enter lists them; Ctrl+G gathers the "
                     "waiting ones into the batch, Ctrl+O marks the batch received.")

@@ -158,7 +158,7 @@ def timeline(steps: list[TimelineStep]) -> Table:
     t.add_column(_("Step"), no_wrap=True)
     t.add_column(_("Date"), no_wrap=True)
     t.add_column(_("By"), no_wrap=True)
-    t.add_column(_("Detail"), ratio=1, overflow="fold")
+    t.add_column(_("Detail"), ratio=1, no_wrap=True, overflow="crop")
     for st in steps:
         mark = Text("[x]" if st.done else "[ ]", style="green" if st.done else "dim")
         t.add_row(mark, Text(_(st.label)), Text(day(st.on)), Text(st.by or "-"), Text(st.detail))
@@ -285,7 +285,7 @@ class CertificatesScreen(WorkflowScreen):
     def on_mount(self) -> None:
         table = self.query_one("#certs", DataTable)
         for key, text in (("number", N_("Number")), ("disease", N_("Disease")), ("status", N_("Status")),
-                          ("valid", N_("Valid")), ("next", N_("Next"))):
+                          ("until", N_("Valid until")), ("next", N_("Next"))):
             table.add_column(_(text), key=key)
         self.query_one("#organ").display = False
         self.query_one("#checklist").display = False
@@ -320,9 +320,9 @@ class CertificatesScreen(WorkflowScreen):
         table.clear()
         for r in file.rows:
             c = r.cert
-            table.add_row(Text(c.number), Text(disease_text(c, self.policy.disease(c.disease_code), self.lang)),
-                          Text(label("certificate_status", c.status)), Text(validity_text(c)),
-                          Text(self._next_text(c)), key=r.key)
+            until = day(c.valid_until) if c.valid_until else (_("no end") if c.valid_from else "-")
+            table.add_row(Text(c.number), Text(c.disease_code), Text(label("certificate_status", c.status)),
+                          Text(until), Text(self._next_text(c)), key=r.key)
         if not file.rows:
             self.query_one("#status", Label).update(_("No certificates yet. Ctrl+N drafts one."))
         else:
