@@ -10,6 +10,7 @@ they are shown.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -63,9 +64,25 @@ def gettext(msgid: str, lang: str = "en") -> str:
     return catalogue(normalise_lang(lang)).get(msgid, msgid)
 
 
+@dataclass(frozen=True)
+class Bilingual:
+    """A message parameter that has its own English and Chinese text (a
+    disease or institution name); :func:`translate` picks the language."""
+
+    en: str
+    zh: str = ""
+
+    def text(self, lang: str) -> str:
+        return (self.zh or self.en) if normalise_lang(lang) == "zh_CN" else self.en
+
+    def __str__(self) -> str:
+        return self.en
+
+
 def translate(msgid: str, lang: str = "en", **params: Any) -> str:
     text = gettext(msgid, lang)
     if params:
+        params = {k: (v.text(lang) if isinstance(v, Bilingual) else v) for k, v in params.items()}
         try:
             return text.format(**params)
         except (KeyError, IndexError, ValueError):

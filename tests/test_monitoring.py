@@ -21,6 +21,7 @@ from core.rules import monitoring as rules
 from core.rules.monitoring import Month, parse_month
 from core.services import monitoring
 from tests.conftest import db_fingerprint
+from tests.test_postgres import pg_url  # noqa: F401  (fixture: a throwaway PostgreSQL cluster)
 
 OCT = Month(2026, 10)
 
@@ -422,24 +423,20 @@ def test_sz_mt_art_13_cli_monitor(engine, build, db_path, monkeypatch, tmp_path)
 
 
 @pytest.fixture
-def pg_engine():
-    """A fresh PostgreSQL database when CASEDESK_TEST_PG names a server
-    (``postgresql+psycopg://user@host:port/postgres``); skipped otherwise."""
-    import os
+def pg_engine(pg_url):
+    """A fresh database on the throwaway PostgreSQL cluster of tests/test_postgres.py
+    (skipped where no PostgreSQL server binaries are installed)."""
     import uuid as _uuid
 
     from sqlalchemy import create_engine, make_url, text
 
     from core.db import make_engine, upgrade
 
-    url = os.environ.get("CASEDESK_TEST_PG")
-    if not url:
-        pytest.skip("CASEDESK_TEST_PG is not set")
     name = f"casedesk_mt_{_uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
-    eng = make_engine(make_url(url).set(database=name).render_as_string(hide_password=False))
+    eng = make_engine(make_url(pg_url).set(database=name).render_as_string(hide_password=False))
     upgrade(eng)
     yield eng
     eng.dispose()

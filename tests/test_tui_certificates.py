@@ -322,14 +322,37 @@ async def test_certificate_screens_render_in_both_sizes_and_languages(w, engine,
     cert = w.draft(D)
     w.sign(cert, D)
     app = create_app(engine, clerk, policy, lang, today=D)
+    def on_screen(selector: str) -> bool:
+        """The widget is drawn inside the terminal, above the two key lines."""
+        region = app.screen.query_one(selector).region
+        return region.height > 0 and region.bottom <= size[1] - 2 and region.right <= size[0]
+
     async with app.run_test(size=size) as pilot:
         await open_by_keys(pilot, w.enrollee.card_number, "c", "CertificatesScreen")
+        assert on_screen("#certs") and on_screen("#detail")
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.screen.pane == "seal")
+        await pilot.pause()
+        assert on_screen("#seal-ref")
         app.save_screenshot(str(tmp_path / "seal.svg"))
         await pilot.press("escape", "ctrl+n")
         await wait_until(pilot, lambda: app.screen.pane == "draft")
         await settled(pilot, "disease")
+        assert on_screen("#disease-filter") and on_screen("#criteria")
         app.save_screenshot(str(tmp_path / "draft.svg"))
-        assert cert.number in shown(app) or app.screen.pane == "draft"
+        assert (tmp_path / "draft.svg").stat().st_size > 0
+        assert not app.failures
+
+
+async def test_certificates_opened_without_enrollee_asks_for_one(w, engine, policy, clerk):
+    w.draft(D)
+    app = create_app(engine, clerk, policy, today=D)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.open_workflow("certificates")  # as the command palette would
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "CertificatesScreen")
+        await pilot.press(*"NOBODY", "enter")
+        await wait_until(pilot, lambda: "No enrollee with ID number" in shown(app))
+        await pilot.press("ctrl+u", *w.enrollee.card_number, "enter")
+        await wait_until(pilot, lambda: app.screen.file is not None)
+        assert "team signatures" in shown(app)
         assert not app.failures

@@ -187,3 +187,19 @@ async def test_sz_mt_art_13_case_from_monitoring_hit(engine, clerk, policy, pers
     with read_session(engine) as s:
         flag = s.exec(select(MonitoringFlag).where(MonitoringFlag.case_id == case.id)).one()
         assert flag.source == "scan"
+
+
+async def test_sz_mt_art_14_deadline_into_a_year_without_calendar_is_provisional(engine, clerk, policy, person):
+    app = create_app(engine, clerk, policy, today=date(2026, 12, 28))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_workflow(pilot, CARD, "i", "InvestigationsScreen")
+        await choose(pilot, "trigger", "manual:T13-other-violation")
+        await tab_to(pilot, "detail")
+        await type_into(pilot, "detail", "Card found at a pharmacy counter")
+        await pilot.press("enter")  # Enter in the detail sends the notice too
+        await confirm(pilot)
+        await wait_until(pilot, lambda: "is now notice sent" in shown(app, "result"))
+        _account, [case] = state(engine, person.id)
+        assert case.notice_due_provisional
+        assert f"come by {case.notice_due.isoformat()} (provisional)" in shown(app, "steps")
+        assert app.failures == []

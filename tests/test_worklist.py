@@ -17,6 +17,7 @@ from core.services import investigations as inv
 from core.services import monitoring
 from core.services import worklist as wl
 from tests.test_monitoring import pg_engine  # noqa: F401  (fixture)
+from tests.test_postgres import pg_url  # noqa: F401  (fixture)
 
 ON = date(2026, 10, 20)
 _n = itertools.count(1)
@@ -120,7 +121,7 @@ EXPECTED_WORLD = [
 ]
 
 
-def test_worklist_includes_each_kind_sorted_by_due_date(engine, policy, world):
+def test_sz_mt_art_14_worklist_includes_each_kind_sorted_by_due_date(engine, policy, world):
     result = get(engine, policy)
     got = [(i.kind, i.due, i.enrollee_name) for i in result.items]
     assert got == EXPECTED_WORLD
@@ -129,7 +130,7 @@ def test_worklist_includes_each_kind_sorted_by_due_date(engine, policy, world):
     assert [i.due for i in result.items] == sorted(i.due for i in result.items)
 
 
-def test_worklist_item_shape(engine, policy, world):
+def test_sz_mt_art_14_worklist_item_shape(engine, policy, world):
     items = {}
     for i in get(engine, policy).items:
         items.setdefault(i.kind, i)  # the first (earliest) of each kind
@@ -150,13 +151,13 @@ def test_worklist_item_shape(engine, policy, world):
                       "msgid", "params", "message"}
 
 
-def test_worklist_limit_reports_the_rest(engine, policy, world):
+def test_sz_mt_art_14_worklist_limit_reports_the_rest(engine, policy, world):
     result = get(engine, policy, limit=3)
     assert [i.due for i in result.items] == [date(2026, 9, 15), date(2026, 9, 30), date(2026, 10, 10)]
     assert (result.total, result.more) == (10, 7)
 
 
-def test_worklist_due_before_is_inclusive(engine, policy, world):
+def test_sz_mt_art_14_worklist_due_before_is_inclusive(engine, policy, world):
     result = get(engine, policy, due_before=date(2026, 10, 15))
     assert [i.due for i in result.items] == [date(2026, 9, 15), date(2026, 9, 30), date(2026, 10, 10),
                                              date(2026, 10, 14), date(2026, 10, 15)]
@@ -164,7 +165,7 @@ def test_worklist_due_before_is_inclusive(engine, policy, world):
     assert [i.kind for i in get(engine, policy, due_before=date(2026, 9, 29)).items] == ["notice_overdue"]
 
 
-def test_worklist_for_a_branch(engine, policy, world):
+def test_sz_mt_art_14_worklist_for_a_branch(engine, policy, world):
     futian = get(engine, policy, branch="futian")
     assert "P nanshan" not in {i.enrollee_name for i in futian.items}
     assert "batch_missing" not in {i.kind for i in futian.items}  # agency work
@@ -173,12 +174,12 @@ def test_worklist_for_a_branch(engine, policy, world):
     assert [(i.kind, i.enrollee_name) for i in nanshan.items] == [("notice_overdue", "P nanshan")]
 
 
-def test_worklist_for_a_caseworker(engine, policy, world):
+def test_sz_mt_art_14_worklist_for_a_caseworker(engine, policy, world):
     mine = get(engine, policy, caseworker="clerk2")
     assert [(i.kind, i.enrollee_name) for i in mine.items] == [("explanation_to_judge", "P explained")]
 
 
-def test_worklist_provisional_deadline_shown(engine, build, clerk, policy):
+def test_sz_mt_art_14_worklist_provisional_deadline_shown(engine, build, clerk, policy):
     p = build.enrollee()
     notice(engine, clerk, policy, p, date(2031, 3, 3))
     result = get(engine, policy, on=date(2031, 3, 20))
@@ -186,16 +187,18 @@ def test_worklist_provisional_deadline_shown(engine, build, clerk, policy):
         ("notice_overdue", date(2031, 3, 17), True, True)]
 
 
-def test_worklist_clears_when_the_work_is_done(engine, policy, world, reviewer):
+def test_sz_mt_art_14_worklist_clears_when_the_work_is_done(engine, policy, world, reviewer):
     with read_session(engine) as s:
         case_id = inv.cases_of(s, world["verified"].id)[0].id
-    act(engine, inv.resume, reviewer, case_id=case_id, on=ON)
     act(engine, inv.deliver_decision, reviewer, case_id=case_id, on=ON)
+    kinds = [i.kind for i in get(engine, policy).items]
+    assert "resumption_due" in kinds and "decision_due" not in kinds
+    act(engine, inv.resume, reviewer, case_id=case_id, on=ON)
     kinds = [i.kind for i in get(engine, policy).items]
     assert "resumption_due" not in kinds and "decision_due" not in kinds
 
 
-def test_alerts_for_one_enrollee(engine, policy, world):
+def test_sz_mt_art_14_alerts_for_one_enrollee(engine, policy, world):
     with read_session(engine) as s:
         verified = wl.alerts(s, world["verified"].id, ON, policy)
         renewal = wl.alerts(s, world["renewal"].id, ON, policy)
@@ -219,7 +222,7 @@ def test_sz_md_art_12_renewal_bound_matches_the_certificate_window(policy):
             assert (opens <= on <= closes) == (on <= v <= bound), (on, v, bound)
 
 
-def test_worklist_cli(engine, build, clerk, policy, db_path, monkeypatch, tmp_path):
+def test_sz_mt_art_14_worklist_cli(engine, build, clerk, policy, db_path, monkeypatch, tmp_path):
     from core.cli import app
 
     monkeypatch.setenv("CASEDESK_CONFIG", str(tmp_path / "none.toml"))
@@ -241,7 +244,7 @@ def test_worklist_cli(engine, build, clerk, policy, db_path, monkeypatch, tmp_pa
 
 
 @pytest.mark.postgres
-def test_worklist_sql_postgresql(pg_engine, policy):
+def test_sz_mt_art_14_worklist_sql_postgresql(pg_engine, policy):
     from core.auth import Actor
     from tests.conftest import Build
 

@@ -53,7 +53,7 @@ OUTCOMES = (OUTCOME_NO_VIOLATION, OUTCOME_VIOLATION, OUTCOME_CRIME)
 OPEN_NO_SHOW = "no_show"
 OPEN_INSUFFICIENT = "insufficient"
 
-CASE_PREFIX = "INV"
+CASE_PREFIX = "INV"  # case numbers: INV-2026-7K3M9-Q2XWR (core.services.numbering)
 
 
 # --------------------------------------------------------------------------- deadlines
@@ -80,17 +80,6 @@ def resumption_deadline(verified_on: date, policy: Policy, cal: WorkingCalendar)
 
 
 # --------------------------------------------------------------------------- case state
-
-
-def case_number(year: int, seq: int) -> str:
-    """``INV-2026-000042``: human-readable, ordered within the year."""
-    return f"{CASE_PREFIX}-{year:04d}-{seq:06d}"
-
-
-def case_number_seq(number: str) -> int:
-    """The sequence part of a case number (0 if it is not one)."""
-    tail = number.rsplit("-", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
 
 
 def is_open(case: InvestigationCase) -> bool:

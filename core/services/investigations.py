@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from core import audit
 from core.auth import Actor
@@ -28,13 +28,14 @@ from core.models import (
     InvestigationCase,
     MonitoringFlag,
     Settlement,
+    new_id,
 )
 from core.policy import Policy
 from core.rules import investigations as rules
 from core.rules import monitoring as mrules
 from core.rules.investigations import ART_NOTICE, ART_OUTCOME
 from core.rules.monitoring import ART_MONITORING, Month
-from core.services import monitoring
+from core.services import monitoring, numbering
 
 # --------------------------------------------------------------------------- look-ups
 
@@ -49,7 +50,8 @@ def get_case(session: Session, ref: str | uuid.UUID) -> InvestigationCase:
         try:
             case = session.get(InvestigationCase, uuid.UUID(text))
         except ValueError:
-            case = session.exec(select(InvestigationCase).where(InvestigationCase.number == text.upper())).first()
+            number = numbering.normalise_number(text)
+            case = session.exec(select(InvestigationCase).where(InvestigationCase.number == number)).first()
     if case is None:
         raise NotFound.one(ART_NOTICE, "case", N_("No investigation case {ref}."), ref=str(ref))
     return case
@@ -80,17 +82,6 @@ def _load(session: Session, case_id: uuid.UUID | str, expected_version: int | No
     return case
 
 
-def _next_number(session: Session, year: int) -> str:
-    """Next case number of the year (range scan on the unique number index)."""
-    lo, hi = rules.case_number(year, 0)[:-6], rules.case_number(year + 1, 0)[:-6]
-    top = session.exec(select(func.max(InvestigationCase.number)).where(
-        col(InvestigationCase.number) >= lo, col(InvestigationCase.number) < hi)).one()
-    pending = [rules.case_number_seq(o.number) for o in session.new
-               if isinstance(o, InvestigationCase) and o.number.startswith(lo)]
-    seq = max([rules.case_number_seq(top) if top else 0, *pending]) + 1
-    return rules.case_number(year, seq)
-
-
 # --------------------------------------------------------------------------- notices
 
 
@@ -104,8 +95,10 @@ def _new_case(session: Session, actor: Actor, policy: Policy, enrollee: Enrollee
               detail: str, on: date, reason: str, cal: WorkingCalendar) -> InvestigationCase:
     rules.check_duplicate(_open_cases(session, enrollee.id), trigger).raise_if_refused()
     due = rules.notice_deadline(on, policy, cal)
+    case_id = new_id()
     case = InvestigationCase(
-        number=_next_number(session, on.year),
+        id=case_id,
+        number=numbering.new_number(session, InvestigationCase, rules.CASE_PREFIX, on, case_id),
         enrollee_id=enrollee.id,
         trigger=trigger,
         trigger_month=month,
@@ -208,7 +201,6 @@ def judge_explanation(session: Session, actor: Actor, policy: Policy, *, case_id
     rules.check_judgement(case, on).raise_if_refused()
     before = audit.snapshot(case)
     case.explanation_sufficient = sufficient
-    case.decided_by = actor.username
     if sufficient:
         case.status = CaseStatus.CLOSED_EXPLAINED
         case.closed_on = on
@@ -228,7 +220,6 @@ def record_no_show(session: Session, actor: Actor, policy: Policy, *, case_id: u
     case = _load(session, case_id, expected_version)
     rules.check_no_show(case, on).raise_if_refused()
     before = audit.snapshot(case)
-    case.decided_by = actor.username
     _suspend(session, actor, case, policy, on, rules.OPEN_NO_SHOW, reason, calendar or default_calendar())
     audit.changed(session, actor, case, before, "investigation.open", reason=reason, article=ART_NOTICE)
     return case

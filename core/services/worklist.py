@@ -186,11 +186,11 @@ def _case_kinds(scope: Scope) -> list[tuple[str, Select, str | None]]:
         (rules.VERIFICATION_DUE, _case_query(
             scope, IC.c.verification_due, IC.c.status == CaseStatus.SUSPENDED), None),
         (rules.DECISION_DUE, _case_query(
-            scope, IC.c.decision_due, IC.c.verified_on.is_not(None), IC.c.decided_on.is_(None),
-            IC.c.closed_on.is_(None)), "decision_due_provisional"),
+            scope, IC.c.decision_due, IC.c.status.in_((CaseStatus.VERIFIED, CaseStatus.RESUMED)),
+            IC.c.verified_on.is_not(None), IC.c.decided_on.is_(None)), "decision_due_provisional"),
         (rules.RESUMPTION_DUE, _case_query(
-            scope, IC.c.resumption_due, IC.c.outcome == OUTCOME_NO_VIOLATION, IC.c.resumed_on.is_(None),
-            IC.c.closed_on.is_(None)), "resumption_due_provisional"),
+            scope, IC.c.resumption_due, IC.c.status.in_((CaseStatus.VERIFIED, CaseStatus.DECIDED)),
+            IC.c.outcome == OUTCOME_NO_VIOLATION, IC.c.resumed_on.is_(None)), "resumption_due_provisional"),
     ]
 
 
@@ -264,12 +264,12 @@ def _batch_items(session: Session, scope: Scope, limit: int) -> tuple[list[WorkI
     pending = select(B.c.id).where(B.c.received_on.is_(None))
     received = exists(select(literal(1)).where(
         B.c.institution_id == C.c.institution_id, B.c.month == month, B.c.received_on.is_not(None)))
-    copies = select(R.c.new_id).where(R.c.item_kind == "certificate")
+    copy = exists(select(literal(1)).where(R.c.new_number == C.c.number, R.c.item_kind == "certificate"))
     conds = [
         or_(C.c.batch_id.is_(None), C.c.batch_id.in_(pending)),
         C.c.confirmed_on.is_not(None),
         C.c.confirmed_on < first,
-        ~C.c.id.in_(copies),
+        ~copy,  # a replacement copy's original went with the certificate it replaces
         ~received,
     ]
     if scope.due_before is not None:

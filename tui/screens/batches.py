@@ -22,7 +22,7 @@ from textual import on
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Label
+from textual.widgets import Input, Label
 
 from core.errors import DomainError
 from core.models import Certificate, Institution, MonthlyBatch
@@ -34,7 +34,7 @@ from tui.screens.certificate_data import diagnostic_hospitals, short_place
 from tui.screens.certificates import picked
 from tui.widgets.confirm import ConfirmScreen
 from tui.widgets.filter_picker import FilterPicker
-from tui.widgets.paged import PagedTable
+from tui.widgets.paged import PagedTable, Row
 from tui.widgets.reasons import ReasonsList, refusal_text
 
 
@@ -120,7 +120,7 @@ class BatchesScreen(WorkflowScreen):
     def _shown(self, view: BatchView) -> None:
         self.view = view
         self.query_one("#reasons", ReasonsList).clear()
-        rows = [(str(c.id), self._row(c, _("in batch"))) for c in view.in_batch]
+        rows: list[Row] = [(str(c.id), self._row(c, _("in batch"))) for c in view.in_batch]
         rows += [(str(c.id), self._row(c, _("waiting"))) for c in view.waiting]
         table = self.query_one("#certs", PagedTable)
         table.set_rows(rows)

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -30,7 +31,7 @@ from core.models import BookEntry, BookStatus, Certificate, CertificateStatus, R
 from core.services import books as svc
 from core.services.certificates import enrollee_certificates
 from tui.i18n import N_, _
-from tui.labels import day, label
+from tui.labels import day, label, yes_no
 from tui.screens.base import WorkflowScreen
 from tui.screens.certificate_data import (
     AGENCY_KEY,
@@ -40,11 +41,13 @@ from tui.screens.certificate_data import (
     load_subject,
     short_place,
 )
-from tui.screens.certificates import disease_text, validity_text
 from tui.widgets.confirm import ConfirmScreen
 from tui.widgets.fields import AsciiCheckbox
 from tui.widgets.filter_picker import FilterPicker
 from tui.widgets.reasons import ReasonsList, refusal_text
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,8 @@ def book_text(file: BookFile) -> RenderableType:
         b = row.book
         diseases = ", ".join(e.disease_code for e in row.entries) or "-"
         text = Text.assemble(
-            (b.number, "bold"), "  ", (label("book_status", b.status), "bold" if b.status == BookStatus.ACTIVE else "dim"),
+            (b.number, "bold"), "  ",
+            (label("book_status", b.status), "bold" if b.status == BookStatus.ACTIVE else "dim"),
             "  ", _("issued {day} by {user} at {place}", day=day(b.issued_on), user=b.issued_by, place=row.issued_at),
             "  ", _("diseases: {diseases}", diseases=diseases))
         if b.ended_on:
@@ -134,7 +138,7 @@ class BooksScreen(WorkflowScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#certs", DataTable)
-        for key, text in (("number", N_("Number")), ("disease", N_("Disease")), ("valid", N_("Valid")),
+        for key, text in (("number", N_("Number")), ("disease", N_("Disease")), ("until", N_("Valid until")),
                           ("book", N_("In book"))):
             table.add_column(_(text), key=key)
         self.query_one("#issuer", FilterPicker).set_loader(
@@ -167,8 +171,9 @@ class BooksScreen(WorkflowScreen):
         table = self.query_one("#certs", DataTable)
         table.clear()
         for c in file.certificates:
-            table.add_row(Text(c.number), Text(disease_text(c, self.policy.disease(c.disease_code), self.lang)),
-                          Text(validity_text(c)), Text(_("yes") if c.id in in_book else _("no")), key=str(c.id))
+            until = day(c.valid_until) if c.valid_until else _("no end")
+            table.add_row(Text(c.number), Text(c.disease_code + (f" ({c.organ})" if c.organ else "")), Text(until),
+                          Text(yes_no(c.id in in_book)), key=str(c.id))
         if not file.certificates:
             table.add_row(Text(_("No confirmed certificate.")), Text(""), Text(""), Text(""), key="none")
 
@@ -200,8 +205,8 @@ class BooksScreen(WorkflowScreen):
             return None
         return cert.number
 
-    def _write(self, work: Callable[[Session], object], done: Callable[[object], str]) -> None:
-        def finished(result: object) -> None:
+    def _write(self, work: Callable[[Session], T], done: Callable[[T], str]) -> None:
+        def finished(result: T) -> None:
             self.query_one("#reasons", ReasonsList).clear()
             message = done(result)
             self.notify(message, title=_("Record book"))
@@ -222,7 +227,7 @@ class BooksScreen(WorkflowScreen):
         self._write(lambda s: svc.issue_book(s, actor, policy=policy, certificate_number=number,
                                              card_presented=card, id_card_presented=id_card, on=on,
                                              issued_at_id=issuer),
-                    lambda book: _("Record book {number} issued.", number=book.number))  # type: ignore[attr-defined]
+                    lambda book: _("Record book {number} issued.", number=book.number))
 
     def action_add(self) -> None:
         number = self._certificate_number()
@@ -240,7 +245,7 @@ class BooksScreen(WorkflowScreen):
                                    card_presented=card, id_card_presented=id_card, on=on)
 
         self._write(work, lambda entry: _("{disease} written into record book {number}.",
-                                          disease=entry.disease_code, number=book_number))  # type: ignore[attr-defined]
+                                          disease=entry.disease_code, number=book_number))
 
     def action_renew(self) -> None:
         active = self.file.active if self.file else None
@@ -258,7 +263,7 @@ class BooksScreen(WorkflowScreen):
                                                      card_presented=card, id_card_presented=id_card, on=on,
                                                      issued_at_id=issuer, expected_version=old.version),
                             lambda book: _("Record book {old} is used up; {number} issued in its place.",
-                                           old=old.number, number=book.number))  # type: ignore[attr-defined]
+                                           old=old.number, number=book.number))
 
         self.app.push_screen(ConfirmScreen(_("Renew record book {number}? It is marked used up and a new book "
                                              "takes its diseases.", number=old.number)), go)

@@ -46,7 +46,7 @@ def place_name(inst: Institution, lang: str) -> str:
 
 def place_label(inst: Institution, lang: str) -> str:
     """``CODE  name (city, level n)``."""
-    return translate("{code}  {name} ({city}, level {level})", lang, code=inst.code,
+    return translate(N_("{code}  {name} ({city}, level {level})"), lang, code=inst.code,
                      name=place_name(inst, lang), city=inst.city, level=inst.level)
 
 
@@ -64,7 +64,7 @@ class Subject:
     supplementary: bool
 
     def line(self, lang: str) -> str:
-        return translate("{name}, {id}", lang, name=self.name, id=self.id_masked)
+        return translate(N_("{name}, {id}"), lang, name=self.name, id=self.id_masked)
 
 
 def load_subject(session: Session, ref: str) -> Subject:
@@ -83,7 +83,7 @@ def institutions_by_id(session: Session, ids: set[uuid.UUID | None]) -> dict[uui
 def short_place(inst: Institution | None, lang: str) -> str:
     """``CODE name``, or the agency when there is no institution."""
     if inst is None:
-        return translate("the municipal agency", lang)
+        return translate(N_("the municipal agency"), lang)
     return f"{inst.code} {place_name(inst, lang)}"
 
 
@@ -92,7 +92,7 @@ def short_place(inst: Institution | None, lang: str) -> str:
 
 def disease_choices(policy: Policy, lang: str) -> list[Choice]:
     """The pack's catalogue: ``MD-I-01  name (Cat. 1, cardiology)``."""
-    return [Choice(d.code, translate("{code}  {name} (Cat. {category}, {specialty})", lang, code=d.code,
+    return [Choice(d.code, translate(N_("{code}  {name} (Cat. {category}, {specialty})"), lang, code=d.code,
                                      name=d.name(lang), category=d.category, specialty=d.specialty))
             for d in policy.diseases]
 
@@ -103,7 +103,7 @@ def organ_choices(disease: Disease | None, lang: str) -> list[Choice]:
     out = []
     for o in disease.organs:
         name = o.name_zh if lang.startswith("zh") else o.name_en
-        note = translate(" (supplementary insurance only)", lang) if o.requires_supplementary else ""
+        note = translate(N_(" (supplementary insurance only)"), lang) if o.requires_supplementary else ""
         out.append(Choice(o.code, f"{o.code}  {name}{note}"))
     return out
 
@@ -143,7 +143,7 @@ def offsite_institutions(session: Session, query: str, limit: int, *, lang: str)
 
 def issuing_offices(session: Session, query: str, limit: int, *, policy: Policy, lang: str) -> list[Choice]:
     """The agency first, then the city's diagnostic hospitals (SZ-MD Art. 5)."""
-    agency = Choice(AGENCY_KEY, translate("The municipal agency", lang))
+    agency = Choice(AGENCY_KEY, translate(N_("The municipal agency"), lang))
     needle = query.strip().lower()
     head = [agency] if not needle or needle in agency.label.lower() or needle in AGENCY_KEY else []
     return head + diagnostic_hospitals(session, query, limit - len(head), policy=policy, lang=lang)
@@ -153,7 +153,7 @@ def replacement_offices(session: Session, query: str, limit: int, *, place: str,
     """Where a lost document is replaced: hospitals for ``hospital``; the
     agency itself and its offices for ``agency`` (SZ-MD Art. 5)."""
     if place == AGENCY_KEY:
-        agency = Choice(AGENCY_KEY, translate("The municipal agency", lang))
+        agency = Choice(AGENCY_KEY, translate(N_("The municipal agency"), lang))
         stmt = select(Institution).where(col(Institution.active).is_(True),
                                          Institution.kind == InstitutionKind.SOCIAL_SECURITY)
         return [agency] + _institutions(session, stmt, query, limit - 1, lang)
@@ -198,7 +198,7 @@ def team_members(session: Session, query: str, limit: int, *, institution_id: uu
         if p.id in seen:  # a member who later became head is listed once, as head
             continue
         seen.add(p.id)
-        role = translate("HEAD", lang) if m.is_head else translate("member", lang)
+        role = translate(N_("HEAD"), lang) if m.is_head else translate(N_("member"), lang)
         span = m.since.isoformat() + ".." + (m.until.isoformat() if m.until else "")
         out.append(Choice(str(p.id), f"{role:<6} {p.code}  {p.name}, {title_label(p.title, lang)}  {span}"))
     return out

@@ -49,7 +49,6 @@ from core.services import certificates as svc
 from core.services.certificates import TimelineStep
 from tui.i18n import N_, _
 from tui.labels import category, day, label
-from tui.screens import load_workflow_screen
 from tui.screens.base import WorkflowScreen
 from tui.screens.certificate_data import (
     Subject,
@@ -448,13 +447,14 @@ class CertificatesScreen(WorkflowScreen):
         self._start_end("invalidate")
 
     def action_batches(self) -> None:
+        from tui.screens.batches import BatchesScreen  # it imports this module
+
         row = self.highlighted()
-        cls = load_workflow_screen("batches")
-        if row is None or cls is None:
+        if row is None:
             return
         month = (row.cert.confirmed_on or self.today).strftime("%Y-%m")
-        self.app.push_screen(cls(enrollee_id=None, institution_id=str(row.cert.institution_id),  # type: ignore[call-arg]
-                                 institution_code=row.institution_code, month=month))
+        self.app.push_screen(BatchesScreen(institution_id=str(row.cert.institution_id),
+                                           institution_code=row.institution_code, month=month))
 
     def action_submit(self) -> None:
         handler = {"draft": self._submit_draft, "sign": self._submit_sign, "seal": self._submit_seal,
@@ -532,13 +532,12 @@ class CertificatesScreen(WorkflowScreen):
     def _renewal_hint(self, disease: Disease | None) -> None:
         """Offer re-application when a confirmed certificate for the disease is
         in its renewal window today (SZ-MD Art. 12)."""
-        candidate = None
-        if disease is not None and self.reapply_for is not None and self.reapply_for.disease_code == disease.code:
-            candidate = self.reapply_for
-        for row in (self.file.rows if self.file and disease and candidate is None else []):
+        code = disease.code if disease else None
+        candidate = self.reapply_for if self.reapply_for and self.reapply_for.disease_code == code else None
+        for row in (self.file.rows if self.file and code and candidate is None else []):
             c = row.cert
             window = renewal_window(c, self.policy) if c.status == CertificateStatus.CONFIRMED else None
-            if c.disease_code == disease.code and window and window[0] <= self.today <= window[1]:
+            if c.disease_code == code and window and window[0] <= self.today <= window[1]:
                 candidate = c
         box = self.query_one("#renewal", AsciiCheckbox)
         self.query_one("#renewal-row").display = candidate is not None
@@ -592,23 +591,26 @@ class CertificatesScreen(WorkflowScreen):
         organ = organ_picker.value if organ_picker.display else None
         hospital = self.query_one("#hospital", FilterPicker).value
         physician = self.query_one("#physician", FilterPicker).value
-        flags = {f: self.query_one(f"#{f}", AsciiCheckbox).value for f, _t in CHECKLIST}
         continuation = self.query_one("#continuation", AsciiCheckbox).value
+        flags = {f: continuation and self.query_one(f"#{f}", AsciiCheckbox).value for f, _t in CHECKLIST}
         renewal = self.query_one("#renewal", AsciiCheckbox)
         renewal_of = self.renewal_number if renewal.value and self.query_one("#renewal-row").display else None
-        values = dict(offsite=self.query_one("#offsite", AsciiCheckbox).value, continuation=continuation,
-                      criteria_acknowledged=self.query_one("#criteria-ack", AsciiCheckbox).value,
-                      diagnosis_note=self.query_one("#note", Input).value.strip(), renewal_of=renewal_of,
-                      **(flags if continuation else {}))
+        offsite = self.query_one("#offsite", AsciiCheckbox).value
+        acknowledged = self.query_one("#criteria-ack", AsciiCheckbox).value
+        note = self.query_one("#note", Input).value.strip()
 
         def work(session: Session) -> Certificate:
             if not disease:
                 raise DomainError.one("", "disease_code", N_("Pick a disease from the catalogue."))
             institution_id = picked(hospital, "institution_id", N_("Pick a hospital."))
             physician_id = picked(physician, "physician_id", N_("Pick the attending physician."))
-            return svc.draft_certificate(session, actor, policy=policy, enrollee_id=enrollee_id,
-                                         disease_code=disease, institution_id=institution_id,
-                                         physician_id=physician_id, on=on, organ=organ, **values)
+            return svc.draft_certificate(
+                session, actor, policy=policy, enrollee_id=enrollee_id, disease_code=disease,
+                institution_id=institution_id, physician_id=physician_id, on=on, organ=organ, offsite=offsite,
+                continuation=continuation, cont_recent_record=flags["cont_recent_record"],
+                cont_original_papers=flags["cont_original_papers"], cont_originals_seen=flags["cont_originals_seen"],
+                cont_copies_kept=flags["cont_copies_kept"], criteria_acknowledged=acknowledged,
+                diagnosis_note=note, renewal_of=renewal_of)
 
         self._write("draft", work, N_("Certificate {number} drafted; next: team signatures."))
 

@@ -239,7 +239,7 @@ class HealthCentreScreen(WorkflowScreen):
     def _picked(self, event: OptionList.OptionSelected) -> None:
         self.picked = next((c for c in self.candidates if c.code == event.option.id), None)
         if self.picked is not None:
-            self.query_one("#picked", Label).update(f"{self.picked.code} {self.picked.label(self.lang)}")
+            self.query_one("#picked", Label).update(Text(f"{self.picked.code} {self.picked.label(self.lang)}"))
             self.query_one("#applicant", Select).focus()
 
     @on(Input.Submitted, "#applicant-name, #reason")

@@ -157,7 +157,7 @@ def steps_table(c: InvestigationCase, policy: Policy, today: date, lang: str) ->
               "; ".join(x for x in (outcome, c.outcome_note) if x))
     t.add_row(_("Decision"), day(c.decided_on),
               _deadline(c.decision_due, c.decision_due_provisional, c.decided_on, today, N_("deliver by {due}")),
-              c.decided_by or "")
+              (c.decided_by or "") if c.decided_on else "")
     t.add_row(_("Resumption"), day(c.resumed_on),
               _deadline(c.resumption_due, c.resumption_due_provisional, c.resumed_on, today, N_("resume by {due}")),
               "")
@@ -320,6 +320,10 @@ class InvestigationsScreen(WorkflowScreen):
         self._timer = None
         if self.subject is not None:
             self.load()
+
+    @on(Input.Submitted, "#detail")
+    def _detail_submitted(self) -> None:
+        self.action_notice()
 
     # ------------------------------------------------------------------ helpers
     def _case(self) -> InvestigationCase | None:

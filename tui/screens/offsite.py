@@ -244,7 +244,7 @@ class OffsiteScreen(WorkflowScreen):
                     yield Label(_("Candidates"), id="candidates-status", classes="box-title")
                     yield OptionList(id="candidates", compact=True)
                 with Vertical(id="chosen-box"):
-                    yield Label(_("Chosen, in order ([X] stamped)"), id="chosen-title", classes="box-title")
+                    yield Label(Text(_("Chosen, in order ([X] stamped)")), id="chosen-title", classes="box-title")
                     yield Vertical(id="chosen")
             with Horizontal(classes="field-row"):
                 yield Label(_("Form copies"))
@@ -311,6 +311,7 @@ class OffsiteScreen(WorkflowScreen):
             city.value = active.place_city
             self.query_one("#province", Input).value = active.place_province
             self.query_one("#office", Input).value = active.local_ss_office
+            self.query_one("#filed-by", Select).value = active.filed_by
             self.chosen = [p for p, _stamped in active.institutions]
             self.stamps = {}
             self.call_later(self._render_chosen)
@@ -348,13 +349,6 @@ class OffsiteScreen(WorkflowScreen):
     def _candidates_found(self, picks: list[Pick]) -> None:
         self.candidates = picks
         self._render_candidates()
-        status = self.query_one("#candidates-status", Label)
-        if not picks:
-            status.update(_("Candidates: none in this place"))
-        elif len(picks) >= CANDIDATE_LIMIT:
-            status.update(_("Candidates: first {n}; type to narrow", n=len(picks)))
-        else:
-            status.update(_("Candidates: {n}", n=len(picks)))
 
     def _render_candidates(self) -> None:
         chosen = {p.code for p in self.chosen}
@@ -368,6 +362,13 @@ class OffsiteScreen(WorkflowScreen):
         ol.add_options(options)
         if options:
             ol.highlighted = min(keep or 0, len(options) - 1)
+        status = self.query_one("#candidates-status", Label)
+        if not self.candidates:
+            status.update(_("Candidates: none in this place"))
+        elif len(self.candidates) >= CANDIDATE_LIMIT:
+            status.update(_("Candidates: first {n}; type to narrow", n=len(options)))
+        else:
+            status.update(_("Candidates: {n}", n=len(options)))
 
     @on(Input.Submitted, "#search")
     def _to_list(self) -> None:
@@ -440,8 +441,8 @@ class OffsiteScreen(WorkflowScreen):
             if focus is not None:
                 boxes[focus].focus()
         self.query_one("#chosen-title", Label).update(
-            _("Chosen {n} of {need}, in order ([X] stamped)", n=len(self.chosen),
-              need=self.policy.pack.filing_institutions))
+            Text(_("Chosen {n} of {need}, in order ([X] stamped)", n=len(self.chosen),
+                   need=self.policy.pack.filing_institutions)))
 
     @on(Checkbox.Changed, ".stamp")
     def _stamped(self, event: Checkbox.Changed) -> None:

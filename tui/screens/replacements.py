@@ -24,6 +24,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from core.errors import DomainError
+from core.i18n import translate
 from core.models import BookStatus, Certificate, CertificateStatus, RecordBook, Replacement
 from core.services import replacements as svc
 from core.services.books import book_entries
@@ -37,9 +38,7 @@ from tui.screens.certificate_data import (
     institutions_by_id,
     load_subject,
     replacement_offices,
-    short_place,
 )
-from tui.screens.certificates import validity_text
 from tui.widgets.confirm import ConfirmScreen
 from tui.widgets.fields import AsciiCheckbox, AsciiSelect
 from tui.widgets.filter_picker import FilterPicker
@@ -57,11 +56,9 @@ class LostItem:
     kind: str  # certificate | book
     number: str
     what: str  # disease(s)
-    status: str
-    valid: str
+    until: str  # last valid day, for a certificate
     issued_at_id: uuid.UUID | None
-    issued_at: str
-    issued_at_code: str
+    issued_at_code: str  # "" for the agency
     version: int
 
     @property
@@ -82,13 +79,14 @@ def load_replacements(session: Session, ref: str, lang: str) -> ReplacementFile:
              if c.status == CertificateStatus.CONFIRMED]
     books = list(session.exec(select(RecordBook).where(RecordBook.enrollee_id == subject.id)
                               .where(RecordBook.status == BookStatus.ACTIVE)))
-    places = institutions_by_id(session, {c.institution_id for c in certs} | {b.issued_at_id for b in books})
+    issuers: set[uuid.UUID | None] = {c.institution_id for c in certs}
+    places = institutions_by_id(session, issuers | {b.issued_at_id for b in books})
     items = [_cert_item(c, places, lang) for c in certs]
     for b in books:
         place = places.get(b.issued_at_id) if b.issued_at_id else None
         diseases = ", ".join(e.disease_code for e in book_entries(session, b.id)) or "-"
-        items.append(LostItem("book", b.number, diseases, b.status, f"{day(b.issued_on)}..", b.issued_at_id,
-                              short_place(place, lang), place.code if place else "", b.version))
+        items.append(LostItem("book", b.number, diseases, "", b.issued_at_id, place.code if place else "",
+                              b.version))
     records = list(session.exec(select(Replacement).where(Replacement.enrollee_id == subject.id)
                                 .order_by(col(Replacement.reported_on).desc(), col(Replacement.created_at).desc())))
     return ReplacementFile(subject=subject, items=items, records=records)
@@ -97,12 +95,13 @@ def load_replacements(session: Session, ref: str, lang: str) -> ReplacementFile:
 def _cert_item(c: Certificate, places: dict, lang: str) -> LostItem:
     place = places.get(c.institution_id)
     what = c.disease_code + (f" ({c.organ})" if c.organ else "")
-    return LostItem("certificate", c.number, what, c.status, validity_text(c), c.institution_id,
-                    short_place(place, lang), place.code if place else "", c.version)
+    until = day(c.valid_until) if c.valid_until else translate(N_("no end"), lang)
+    return LostItem("certificate", c.number, what, until, c.institution_id, place.code if place else "",
+                    c.version)
 
 
 class ReplacementsScreen(WorkflowScreen):
-    TITLE_MSGID = N_("Replace a lost document")
+    TITLE_MSGID = N_("Replacement")
     HELP_MSGID = N_("Highlight the lost certificate or record book, pick where it is replaced, tick the cards "
                     "presented and press Ctrl+S: the lost number is void from today and a new number is issued "
                     "(SZ-MD Art. 5). Ctrl+G archives the highlighted replacement record.")
@@ -145,11 +144,11 @@ class ReplacementsScreen(WorkflowScreen):
     def on_mount(self) -> None:
         items = self.query_one("#items", DataTable)
         for key, text in (("kind", N_("Kind")), ("number", N_("Number")), ("what", N_("Disease")),
-                          ("valid", N_("Valid")), ("issued", N_("Issued at"))):
+                          ("until", N_("Valid until")), ("issued", N_("Issued at"))):
             items.add_column(_(text), key=key)
         records = self.query_one("#records", DataTable)
-        for key, text in (("reported", N_("Reported")), ("kind", N_("Kind")), ("old", N_("Lost (void)")),
-                          ("new", N_("New number")), ("place", N_("Place")), ("archived", N_("Archived"))):
+        for key, text in (("reported", N_("Reported")), ("old", N_("Lost (void)")), ("new", N_("New number")),
+                          ("place", N_("Place")), ("archived", N_("Archived"))):
             records.add_column(_(text), key=key)
         self.query_one("#result").display = False
         self._office_source()
@@ -175,15 +174,14 @@ class ReplacementsScreen(WorkflowScreen):
         table = self.query_one("#items", DataTable)
         table.clear()
         for i in file.items:
-            table.add_row(Text(_(KIND_LABELS[i.kind])), Text(i.number), Text(i.what), Text(i.valid),
-                          Text(i.issued_at), key=i.key)
+            table.add_row(Text(_(KIND_LABELS[i.kind])), Text(i.number), Text(i.what), Text(i.until or "-"),
+                          Text(i.issued_at_code or _("agency")), key=i.key)
         if not file.items:
             table.add_row(Text(_("Nothing to replace.")), Text(""), Text(""), Text(""), Text(""), key="none")
         records = self.query_one("#records", DataTable)
         records.clear()
         for r in file.records:
-            records.add_row(Text(day(r.reported_on)), Text(_(KIND_LABELS.get(r.item_kind, r.item_kind))),
-                            Text(r.old_number), Text(r.new_number),
+            records.add_row(Text(day(r.reported_on)), Text(r.old_number), Text(r.new_number),
                             Text(_(PLACE_LABELS[r.place]) if r.place in PLACE_LABELS else r.place),
                             Text(yes_no(r.archived)), key=str(r.id))
         self._item_highlighted()
@@ -282,6 +280,8 @@ class ReplacementsScreen(WorkflowScreen):
         result = self.query_one("#result", Static)
         result.update(text)
         result.display = True
+        for box in ("#card", "#id-card"):  # the next report needs its own cards
+            self.query_one(box, AsciiCheckbox).value = False
         self.notify(_("{kind} {old} replaced by {new}.", kind=kind, old=repl.old_number, new=repl.new_number),
                     title=repl.new_number)
         self.load()
