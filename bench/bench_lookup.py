@@ -99,7 +99,7 @@ def main() -> int:
                       f"p95 {sorted(ms)[int(len(ms) * .95)]:6.2f} ms   max {max(ms):6.2f} ms")
         eng.dispose()
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "core.cli", "--help"], capture_output=True, check=True)
+    subprocess.run([sys.executable, "-m", "cli", "--help"], capture_output=True, check=True)
     startup = (time.perf_counter() - t) * 1000
     print(f"CLI start-up (--help): {startup:.0f} ms")
     if args.check:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, func, select
 
 from core.errors import DomainError, PermissionDenied
-from core.i18n import N_
+from core.i18n import N_, Msg
 from core.models import Caseworker, Role
 
 # what each role may do, by permission name
@@ -49,7 +49,7 @@ class Actor:
                 N_("{user} ({role}) may not {action}: it needs the {needed} role."),
                 user=self.username,
                 role=self.role,
-                action=action or permission,
+                action=Msg(action or permission),
                 needed=PERMISSION_ROLE.get(permission, permission),
             )
 

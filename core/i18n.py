@@ -79,10 +79,24 @@ class Bilingual:
         return self.en
 
 
+@dataclass(frozen=True)
+class Msg:
+    """A message parameter that is itself a msgid (``action=Msg(N_("confirm"))``),
+    translated into the same language as the message around it."""
+
+    msgid: str
+
+    def text(self, lang: str) -> str:
+        return gettext(self.msgid, lang)
+
+    def __str__(self) -> str:
+        return self.msgid
+
+
 def translate(msgid: str, lang: str = "en", **params: Any) -> str:
     text = gettext(msgid, lang)
     if params:
-        params = {k: (v.text(lang) if isinstance(v, Bilingual) else v) for k, v in params.items()}
+        params = {k: (v.text(lang) if isinstance(v, (Bilingual, Msg)) else v) for k, v in params.items()}
         try:
             return text.format(**params)
         except (KeyError, IndexError, ValueError):

@@ -600,7 +600,7 @@ def test_present_accepts_typed_number(w, engine):
 def test_cli_certificate_show_and_batch_list(w, db_path):
     from typer.testing import CliRunner
 
-    from core.cli import app
+    from cli.main import app
 
     cert = w.recognise(date(2026, 3, 2))
     runner = CliRunner()

@@ -611,7 +611,7 @@ def test_parse_amount_fen():
 
 @pytest.fixture
 def cli(db_path, tmp_path, monkeypatch):
-    from core.cli import app
+    from cli.main import app
 
     monkeypatch.setenv("CASEDESK_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.setenv("CASEDESK_DB", str(db_path))
@@ -678,7 +678,7 @@ def test_cli_check_unknown_enrollee_exit_2(cli):
 
 
 def test_cli_check_uses_the_db_path_option(world, build, db_path, tmp_path, monkeypatch):
-    from core.cli import app
+    from cli.main import app
 
     monkeypatch.setenv("CASEDESK_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.delenv("CASEDESK_DB", raising=False)

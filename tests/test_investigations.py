@@ -376,7 +376,7 @@ def test_sz_mt_art_14_cli_case_show_and_list(engine, build, clerk, reviewer, pol
 
     from typer.testing import CliRunner
 
-    from core.cli import app
+    from cli.main import app
 
     monkeypatch.setenv("CASEDESK_CONFIG", str(tmp_path / "none.toml"))
     p, case = suspended_case(engine, build, clerk, reviewer, policy)

@@ -402,7 +402,7 @@ def test_sz_mt_art_13_manual_trigger_needs_record_role(engine, build, policy):
 
 
 def test_sz_mt_art_13_cli_monitor(engine, build, db_path, monkeypatch, tmp_path):
-    from core.cli import app
+    from cli.main import app
 
     monkeypatch.setenv("CASEDESK_CONFIG", str(tmp_path / "none.toml"))
     p = build.enrollee(name="Busy Person")
@@ -536,7 +536,7 @@ def test_sz_mt_art_13_visit_counting_matches_the_definition(engine, build, polic
 
 
 def test_sz_mt_art_13_cli_flag(engine, build, db_path, monkeypatch, tmp_path):
-    from core.cli import app
+    from cli.main import app
 
     monkeypatch.setenv("CASEDESK_CONFIG", str(tmp_path / "none.toml"))
     p = build.enrollee()

@@ -351,7 +351,7 @@ def test_form_of_round_trips(engine, clerk, policy, stationed, wuhan):
 def test_cli_offsite_file_show_cancel(engine, db_path, clerk, policy, stationed, wuhan, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from core.cli import app
+    from cli.main import app
 
     monkeypatch.setenv("CASEDESK_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.setenv("CASEDESK_DB", str(db_path))

@@ -223,7 +223,7 @@ def test_sz_md_art_12_renewal_bound_matches_the_certificate_window(policy):
 
 
 def test_sz_mt_art_14_worklist_cli(engine, build, clerk, policy, db_path, monkeypatch, tmp_path):
-    from core.cli import app
+    from cli.main import app
 
     monkeypatch.setenv("CASEDESK_CONFIG", str(tmp_path / "none.toml"))
     notice(engine, clerk, policy, build.enrollee(name="Late Comer"), date(2026, 9, 25))

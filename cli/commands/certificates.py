@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from core.cli import app, cli_errors, emit_json, engine, state
+from cli.main import app, cli_errors, emit_json, engine, state
 
 certificate_app = typer.Typer(help="Diagnosis certificates (SZ-MD Art. 4).", no_args_is_help=True)
 batch_app = typer.Typer(help="Monthly batches of certificate originals (SZ-MD Art. 4).", no_args_is_help=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from core.cli import app, cli_errors, emit_json, engine
+from cli.main import app, cli_errors, emit_json, engine
 
 case_app = typer.Typer(help="Investigation cases and suspension of bookkeeping (SZ-MT Art. 14, 15).",
                        no_args_is_help=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from core.cli import actor, app, cli_errors, emit_json, engine, fail, policy, state
+from cli.main import actor, app, cli_errors, emit_json, engine, fail, policy, state
 
 
 @app.command("import")

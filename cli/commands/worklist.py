@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from core.cli import app, cli_errors, emit_json, engine, policy, state
+from cli.main import app, cli_errors, emit_json, engine, policy, state
 
 
 @app.command("worklist")

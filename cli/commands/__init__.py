@@ -1,5 +1,5 @@
 """Commands beyond the basics, one module per workflow; importing this
-package registers them on :data:`core.cli.app`."""
+package registers them on :data:`cli.main.app`."""
 
 import importlib
 import pkgutil

@@ -8,8 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from core.cli import actor, app, cli_errors, emit_json, engine, policy
-from core.cli_commands.eligibility import parse_on
+from cli.main import actor, app, cli_errors, emit_json, engine, policy
+from cli.commands.eligibility import parse_on
 
 offsite_app = typer.Typer(help="Off-site filing of three institutions (SZ-MT Art. 9, 10).", no_args_is_help=True)
 app.add_typer(offsite_app, name="offsite")

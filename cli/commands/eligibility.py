@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from core.cli import app, cli_errors, emit_json, engine, policy, state
+from cli.main import app, cli_errors, emit_json, engine, policy, state
 from core.errors import DomainError, Reason
 from core.i18n import N_, translate
 

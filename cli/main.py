@@ -277,8 +277,11 @@ def main() -> None:
 
 
 # the workflow commands register themselves on ``app``
-from core import cli_commands  # noqa: E402,F401
+from cli import commands as cli_commands  # noqa: E402,F401
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+if __name__ == "__main__":  # pragma: no cover - use `python -m cli` or `casedesk`
+    # the command modules register on ``cli.main.app``, not on ``__main__.app``
+    from cli.main import main as _main
+
+    _main()
