@@ -2,6 +2,7 @@
 
     python tools/i18n.py update   # extract msgids from core/ and tui/, merge into data/locale/*/casedesk.po
     python tools/i18n.py missing  # list msgids with no zh_CN translation (exit 1 if any)
+    python tools/i18n.py merge FILE.json …  # fill zh_CN from {msgid: translation} files
 
 msgids are English text marked with ``N_()`` or ``_()``. The ``en`` catalogue
 is the identity; ``zh_CN`` carries the translations.
@@ -70,6 +71,21 @@ def update() -> None:
         print(f"{lang}: {len(found)} messages")
 
 
+def merge_json(path: str, lang: str = "zh_CN") -> None:
+    """Fill translations from a JSON object {msgid: translation}."""
+    import json
+
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    cat = load(lang)
+    n = 0
+    for msg in cat:
+        if msg.id and msg.id in data and data[msg.id]:
+            msg.string = data[msg.id]
+            n += 1
+    save(cat, lang)
+    print(f"{lang}: {n} translations merged from {path}")
+
+
 def missing() -> int:
     found = extract()
     zh = load("zh_CN")
@@ -84,6 +100,9 @@ if __name__ == "__main__":
     cmd = sys.argv[1] if len(sys.argv) > 1 else "update"
     if cmd == "update":
         update()
+    elif cmd == "merge":
+        for p in sys.argv[2:]:
+            merge_json(p)
     elif cmd == "missing":
         raise SystemExit(missing())
     else:

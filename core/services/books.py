@@ -113,7 +113,7 @@ def issue_book(
 ) -> RecordBook:
     """A first record book against the cards and a confirmed certificate.
     ``issued_at_id`` is the issuing city diagnostic hospital, None for the agency."""
-    actor.require("record", article=ART_BOOK, action="issue record books")
+    actor.require("record", article=ART_BOOK, action=N_("issue record books"))
     cert = present_certificate(session, certificate_number, on)
     issuer = _issuer(session, issued_at_id)
     current = active_book(session, cert.enrollee_id)
@@ -136,7 +136,7 @@ def add_to_book(
     reason: str = "",
 ) -> BookEntry:
     """A further recognised disease written into the enrollee's book."""
-    actor.require("record", article=ART_BOOK, action="add diseases to record books")
+    actor.require("record", article=ART_BOOK, action=N_("add diseases to record books"))
     book = present_book(session, book_number, on)
     cert: Certificate = present_certificate(session, certificate_number, on)
     rules.check_add(book, cert, book_entries(session, book.id), card_presented, id_card_presented,
@@ -159,7 +159,7 @@ def renew_book(
 ) -> RecordBook:
     """A used-up book is renewed against the old one: old ``used_up``, a new
     active book with the same entries and ``previous_id`` set."""
-    actor.require("record", article=ART_BOOK, action="renew record books")
+    actor.require("record", article=ART_BOOK, action=N_("renew record books"))
     old = present_book(session, book_number, on)
     check_version(old, expected_version)
     issuer = _issuer(session, issued_at_id)

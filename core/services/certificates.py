@@ -165,7 +165,7 @@ def draft_certificate(
     """Step 1 (SZ-MD Art. 4): the attending physician's draft, entered by
     ``actor``. ``renewal_of`` is the number of the confirmed certificate this
     re-application continues (SZ-MD Art. 12)."""
-    actor.require("record", article=ART_CERT, action="draft certificates")
+    actor.require("record", article=ART_CERT, action=N_("draft certificates"))
     enrollee = get_row(session, Enrollee, enrollee_id, "enrollee_id")
     institution = get_row(session, Institution, institution_id, "institution_id")
     physician = get_row(session, Physician, physician_id, "physician_id")
@@ -213,7 +213,7 @@ def sign_certificate(
 ) -> Certificate:
     """Step 2 (SZ-MD Art. 4(1); ZZ §3): the diagnostic team's signatures,
     given as ``(physician_id, signed_on)`` pairs."""
-    actor.require("record", article=policy.pack.certificate_article, action="record team signatures")
+    actor.require("record", article=policy.pack.certificate_article, action=N_("record team signatures"))
     cert = present_certificate(session, number, on)
     check_version(cert, expected_version)
     sigs = [Signature(get_row(session, Physician, pid, "signatures"), day) for pid, day in signatures]
@@ -243,7 +243,7 @@ def seal_certificate(
     expected_version: int | None = None,
 ) -> Certificate:
     """Step 3 (SZ-MD Art. 4(1)): the hospital's insurance office seals it."""
-    actor.require("record", article=ART_CERT, action="record the insurance-office seal")
+    actor.require("record", article=ART_CERT, action=N_("record the insurance-office seal"))
     cert = present_certificate(session, number, on)
     check_version(cert, expected_version)
     rules.check_seal(cert, seal_ref, on).raise_if_refused()
@@ -270,7 +270,7 @@ def confirm_certificate(
     """Step 4 (SZ-MD Art. 4, 12): the agency's reviewer confirms. Validity
     starts on ``on``, or for a renewal the day after the renewed certificate's
     last day, which becomes ``superseded``."""
-    actor.require("review", article=ART_CERT, action="confirm certificates")
+    actor.require("review", article=ART_CERT, action=N_("confirm certificates"))
     cert = present_certificate(session, number, on)
     check_version(cert, expected_version)
     enrollee = get_row(session, Enrollee, cert.enrollee_id, "enrollee_id")
@@ -316,7 +316,7 @@ def invalidate_certificate(
 ) -> Certificate:
     """False claim (SZ-MD Art. 13): the recognition is invalid; the enrollee
     starts again from step 1 and no renewal can chain from it."""
-    actor.require("review", article=ART_FALSE_CLAIM, action="invalidate certificates")
+    actor.require("review", article=ART_FALSE_CLAIM, action=N_("invalidate certificates"))
     cert = present_certificate(session, number, on)
     check_version(cert, expected_version)
     rules.check_invalidate(cert, reason).raise_if_refused()
@@ -337,7 +337,7 @@ def withdraw_certificate(
     expected_version: int | None = None,
 ) -> Certificate:
     """Abandon an unconfirmed certificate (SZ-MD Art. 4) so a new one can be drafted."""
-    actor.require("record", article=ART_CERT, action="withdraw certificates")
+    actor.require("record", article=ART_CERT, action=N_("withdraw certificates"))
     cert = present_certificate(session, number, on)
     check_version(cert, expected_version)
     rules.check_withdraw(cert, reason).raise_if_refused()
@@ -397,7 +397,7 @@ def assemble_batch(
     """Step 5 (SZ-MD Art. 4(1)): the hospital's originals of the certificates
     confirmed in ``month`` go to the agency as one batch. Run again before the
     batch is received, it adds certificates confirmed since."""
-    actor.require("record", article=ART_CERT, action="assemble monthly batches")
+    actor.require("record", article=ART_CERT, action=N_("assemble monthly batches"))
     rules.check_batch_month(month, on).raise_if_refused()
     institution = get_row(session, Institution, institution_id, "institution_id")
     batch = find_batch(session, institution.id, month)
@@ -432,7 +432,7 @@ def receive_batch(
     expected_version: int | None = None,
 ) -> MonthlyBatch:
     """The agency marks a hospital's monthly batch of originals received."""
-    actor.require("record", article=ART_CERT, action="receive monthly batches")
+    actor.require("record", article=ART_CERT, action=N_("receive monthly batches"))
     rules.check_batch_month(month, on).raise_if_refused()
     institution = get_row(session, Institution, institution_id, "institution_id")
     batch = find_batch(session, institution.id, month)

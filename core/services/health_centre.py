@@ -61,7 +61,7 @@ def select_health_centre(session: Session, actor: Actor, enrollee: str | uuid.UU
                          expected_version: int | None = None) -> HealthCentreSelection:
     """Record the selection of a community health centre (SZ-MT Art. 4).
     ``expected_version`` is the enrollee's version the caller read."""
-    actor.require("record", article=ARTICLE, action="record a health centre selection")
+    actor.require("record", article=ARTICLE, action=N_("record a health centre selection"))
     e = get_enrollee(session, enrollee)
     check_version(e, expected_version)
     centre = session.exec(select(Institution).where(Institution.code == institution_code.strip())).first()

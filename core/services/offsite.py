@@ -221,7 +221,7 @@ def file_filing(session: Session, actor: Actor, enrollee: str | uuid.UUID, form:
                 policy: Policy, reason: str = "", voucher_number: str | None = None) -> OffsiteFiling:
     """Accept a filing and issue its voucher (SZ-MT Art. 10(4)). Every
     unmet condition is reported at once; nothing is written then."""
-    actor.require("record", article=ARTICLE_FILE, action="file off-site institutions")
+    actor.require("record", article=ARTICLE_FILE, action=N_("file off-site institutions"))
     e = get_enrollee(session, enrollee)
     form = _normalise(form)
     decision, insts = _decide(session, e, form, replacing=None, policy=policy, on=on)
@@ -233,7 +233,7 @@ def file_filing(session: Session, actor: Actor, enrollee: str | uuid.UUID, form:
 def cancel_filing(session: Session, actor: Actor, filing: str | uuid.UUID, *, on: date, reason: str,
                   expected_version: int | None = None) -> OffsiteFiling:
     """Cancel on return to the city (SZ-MT Art. 9(3)); reason and date required."""
-    actor.require("record", article=ARTICLE_CANCEL, action="cancel off-site filings")
+    actor.require("record", article=ARTICLE_CANCEL, action=N_("cancel off-site filings"))
     f = get_filing(session, filing)
     check_version(f, expected_version)
     check_cancel(status=f.status, filed_on=f.filed_on, reason=reason, on=on).raise_if_refused()
@@ -248,7 +248,7 @@ def change_institutions(session: Session, actor: Actor, filing: str | uuid.UUID,
     """A change of institutions: the old filing is cancelled and a new one
     filed with the same place and filer, in one transaction (two audit
     events). Returns the new filing."""
-    actor.require("record", article=ARTICLE_FILE, action="change off-site institutions")
+    actor.require("record", article=ARTICLE_FILE, action=N_("change off-site institutions"))
     old = get_filing(session, filing)
     check_version(old, expected_version)
     e = session.get(Enrollee, old.enrollee_id)

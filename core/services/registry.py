@@ -118,7 +118,7 @@ def add_enrollee(
     today: date | None = None,
     reason: str = "enrolment",
 ) -> Enrollee:
-    actor.require("record", action="register enrollees")
+    actor.require("record", action=N_("register enrollees"))
     p = _Problems()
     info = None
     try:
@@ -194,7 +194,7 @@ def add_institution(
     run_by_hospital_level: int = 0,
     reason: str = "institution on record",
 ) -> Institution:
-    actor.require("admin", action="maintain institutions")
+    actor.require("admin", action=N_("maintain institutions"))
     p = _Problems()
     if not CODE_RE.match(code or ""):
         p.add("code", N_("A code is 1-32 letters, digits, dots, dashes or underscores."))
@@ -243,7 +243,7 @@ def add_physician(
     specialty: str,
     reason: str = "physician on record",
 ) -> Physician:
-    actor.require("admin", action="maintain physicians")
+    actor.require("admin", action=N_("maintain physicians"))
     p = _Problems()
     if not CODE_RE.match(code or ""):
         p.add("code", N_("A code is 1-32 letters, digits, dots, dashes or underscores."))
@@ -292,7 +292,7 @@ def add_team_member(
 ) -> TeamMembership:
     """Record a hospital's report of a team change (SZ-MD Art. 4): add a member
     or a head. A new head ends the previous head's headship the day before."""
-    actor.require("admin", action="maintain diagnostic teams")
+    actor.require("admin", action=N_("maintain diagnostic teams"))
     inst = institution_by_code(session, institution_code)
     doc = physician_by_code(session, physician_code)
     p = _Problems()
@@ -330,7 +330,7 @@ def add_team_member(
 
 def end_team_member(session: Session, actor: Actor, *, institution_code: str, specialty: str,
                     physician_code: str, last_day: date, reason: str) -> TeamMembership:
-    actor.require("admin", action="maintain diagnostic teams")
+    actor.require("admin", action=N_("maintain diagnostic teams"))
     inst = institution_by_code(session, institution_code)
     doc = physician_by_code(session, physician_code)
     team = team_for(session, inst.id, specialty)
@@ -371,7 +371,7 @@ def add_expense(
     """One settled visit. Expense records are facts reported by institutions;
     they are append-only. ``audit_it=False`` is for bulk loads, which record
     one audit event for the whole load instead."""
-    actor.require("record", action="record expenses")
+    actor.require("record", action=N_("record expenses"))
     p = _Problems()
     _choice(p, "visit_kind", visit_kind, VisitKind)
     _choice(p, "settlement", settlement, Settlement)

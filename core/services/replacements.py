@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from core import audit
 from core.auth import Actor
 from core.db import check_version
+from core.i18n import N_
 from core.models import BookStatus, Certificate, CertificateStatus, Institution, Replacement
 from core.rules import replacements as rules
 from core.rules.replacements import ART_REPLACEMENT
@@ -64,7 +65,7 @@ def replace_certificate(
     expected_version: int | None = None,
 ) -> Replacement:
     """Replace a lost confirmed certificate at its issuing hospital or the agency."""
-    actor.require("record", article=ART_REPLACEMENT, action="replace lost certificates")
+    actor.require("record", article=ART_REPLACEMENT, action=N_("replace lost certificates"))
     old = present_certificate(session, number, on)
     check_version(old, expected_version)
     institution = _place_institution(session, institution_id)
@@ -98,7 +99,7 @@ def replace_book(
 ) -> Replacement:
     """Replace a lost record book at the hospital that issued it or the agency:
     a new active book with the same entries."""
-    actor.require("record", article=ART_REPLACEMENT, action="replace lost record books")
+    actor.require("record", article=ART_REPLACEMENT, action=N_("replace lost record books"))
     old = present_book(session, book_number, on)
     check_version(old, expected_version)
     institution = _place_institution(session, institution_id)
@@ -127,7 +128,7 @@ def archive_replacement(
     expected_version: int | None = None,
 ) -> Replacement:
     """The replacement record goes to the agency's archive."""
-    actor.require("record", article=ART_REPLACEMENT, action="archive replacement records")
+    actor.require("record", article=ART_REPLACEMENT, action=N_("archive replacement records"))
     repl = get_row(session, Replacement, replacement_id, "replacement_id", ART_REPLACEMENT)
     check_version(repl, expected_version)
     rules.check_archive(repl.archived).raise_if_refused()

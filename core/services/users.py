@@ -22,7 +22,7 @@ def _get(session: Session, username: str) -> Caseworker:
 
 def add_user(session: Session, actor: Actor, *, username: str, role: str, branch: str = "",
              display_name: str = "", reason: str = "new caseworker") -> Caseworker:
-    actor.require("admin", action="add caseworkers")
+    actor.require("admin", action=N_("add caseworkers"))
     username = username.strip()
     if not username or not set(username.lower()) <= _USERNAME_OK or len(username) > 64:
         raise DomainError.one("", "username", N_("A username is 1-64 letters, digits, dots, dashes or underscores."))
@@ -35,7 +35,7 @@ def add_user(session: Session, actor: Actor, *, username: str, role: str, branch
 
 
 def set_role(session: Session, actor: Actor, *, username: str, role: str, reason: str) -> Caseworker:
-    actor.require("admin", action="change roles")
+    actor.require("admin", action=N_("change roles"))
     validate_role(role)
     cw = _get(session, username)
     before = audit.snapshot(cw)
@@ -45,7 +45,7 @@ def set_role(session: Session, actor: Actor, *, username: str, role: str, reason
 
 
 def deactivate(session: Session, actor: Actor, *, username: str, reason: str) -> Caseworker:
-    actor.require("admin", action="deactivate caseworkers")
+    actor.require("admin", action=N_("deactivate caseworkers"))
     cw = _get(session, username)
     before = audit.snapshot(cw)
     cw.active = False
