@@ -1,0 +1,52 @@
+"""One catalogue, complete in en and zh_CN, and Chinese that aligns."""
+
+from __future__ import annotations
+
+import re
+import string
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import i18n as tool  # noqa: E402
+
+from core.i18n import catalogue, translate  # noqa: E402
+
+FOUND = tool.extract()
+
+
+def _fields(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+def test_every_message_in_both_catalogues():
+    en, zh = catalogue("en"), catalogue("zh_CN")
+    missing_en = [m for m in FOUND if m not in en]
+    missing_zh = [m for m in FOUND if m not in zh]
+    assert missing_en == [], "run python tools/i18n.py update"
+    assert missing_zh == [], f"{len(missing_zh)} messages lack a zh_CN translation, e.g. {missing_zh[:5]}"
+
+
+def test_translations_keep_placeholders():
+    zh = catalogue("zh_CN")
+    bad = [m for m in FOUND if m in zh and _fields(m) != _fields(zh[m])]
+    assert bad == []
+
+
+def test_chinese_has_no_ambiguous_width_characters():
+    zh = catalogue("zh_CN")
+    bad = {m: zh[m] for m in FOUND if m in zh and any(unicodedata.east_asian_width(c) == "A" for c in zh[m])}
+    assert bad == {}
+
+
+def test_translate_formats_in_both_languages():
+    msg = "{user} ({role}) may not {action}: it needs the {needed} role."
+    en = translate(msg, "en", user="u", role="clerk", action="confirm", needed="reviewer")
+    zh = translate(msg, "zh_CN", user="u", role="clerk", action="confirm", needed="reviewer")
+    assert en == "u (clerk) may not confirm: it needs the reviewer role."
+    assert zh != en and "u" in zh and re.search(r"[\u4e00-\u9fff]", zh)
