@@ -208,6 +208,9 @@ def _lookup_screen() -> Screen:
 def create_app(engine: Engine, actor: Actor, policy: Policy, lang: str = "en", *,
                today: date | None = None) -> CasedeskApp:
     """The app on ``engine`` acting as ``actor`` under ``policy``, in ``lang``."""
+    from tui.widgets import scrollbar
+
+    scrollbar.install()  # CJK-safe scrollbars everywhere
     return CasedeskApp(engine, actor, policy, lang, today=today)
 
 

@@ -59,7 +59,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from core.errors import Reason
-from core.i18n import N_, translate
+from core.i18n import N_, Bilingual, translate
 from core.models.base import (
     AccountState,
     CertificateStatus,
@@ -122,6 +122,7 @@ class InstitutionFacts:
     name: str
     kind: str
     city: str
+    name_zh: str = ""
     designated: bool = True
     active: bool = True
     dialysis_centre: bool = False
@@ -446,7 +447,7 @@ def place_reasons(facts: EligibilityFacts, disease: Disease, cert: CertificateFa
                   on: date) -> tuple[list[Reason], list[Reason]]:
     """Where treatment is paid (SZ-MD Art. 5). Returns (reasons, cash-settlement reasons)."""
     art5 = _art(policy, "SZ-MD Art. 5", "ZZ §4")
-    city = policy.pack.city
+    city = Bilingual(policy.pack.city, policy.pack.city_zh)
     inst = facts.institution
     haemo = _therapy(disease, cert, facts.peritoneal_dialysis) == "dialysis"
     reasons: list[Reason] = []
@@ -458,8 +459,8 @@ def place_reasons(facts: EligibilityFacts, disease: Disease, cert: CertificateFa
             reasons.append(allow("SZ-MD Art. 5", "institution",
                                  N_("Haemodialysis is paid only at the designated dialysis centres of {city}."), city=city))
         return reasons, cash
-    p = dict(name=inst.name, code=inst.code, city=city, place=inst.city)
-    if inst.city == city:
+    p = dict(name=Bilingual(inst.name, inst.name_zh), code=inst.code, city=city, place=inst.city)
+    if inst.city == policy.pack.city:
         if inst.designated and inst.active:
             reasons.append(allow(art5, "institution", N_("{name} ({code}) is a designated institution in {city}."), **p))
         elif facts.emergency:
@@ -470,7 +471,7 @@ def place_reasons(facts: EligibilityFacts, disease: Disease, cert: CertificateFa
     else:
         reasons.extend(_offsite_reasons(facts, disease, policy, on, art5, p, cash))
     if haemo:
-        if inst.city == city and inst.dialysis_centre:
+        if inst.city == policy.pack.city and inst.dialysis_centre:
             reasons.append(allow("SZ-MD Art. 5", "institution",
                                  N_("{name} ({code}) is a designated dialysis centre: haemodialysis is paid."), **p))
         else:

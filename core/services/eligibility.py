@@ -79,7 +79,8 @@ def parse_amount_fen(text: str, field: str = "spent") -> int:
 
 def institution_facts(inst: Institution) -> InstitutionFacts:
     return InstitutionFacts(
-        code=inst.code, name=inst.name, kind=inst.kind, city=inst.city, designated=inst.designated,
+        code=inst.code, name=inst.name, name_zh=inst.name_zh, kind=inst.kind, city=inst.city,
+        designated=inst.designated,
         active=inst.active, dialysis_centre=inst.dialysis_centre, run_by_hospital_level=inst.run_by_hospital_level,
     )
 

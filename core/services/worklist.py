@@ -24,6 +24,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 from sqlmodel import Session
 
+from core.i18n import Bilingual
 from core.i18n import translate
 from core.models import (
     CaseStatus,
@@ -247,7 +248,8 @@ def _renewal_items(session: Session, policy: Policy, scope: Scope, limit: int) -
         items.append(_item(
             rules.CERTIFICATE_RENEWAL, closes, scope.on, enrollee_id=cert.enrollee_id, enrollee_name=name,
             record=cert.number, record_id=cert.id, branch=branch, certificate=cert.number,
-            disease=disease.name_en if disease else cert.disease_code, disease_code=cert.disease_code,
+            disease=Bilingual(disease.name_en, disease.name_zh) if disease else cert.disease_code,
+            disease_code=cert.disease_code,
             opens=opens.isoformat(),
         ))
     return items, total
