@@ -330,6 +330,10 @@ async def test_certificate_screens_render_in_both_sizes_and_languages(w, engine,
     async with app.run_test(size=size) as pilot:
         await open_by_keys(pilot, w.enrollee.card_number, "c", "CertificatesScreen")
         assert on_screen("#certs") and on_screen("#detail")
+        await pilot.press("f1")  # the keys of this screen, then back
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "CertificatesScreen")
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.screen.pane == "seal")
         await pilot.pause()

@@ -1,7 +1,7 @@
 """Pilot helpers for the certificate, record book and replacement screen tests
 (test_tui_certificates.py, test_tui_books.py, test_tui_replacements.py):
-reach a workflow by keys from the lookup screen, type into the focused
-field, wait for a picker to settle, read what a screen shows."""
+reach a workflow by keys from the lookup screen, wait for a picker to
+settle, read what a screen shows and what the database holds."""
 
 from __future__ import annotations
 
@@ -19,10 +19,6 @@ async def open_by_keys(pilot, card_number: str, key: str, screen_name: str) -> N
     await pilot.press(key)
     await wait_until(pilot, lambda: type(app.screen).__name__ == screen_name
                      and getattr(app.screen, "file", None) is not None)
-
-
-async def type_text(pilot, text: str) -> None:
-    await pilot.press(*text)
 
 
 async def settled(pilot, picker_id: str, key: str | None = None) -> None:
@@ -55,4 +51,4 @@ def rows(engine, model, **where):
         return list(s.exec(q))
 
 
-__all__ = ["open_by_keys", "rows", "settled", "shown", "type_text", "wait_until"]
+__all__ = ["open_by_keys", "rows", "settled", "shown", "wait_until"]
