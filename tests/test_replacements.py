@@ -216,3 +216,14 @@ def test_sz_md_art_5_replacement_archived_once(w, engine):
         assert [r.id for r in svc.replacements_of(s, w.enrollee.id)] == [repl.id]
         assert s.get(Replacement, repl.id).archived
         assert s.get(Certificate, repl.new_id).batch_id is None
+
+
+def test_sz_md_art_5_replaced_certificate_takes_its_place_in_the_record_book(w, engine):
+    old = w.recognise(D)
+    book = _issue_book(w, old)
+    # void old + new copy + replacement record + the book entry re-pointed
+    with one_event_per_change(engine, expect=4, article=ART):
+        repl = w.run(_replace_cert_fn(w, old))
+    with write_session(engine) as s:
+        entries = list(s.exec(select(BookEntry).where(BookEntry.book_id == book.id)))
+    assert [e.certificate_id for e in entries] == [repl.new_id]

@@ -18,7 +18,7 @@ from core import audit
 from core.auth import Actor
 from core.db import check_version
 from core.i18n import N_
-from core.models import BookStatus, Certificate, CertificateStatus, Institution, Replacement
+from core.models import BookEntry, BookStatus, Certificate, CertificateStatus, Institution, Replacement
 from core.rules import replacements as rules
 from core.rules.replacements import ART_REPLACEMENT
 from core.services.books import book_entries, copy_entries, new_book, present_book
@@ -51,6 +51,14 @@ def _record(session: Session, actor: Actor, *, kind: str, enrollee_id: uuid.UUID
     return repl
 
 
+def _repoint_book_entries(session: Session, actor: Actor, old: Certificate, new: Certificate, reason: str) -> None:
+    """The record book lists the disease under the certificate now in force."""
+    for entry in session.exec(select(BookEntry).where(BookEntry.certificate_id == old.id)):
+        before = audit.snapshot(entry)
+        entry.certificate_id = new.id
+        audit.changed(session, actor, entry, before, "book_entry.repoint", reason=reason, article=ART_REPLACEMENT)
+
+
 def replace_certificate(
     session: Session,
     actor: Actor,
@@ -78,6 +86,7 @@ def replace_certificate(
     old.ended_on, old.ended_by, old.end_reason = on, actor.username, "reported lost"
     old.replaced_by_id = new.id
     audit.changed(session, actor, old, before, "certificate.void", reason=reason, article=ART_REPLACEMENT)
+    _repoint_book_entries(session, actor, old, new, reason)
     return _record(session, actor, kind="certificate", enrollee_id=old.enrollee_id, old_id=old.id,
                    old_number=old.number, new_id=new.id, new_number_=new.number, place=place,
                    institution_id=institution_id, documents=(card_presented, id_card_presented),
