@@ -93,10 +93,28 @@ class Msg:
         return self.msgid
 
 
+@dataclass(frozen=True)
+class Code:
+    """A stored code used as a message parameter (``status=Code("book_status",
+    book.status)``), shown through its label in :mod:`core.labels`."""
+
+    kind: str
+    value: str
+
+    def text(self, lang: str) -> str:
+        from core.labels import LABELS
+
+        msgid = LABELS.get(self.kind, {}).get(str(self.value))
+        return gettext(msgid, lang) if msgid else str(self.value)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
 def translate(msgid: str, lang: str = "en", **params: Any) -> str:
     text = gettext(msgid, lang)
     if params:
-        params = {k: (v.text(lang) if isinstance(v, (Bilingual, Msg)) else v) for k, v in params.items()}
+        params = {k: (v.text(lang) if isinstance(v, (Bilingual, Msg, Code)) else v) for k, v in params.items()}
         try:
             return text.format(**params)
         except (KeyError, IndexError, ValueError):

@@ -50,3 +50,17 @@ def test_translate_formats_in_both_languages():
     zh = translate(msg, "zh_CN", user="u", role="clerk", action="confirm", needed="reviewer")
     assert en == "u (clerk) may not confirm: it needs the reviewer role."
     assert zh != en and "u" in zh and re.search(r"[\u4e00-\u9fff]", zh)
+
+
+def test_codes_and_names_in_messages_follow_the_language():
+    from core.i18n import Bilingual, Code, Msg
+
+    msg = "Record book {number} is {status}."
+    zh = translate(msg, "zh_CN", number="B-1", status=Code("book_status", "used_up"))
+    en = translate(msg, "en", number="B-1", status=Code("book_status", "used_up"))
+    assert en == "Record book B-1 is used up."
+    assert "used" not in zh and catalogue("zh_CN")["used up"] in zh
+    name = Bilingual("Diabetes mellitus", "糖尿病")
+    assert translate("{name}", "zh_CN", name=name) == "糖尿病"
+    assert translate("{name}", "en", name=name) == "Diabetes mellitus"
+    assert translate("{action}", "zh_CN", action=Msg("confirm certificates")) == catalogue("zh_CN")["confirm certificates"]

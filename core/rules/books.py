@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from core.errors import Reason
-from core.i18n import N_
+from core.i18n import N_, Code
 from core.models import BookEntry, BookStatus, Certificate, CertificateStatus, Institution, RecordBook
 from core.policy import Policy
 from core.rules.certificates import is_live
@@ -55,7 +55,7 @@ def certificate_reasons(cert: Certificate, enrollee_id, on: date) -> list[Reason
     if not (is_live(cert, on) or confirmed_ahead):
         out.append(refuse(ART_BOOK, "certificate_number",
                           N_("Certificate {number} is {status} and not valid on {day}; a book needs a confirmed certificate."),
-                          number=cert.number, status=cert.status, day=on.isoformat()))
+                          number=cert.number, status=Code("certificate_status", cert.status), day=on.isoformat()))
     return out
 
 
@@ -78,7 +78,7 @@ def check_add(book: RecordBook, cert: Certificate, entries: Sequence[BookEntry],
     reasons = document_reasons(card_presented, id_card_presented)
     if book.status != BookStatus.ACTIVE:
         reasons.append(refuse(ART_BOOK, "book_number",
-                              N_("Record book {number} is {status}."), number=book.number, status=book.status))
+                              N_("Record book {number} is {status}."), number=book.number, status=Code("book_status", book.status)))
     reasons += certificate_reasons(cert, book.enrollee_id, on)
     if any(e.disease_code == cert.disease_code for e in entries):
         reasons.append(refuse(ART_BOOK, "certificate_number",
@@ -95,5 +95,5 @@ def check_renew(book: RecordBook, issuer: Institution | None, card_presented: bo
     if book.status != BookStatus.ACTIVE:
         reasons.append(refuse(ART_BOOK, "book_number",
                               N_("Record book {number} is {status}; only the active book can be renewed."),
-                              number=book.number, status=book.status))
+                              number=book.number, status=Code("book_status", book.status)))
     return Decision.of(reasons)

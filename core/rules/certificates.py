@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from core.i18n import N_
+from core.i18n import N_, Code
 from core.models import (
     TITLE_RANK,
     Certificate,
@@ -149,7 +149,7 @@ def eligibility_reasons(enrollee: Enrollee, disease: Disease, organ: str | None)
                           N_("{disease} (Category {category}) is open only to {schemes} enrollees; "
                              "this enrollee is in the {scheme} scheme."),
                           disease=disease.code, category=disease.category,
-                          schemes=", ".join(disease.schemes), scheme=enrollee.scheme))
+                          schemes=", ".join(disease.schemes), scheme=Code("scheme", enrollee.scheme)))
     if disease.requires_supplementary and not enrollee.supplementary:
         out.append(refuse(ART_WHO, "supplementary",
                           N_("{disease} is open only to enrollees with local supplementary insurance."),
@@ -269,7 +269,7 @@ def _concurrency_reasons(f: DraftFacts, policy: Policy, on: date) -> list[Reason
         else:
             out.append(refuse(ART_CERT, "disease_code",
                               N_("The enrollee already has certificate {number} ({status}) for {disease}."),
-                              number=c.number, status=c.status, disease=f.disease_code))
+                              number=c.number, status=Code("certificate_status", c.status), disease=f.disease_code))
     return out
 
 
@@ -356,7 +356,7 @@ def check_signatures(cert: Certificate, signatures: Sequence[Signature],
     if cert.status != CertificateStatus.DRAFT:
         return Decision.of([refuse(article, "status",
                                    N_("Certificate {number} is {status}; only a draft can be signed."),
-                                   number=cert.number, status=cert.status)])
+                                   number=cert.number, status=Code("certificate_status", cert.status))])
     need = policy.pack.certificate_signatures
     reasons: list[Reason] = []
     if need > 2:
@@ -390,7 +390,7 @@ def check_seal(cert: Certificate, seal_ref: str, on: date) -> Decision:
     if cert.status != CertificateStatus.SIGNED:
         return Decision.of([refuse(ART_CERT, "status",
                                    N_("Certificate {number} is {status}; it must be signed by the team before it is sealed."),
-                                   number=cert.number, status=cert.status)])
+                                   number=cert.number, status=Code("certificate_status", cert.status))])
     reasons: list[Reason] = []
     if not seal_ref.strip():
         reasons.append(refuse(ART_CERT, "seal_ref", N_("Enter the reference of the insurance-office seal.")))
@@ -407,7 +407,7 @@ def check_confirm(cert: Certificate, enrollee: Enrollee, disease: Disease | None
     if cert.status != CertificateStatus.SEALED:
         return Decision.of([refuse(ART_CERT, "status",
                                    N_("Certificate {number} is {status}; it must be signed and sealed before the agency confirms it."),
-                                   number=cert.number, status=cert.status)])
+                                   number=cert.number, status=Code("certificate_status", cert.status))])
     reasons: list[Reason] = []
     if confirmer == cert.drafted_by:
         reasons.append(refuse(ART_CERT, "confirmed_by",
@@ -449,7 +449,7 @@ def check_invalidate(cert: Certificate, reason: str) -> Decision:
     if cert.status not in INVALIDATABLE:
         reasons.append(refuse(ART_FALSE_CLAIM, "status",
                               N_("Certificate {number} is {status} and cannot be invalidated."),
-                              number=cert.number, status=cert.status))
+                              number=cert.number, status=Code("certificate_status", cert.status)))
     if not reason.strip():
         reasons.append(refuse(ART_FALSE_CLAIM, "reason", N_("Give the reason for the invalidation.")))
     return Decision.of(reasons)
@@ -461,7 +461,7 @@ def check_withdraw(cert: Certificate, reason: str) -> Decision:
     if cert.status not in IN_PROCESS:
         reasons.append(refuse(ART_CERT, "status",
                               N_("Certificate {number} is {status}; only an unconfirmed certificate can be withdrawn."),
-                              number=cert.number, status=cert.status))
+                              number=cert.number, status=Code("certificate_status", cert.status)))
     if not reason.strip():
         reasons.append(refuse(ART_CERT, "reason", N_("Give the reason for withdrawing the certificate.")))
     return Decision.of(reasons)

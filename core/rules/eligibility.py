@@ -59,7 +59,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from core.errors import Reason
-from core.i18n import N_, Bilingual, translate
+from core.i18n import N_, Bilingual, Code, translate
 from core.models.base import (
     AccountState,
     CertificateStatus,
@@ -318,11 +318,11 @@ def scheme_reason(enrollee: EnrolleeFacts, disease: Disease, policy: Policy) -> 
     article = _art(policy, "SZ-MD Art. 3", disease.article)
     if enrollee.scheme in disease.schemes:
         return allow(article, "scheme", N_("The {scheme} scheme may be recognised for Category {category} diseases."),
-                     scheme=enrollee.scheme, category=disease.category)
+                     scheme=Code("scheme", enrollee.scheme), category=disease.category)
     return refuse(article, "scheme",
                   N_("Category {category} ({code}) is open to {schemes} enrollees only; this enrollee is in the {scheme} scheme."),
                   category=disease.category, code=disease.code, schemes=", ".join(disease.schemes),
-                  scheme=enrollee.scheme)
+                  scheme=Code("scheme", enrollee.scheme))
 
 
 def valid_certificate(certs: tuple[CertificateFacts, ...], code: str, on: date) -> CertificateFacts | None:
@@ -364,12 +364,12 @@ def certificate_reason(certs: tuple[CertificateFacts, ...], disease: Disease, po
         c = pending[-1]
         return None, refuse(confirm_art, "certificate",
                             N_("Certificate {number} is {status}, not yet confirmed by the agency; only a confirmed certificate gives benefits."),
-                            number=c.number, status=c.status)
+                            number=c.number, status=Code("certificate_status", c.status))
     if mine:
         c = mine[-1]
         return None, refuse(confirm_art, "certificate",
                             N_("Certificate {number} is {status}; there is no confirmed certificate for {code}."),
-                            number=c.number, status=c.status, code=disease.code)
+                            number=c.number, status=Code("certificate_status", c.status), code=disease.code)
     return None, refuse(confirm_art, "certificate", N_("No certificate for {code}: the disease is not recognised."),
                         code=disease.code)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from core.errors import Reason
-from core.i18n import N_
+from core.i18n import N_, Code
 from core.models.base import Employment, InstitutionKind, Scheme
 from core.policy import Policy
 from core.rules.decision import Decision, refuse
@@ -64,7 +64,7 @@ def _applicant(enrollee: SelectorFacts, applicant: str, applicant_name: str) -> 
         if not employer_applies(enrollee):
             return [refuse(ARTICLE, "applicant",
                            N_("The employer applies only for employed or migrant-worker enrollees; this enrollee is {employment}."),
-                           employment=enrollee.employment)]
+                           employment=Code("employment", enrollee.employment))]
         if not (applicant_name.strip() or enrollee.employer.strip()):
             return [refuse(ARTICLE, "applicant_name", N_("Name the employer that applies."))]
         return []
@@ -84,7 +84,7 @@ def check_selection(enrollee: SelectorFacts, centre: CentreFacts, *, applicant: 
     if enrollee.scheme not in SCHEMES:
         reasons.append(refuse(ARTICLE, "scheme",
                               N_("Only inpatient and migrant-scheme enrollees select a community health centre; this enrollee is {scheme}."),
-                              scheme=enrollee.scheme))
+                              scheme=Code("scheme", enrollee.scheme)))
     if centre.kind != InstitutionKind.COMMUNITY_HEALTH_CENTRE or not centre.active:
         reasons.append(refuse(ARTICLE, "institution",
                               N_("{name} ({code}) is not an active community health centre."),

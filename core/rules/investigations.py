@@ -37,7 +37,7 @@ from datetime import date
 
 from core.calendar import Deadline, WorkingCalendar
 from core.errors import Reason
-from core.i18n import N_
+from core.i18n import N_, Code
 from core.models import AccountState, CaseStatus, InvestigationCase, Settlement
 from core.policy import Policy
 from core.rules.decision import Decision, refuse
@@ -106,7 +106,7 @@ def _not_before(on: date, since: date | None, article: str) -> list[Reason]:
 def _status(case: InvestigationCase, wanted: str, article: str) -> list[Reason]:
     if case.status != wanted:
         return [refuse(article, "status", N_("Case {number} is {status}; this step needs a case that is {wanted}."),
-                       number=case.number, status=case.status, wanted=wanted)]
+                       number=case.number, status=Code("case_status", case.status), wanted=Code("case_status", wanted))]
     return []
 
 

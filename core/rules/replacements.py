@@ -15,7 +15,7 @@ import uuid
 from datetime import date
 
 from core.errors import Reason
-from core.i18n import N_
+from core.i18n import N_, Code
 from core.models import BookStatus, Certificate, CertificateStatus, Institution, InstitutionKind, RecordBook
 from core.rules.books import document_reasons
 from core.rules.decision import Decision, refuse
@@ -51,7 +51,7 @@ def check_certificate(cert: Certificate, place: str, institution: Institution | 
     if cert.status != CertificateStatus.CONFIRMED:
         reasons.append(refuse(ART_REPLACEMENT, "number",
                               N_("Certificate {number} is {status}; only a confirmed certificate is replaced."),
-                              number=cert.number, status=cert.status))
+                              number=cert.number, status=Code("certificate_status", cert.status)))
     elif cert.valid_until is not None and cert.valid_until < on:
         reasons.append(refuse(ART_REPLACEMENT, "number",
                               N_("Certificate {number} expired on {day}; an expired certificate is not replaced."),
@@ -67,7 +67,7 @@ def check_book(book: RecordBook, place: str, institution: Institution | None,
     if book.status != BookStatus.ACTIVE:
         reasons.append(refuse(ART_REPLACEMENT, "book_number",
                               N_("Record book {number} is {status}; only the active book is replaced."),
-                              number=book.number, status=book.status))
+                              number=book.number, status=Code("book_status", book.status)))
     return Decision.of(reasons)
 
 
