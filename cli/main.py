@@ -52,7 +52,9 @@ def show_error(exc: DomainError) -> None:
 
 @contextmanager
 def cli_errors():
-    """Turn domain/schema/policy errors into clean messages and exit codes."""
+    """Turn domain/schema/policy/database errors into clean messages and exit codes."""
+    from sqlalchemy.exc import DBAPIError
+
     from core.policy import PolicyError
 
     try:
@@ -62,6 +64,10 @@ def cli_errors():
         raise typer.Exit(2) from None
     except (SchemaError, PolicyError) as exc:
         fail(str(exc), 2)
+    except DBAPIError as exc:
+        # cannot connect, not a database, locked beyond the busy timeout …
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        fail(f"database: {reason} (check --db / CASEDESK_DB; nothing was changed)", 2)
 
 
 def engine(auto_create: bool = True):
@@ -273,7 +279,39 @@ def lookup(
 
 
 def main() -> None:
-    app()
+    """Entry point. A caseworker never sees a traceback: database problems get
+    a one-line message; anything unexpected is logged for the developers."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        app()
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        typer.echo(f"database: {reason} (check --db / CASEDESK_DB; nothing was changed)", err=True)
+        raise SystemExit(2) from None
+    except Exception as exc:  # noqa: BLE001 - last resort, logged in full
+        log = _log_crash(exc)
+        typer.echo(f"casedesk stopped on an unexpected error ({type(exc).__name__}: {exc}). "
+                   f"Nothing further was changed. Details for support: {log}", err=True)
+        raise SystemExit(3) from None
+
+
+def _log_crash(exc: BaseException) -> str:
+    import traceback
+    from datetime import datetime
+    from pathlib import Path
+
+    from platformdirs import user_log_dir
+
+    path = Path(user_log_dir("casedesk", appauthor=False)) / "crash.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(f"--- {datetime.now().isoformat(timespec='seconds')} {' '.join(sys.argv)}\n")
+            fh.write("".join(traceback.format_exception(exc)))
+        return str(path)
+    except OSError:
+        return "(the log could not be written)"
 
 
 # the workflow commands register themselves on ``app``

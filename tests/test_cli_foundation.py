@@ -97,3 +97,17 @@ def test_import_reports_line_numbers(dbfile, tmp_path):
     r = runner.invoke(app, ["import", "institutions", str(csvf)])
     assert r.exit_code == 2
     assert ":3:" in r.output and "nothing written" in r.output
+
+
+def test_bad_database_gives_a_message_not_a_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "not-a-db.db"
+    bad.write_text("this is not an SQLite file")
+    for args in (["lookup", "x"], ["db", "check"], ["user", "list"]):
+        r = subprocess.run([sys.executable, "-m", "cli", "--db", str(bad), *args], capture_output=True, text=True,
+                           env={**__import__("os").environ, "CASEDESK_CONFIG": str(tmp_path / "none.toml")})
+        assert r.returncode == 2, (args, r.stderr)
+        assert "Traceback" not in r.stderr
+        assert "database: file is not a database" in r.stderr
