@@ -612,3 +612,11 @@ def test_cli_certificate_show_and_batch_list(w, db_path):
     assert '"waiting": [\n    "' + cert.number in out.output
     out = runner.invoke(app, ["--db", str(db_path), "certificate", "show", "C-2026-NONE"])
     assert out.exit_code == 2 and "SZ-MD Art. 4" in out.output
+
+
+def test_timeline_gives_physician_title_as_a_code_for_translation(w, engine):
+    cert = w.recognise(D)
+    with write_session(engine) as s:
+        steps = svc.certificate_timeline(s, svc.find_certificate(s, cert.number), w.policy)
+    assert steps[0].title == w.attending.title and steps[0].detail == f"{w.attending.name} ({w.attending.code})"
+    assert steps[1].title == w.head.title

@@ -63,7 +63,7 @@ async def test_starts_and_exits_on_an_empty_database(engine, policy):
         assert type(app.screen).__name__ == "LookupScreen"
         assert "Type to search" in screen_text(app.screen)
         await pilot.press(*"nobody")
-        await wait_until(pilot, lambda: app.screen.page is not None)
+        await wait_until(pilot, lambda: app.screen.page is not None and app.screen.page.query == "nobody")
         assert app.screen.query_one("#results", DataTable).row_count == 0
         assert "No enrollee matches nobody" in screen_text(app.screen)
         await pilot.press("ctrl+q")

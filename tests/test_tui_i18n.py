@@ -100,7 +100,7 @@ async def test_screens_show_no_ambiguous_width_characters(engine, build, clerk, 
     shown = []
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press(*"SZ202600")
-        await wait_until(pilot, lambda: app.screen.page is not None)
+        await wait_until(pilot, lambda: app.screen.page is not None and app.screen.page.query == "SZ202600")
         shown.append(screen_text(app.screen))
         shown.append(table_text(app.screen.query_one("#results")))
         await pilot.press("enter")

@@ -11,7 +11,7 @@ import pytest
 
 from core.auth import Actor
 from tui.app import create_app
-from tui_support import TODAY, build_scene, wait_until
+from tui_support import TODAY, build_scene, settle, wait_until
 
 LANGS = ["en", "zh_CN"]
 
@@ -30,22 +30,23 @@ def make(engine, build, clerk, policy):
 
 async def _lookup(pilot) -> None:
     await pilot.press(*"SZ202600")
-    await wait_until(pilot, lambda: pilot.app.screen.page is not None)
-    await pilot.app.workers.wait_for_complete()
+    # the page of the whole query: a partial query may finish first on a slow machine
+    await wait_until(pilot, lambda: pilot.app.screen.page is not None and pilot.app.screen.page.query == "SZ202600")
+    await settle(pilot)
 
 
 async def _enrollee(pilot) -> None:
     await _lookup(pilot)
     await pilot.press("enter")
     await wait_until(pilot, lambda: getattr(pilot.app.screen, "overview", None) is not None)
-    await pilot.app.workers.wait_for_complete()
+    await settle(pilot)
 
 
 async def _quick_check(pilot) -> None:
     await _enrollee(pilot)
     await pilot.press("f2")
     await wait_until(pilot, lambda: getattr(pilot.app.screen, "result", None) is not None)
-    await pilot.app.workers.wait_for_complete()
+    await settle(pilot)
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -155,3 +155,15 @@ def table_text(table) -> str:
 
 __all__ = ["Scene", "TODAY", "add_audit", "add_expenses", "build_scene", "screen_text",
            "table_text", "text_of", "wait_until"]
+
+
+async def settle(pilot) -> None:
+    """Wait until the screen is drawn as it will stay: workers finished and
+    every DataTable has laid out its column widths (Textual does that on idle,
+    which a loaded machine reaches late)."""
+    from textual.widgets import DataTable
+
+    await pilot.app.workers.wait_for_complete()
+    await wait_until(pilot, lambda: not any(getattr(t, "_require_update_dimensions", False)
+                                            for t in pilot.app.screen.query(DataTable)))
+    await pilot.pause()

@@ -463,15 +463,18 @@ class TimelineStep:
     on: date | None
     by: str
     detail: str = ""
+    title: str = ""  # the physician's title code, for steps a physician did
 
     def as_dict(self) -> dict:
         return {"step": self.step, "label": self.label, "done": self.done,
-                "on": self.on.isoformat() if self.on else None, "by": self.by, "detail": self.detail}
+                "on": self.on.isoformat() if self.on else None, "by": self.by, "detail": self.detail,
+                "title": self.title}
 
 
-def _physician_label(session: Session, physician_id: uuid.UUID | None) -> str:
+def _physician(session: Session, physician_id: uuid.UUID | None) -> dict[str, str]:
+    """``detail`` (name and code) and ``title`` (a code the screen translates)."""
     p = session.get(Physician, physician_id) if physician_id else None
-    return f"{p.name} ({p.code}, {p.title})" if p else ""
+    return {"detail": f"{p.name} ({p.code})", "title": p.title} if p else {}
 
 
 def _number_of(session: Session, cert_id: uuid.UUID | None) -> str:
@@ -483,11 +486,11 @@ def certificate_timeline(session: Session, cert: Certificate, policy: Policy | N
     """The steps of ``cert`` with who and when, pending ones included."""
     lines = 2 if cert.signer2_id or policy is None else min(policy.pack.certificate_signatures, 2)
     steps = [TimelineStep("drafted", N_("Drafted"), True, cert.drafted_on, cert.drafted_by,
-                          _physician_label(session, cert.physician_id))]
+                          **_physician(session, cert.physician_id))]
     sigs = [(cert.signer1_id, cert.signed1_on), (cert.signer2_id, cert.signed2_on)]
     for i, (pid, day) in enumerate(sigs[:lines], start=1):
         steps.append(TimelineStep(f"signature{i}", N_("Team signature"), pid is not None, day,
-                                  cert.signatures_by or "", _physician_label(session, pid)))
+                                  cert.signatures_by or "", **_physician(session, pid)))
     steps.append(TimelineStep("sealed", N_("Insurance-office seal"), cert.sealed_on is not None,
                               cert.sealed_on, cert.sealed_by or "", cert.seal_ref or ""))
     validity = ""

@@ -47,7 +47,7 @@ from core.policy import Disease
 from core.rules.certificates import ART_CERT, renewal_window, validity_on_confirm
 from core.services import certificates as svc
 from core.services.certificates import TimelineStep
-from tui.i18n import N_, _
+from tui.i18n import N_, _, current_lang
 from tui.labels import category, day, label
 from tui.screens.base import WorkflowScreen
 from tui.screens.certificate_data import (
@@ -61,6 +61,7 @@ from tui.screens.certificate_data import (
     physicians,
     short_place,
     team_members,
+    title_label,
 )
 from tui.widgets.confirm import ConfirmScreen
 from tui.widgets.fields import AsciiCheckbox
@@ -160,7 +161,8 @@ def timeline(steps: list[TimelineStep]) -> Table:
     t.add_column(_("Detail"), ratio=1, no_wrap=True, overflow="crop")
     for st in steps:
         mark = Text("[x]" if st.done else "[ ]", style="green" if st.done else "dim")
-        t.add_row(mark, Text(_(st.label)), Text(day(st.on)), Text(st.by or "-"), Text(st.detail))
+        detail = st.detail + (f", {title_label(st.title, current_lang())}" if st.title else "")
+        t.add_row(mark, Text(_(st.label)), Text(day(st.on)), Text(st.by or "-"), Text(detail))
     return t
 
 
