@@ -157,6 +157,19 @@ __all__ = ["Scene", "TODAY", "add_audit", "add_expenses", "build_scene", "screen
            "table_text", "text_of", "wait_until"]
 
 
+def _laid_out(table) -> bool:
+    """Every column of ``table`` is at least as wide as its widest cell."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    for i in range(table.row_count):
+        for column, value in zip(table.ordered_columns, table.get_row_at(i)):
+            text = value.plain if isinstance(value, Text) else str(value)
+            if column.auto_width and column.content_width < cell_len(text):
+                return False
+    return True
+
+
 async def settle(pilot) -> None:
     """Wait until the screen is drawn as it will stay: workers finished and
     every DataTable has laid out its column widths (Textual does that on idle,
@@ -164,6 +177,5 @@ async def settle(pilot) -> None:
     from textual.widgets import DataTable
 
     await pilot.app.workers.wait_for_complete()
-    await wait_until(pilot, lambda: not any(getattr(t, "_require_update_dimensions", False)
-                                            for t in pilot.app.screen.query(DataTable)))
+    await wait_until(pilot, lambda: all(_laid_out(t) for t in pilot.app.screen.query(DataTable)))
     await pilot.pause()
