@@ -77,8 +77,7 @@ def test_lookup_bad_input_exit_2(dbfile):
 
 
 def test_as_refused_on_real_database(dbfile):
-    r = runner.invoke(app, ["--as", "someone", "user", "list"])
-    # user list does not need an actor; user add does
+    # user add needs an actor, so --as is checked (user list does not act)
     r = runner.invoke(app, ["--as", "someone", "user", "add", "bob"])
     assert r.exit_code == 2
     assert "demo database" in r.output

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from core.auth import Actor, actor_for
+from core.auth import actor_for
 from core.db import write_session
 from core.errors import DomainError, PermissionDenied
 from core.models import AuditEvent, Caseworker, Enrollee

@@ -41,18 +41,13 @@ def batch_list(hospital: str = typer.Argument(..., help="Institution code"),
                month: str = typer.Argument(..., help="YYYY-MM"),
                as_json: bool = typer.Option(False, "--json")) -> None:
     """Certificates in a hospital's monthly batch, or waiting for it."""
-    from sqlmodel import select
 
     from core.db import read_session
-    from core.errors import NotFound
-    from core.i18n import N_
-    from core.models import Institution
     from core.services.certificates import batch_candidates, batch_certificates, find_batch
+    from core.services.lookup import institution_by_code
 
     with cli_errors(), read_session(engine()) as s:
-        inst = s.exec(select(Institution).where(Institution.code == hospital)).first()
-        if inst is None:
-            raise NotFound.one("SZ-MD Art. 4", "hospital", N_("No institution with code {code}."), code=hospital)
+        inst = institution_by_code(s, hospital, field="hospital", article="SZ-MD Art. 4")
         batch = find_batch(s, inst.id, month)
         rows = [(c.number, c.disease_code, c.confirmed_on, c.status, "in batch")
                 for c in (batch_certificates(s, batch) if batch else [])]

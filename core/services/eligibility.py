@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlmodel import Session, col, select
 
-from core.errors import DomainError, NotFound
+from core.errors import DomainError
 from core.i18n import N_
 from core.models import (
     Certificate,
@@ -37,14 +37,13 @@ from core.rules.eligibility import (
     StayFacts,
     evaluate,
 )
-from core.services.lookup import get_enrollee
+from core.services.lookup import get_enrollee, institution_by_code
 
 __all__ = [
     "check",
     "disease_or_refuse",
     "facts_for",
     "institution_facts",
-    "institution_or_refuse",
     "parse_amount_fen",
 ]
 
@@ -55,13 +54,6 @@ def disease_or_refuse(policy: Policy, code: str) -> Disease:
         raise DomainError.one("", "disease", N_("Unknown disease code {code} in the {pack} pack."),
                               code=code, pack=policy.id)
     return disease
-
-
-def institution_or_refuse(session: Session, code: str) -> Institution:
-    inst = session.exec(select(Institution).where(Institution.code == code.strip())).first()
-    if inst is None:
-        raise NotFound.one("", "institution", N_("No institution with code {code}."), code=code)
-    return inst
 
 
 def parse_amount_fen(text: str, field: str = "spent") -> int:
@@ -148,7 +140,7 @@ def check(session: Session, enrollee: str | uuid.UUID, disease_code: str, *, on:
         if value is not None and value < 0:
             raise DomainError.one("", name, N_("An amount spent cannot be negative."))
     person = get_enrollee(session, enrollee)
-    inst = institution_or_refuse(session, institution_code) if institution_code else None
+    inst = institution_by_code(session, institution_code) if institution_code else None
     facts = facts_for(session, person, on, institution=inst, emergency=emergency,
                       peritoneal_dialysis=peritoneal_dialysis)
     given = spent_fen is not None or spent_supplementary_fen > 0

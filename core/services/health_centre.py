@@ -15,7 +15,6 @@ from sqlmodel import Session, col, or_, select
 from core import audit
 from core.auth import Actor
 from core.db import check_version
-from core.errors import NotFound
 from core.i18n import N_
 from core.models import HealthCentreSelection, Institution, InstitutionKind
 from core.policy import Policy
@@ -26,7 +25,7 @@ from core.rules.health_centre import (
     SelectorFacts,
     check_selection,
 )
-from core.services.lookup import get_enrollee
+from core.services.lookup import get_enrollee, institution_by_code
 
 __all__ = ["candidate_centres", "current_selection", "select_health_centre", "selections_of"]
 
@@ -64,9 +63,7 @@ def select_health_centre(session: Session, actor: Actor, enrollee: str | uuid.UU
     actor.require("record", article=ARTICLE, action=N_("record a health centre selection"))
     e = get_enrollee(session, enrollee)
     check_version(e, expected_version)
-    centre = session.exec(select(Institution).where(Institution.code == institution_code.strip())).first()
-    if centre is None:
-        raise NotFound.one("", "institution", N_("No institution with code {code}."), code=institution_code)
+    centre = institution_by_code(session, institution_code)
     current = current_selection(session, e.id)
     current_facts = None
     if current is not None:

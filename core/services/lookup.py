@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from core.errors import DomainError, NotFound
 from core.i18n import N_
 from core.ids import mask_card_number, mask_id_number
-from core.models import Enrollee
+from core.models import Enrollee, Institution
 
 PAGE_SIZE = 20
 _ID_RE = re.compile(r"^\d{6,17}[\dXx]?$")
@@ -130,3 +130,11 @@ def get_enrollee(session: Session, ref: str | uuid.UUID) -> Enrollee:
     if e is None:
         raise NotFound.one("", "enrollee", N_("No enrollee with ID number, card number or key {ref}."), ref=str(ref))
     return e
+
+
+def institution_by_code(session: Session, code: str, *, field: str = "institution", article: str = "") -> Institution:
+    """An institution by its code (exact, surrounding spaces ignored)."""
+    inst = session.exec(select(Institution).where(Institution.code == code.strip())).first()
+    if inst is None:
+        raise NotFound.one(article, field, N_("No institution with code {code}."), code=code)
+    return inst

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from core.i18n import N_
+from core.i18n import N_, Bilingual
 from core.models import (
     AccountState,
     BookEntry,
@@ -64,7 +64,7 @@ class Place:
     kind: str
 
     def label(self, lang: str = "en") -> str:
-        return self.name_zh if lang.startswith("zh") and self.name_zh else self.name
+        return Bilingual(self.name, self.name_zh).text(lang)
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class CertificateView:
     continuation: bool
 
     def disease_label(self, lang: str = "en") -> str:
-        return self.disease_name_zh if lang.startswith("zh") and self.disease_name_zh else self.disease_name
+        return Bilingual(self.disease_name, self.disease_name_zh).text(lang)
 
 
 @dataclass(frozen=True)

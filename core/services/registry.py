@@ -34,6 +34,7 @@ from core.models import (
     Title,
     VisitKind,
 )
+from core.services.lookup import institution_by_code
 
 CARD_RE = re.compile(r"^[A-Z0-9]{6,32}$")
 PHONE_RE = re.compile(r"^[0-9+\- ]{0,32}$")
@@ -219,13 +220,6 @@ def add_institution(
         offsite_on_record=offsite_on_record, run_by_hospital_level=run_by_hospital_level,
     )
     audit.created(session, actor, inst, "institution.add", reason=reason)
-    return inst
-
-
-def institution_by_code(session: Session, code: str) -> Institution:
-    inst = session.exec(select(Institution).where(Institution.code == code)).first()
-    if inst is None:
-        raise DomainError.one("", "institution", N_("No institution with code {code}."), code=code)
     return inst
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from core.i18n import N_, translate
+from core.i18n import Bilingual, N_, translate
 from core.ids import mask_id_number
 from core.models import Institution, InstitutionKind, Physician, TeamMembership
 from core.policy import Disease, Policy
@@ -41,7 +41,7 @@ def title_label(title: str, lang: str) -> str:
 
 
 def place_name(inst: Institution, lang: str) -> str:
-    return inst.name_zh if lang.startswith("zh") and inst.name_zh else inst.name
+    return Bilingual(inst.name, inst.name_zh).text(lang)
 
 
 def place_label(inst: Institution, lang: str) -> str:

@@ -29,6 +29,7 @@ from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from core.errors import DomainError
+from core.i18n import Bilingual
 from core.ids import mask_id_number
 from core.models import Institution
 from core.rules.health_centre import APPLICANTS, SelectorFacts, employer_applies
@@ -51,7 +52,7 @@ class Centre:
     name_zh: str
 
     def label(self, lang: str) -> str:
-        return self.name_zh if lang.startswith("zh") and self.name_zh else self.name
+        return Bilingual(self.name, self.name_zh).text(lang)
 
     @classmethod
     def of(cls, i: Institution) -> "Centre":

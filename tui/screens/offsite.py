@@ -36,6 +36,7 @@ from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from core.errors import DomainError
+from core.i18n import Bilingual
 from core.ids import mask_id_number
 from core.models import FilingInstitution, FilingStatus, Institution, OffsiteFiling
 from core.rules.offsite import ApplicantFacts, filing_basis
@@ -78,7 +79,7 @@ class Pick:
     level: int
 
     def label(self, lang: str) -> str:
-        return self.name_zh if lang.startswith("zh") and self.name_zh else self.name
+        return Bilingual(self.name, self.name_zh).text(lang)
 
     @classmethod
     def of(cls, i: Institution) -> "Pick":
