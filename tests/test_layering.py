@@ -38,9 +38,14 @@ def test_no_textual_import_statement_in_core():
 
 
 def test_import_linter_contract():
-    import shutil
+    """Run import-linter from this interpreter (never from PATH: the README's
+    test command runs with the venv not activated)."""
+    import pathlib
 
-    exe = shutil.which("lint-imports")
-    assert exe, "import-linter is a dev dependency"
-    r = subprocess.run([exe], capture_output=True, text=True)
+    root = pathlib.Path(__file__).resolve().parents[1]
+    r = subprocess.run(
+        [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports())"],
+        capture_output=True, text=True, cwd=root,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
+    assert "0 broken" in r.stdout, r.stdout
