@@ -49,9 +49,22 @@ def show_error(exc: DomainError) -> None:
         typer.echo(line, err=True)
 
 
+def exit_code(exc: DomainError) -> int:
+    """The exit code of a refusal, as ``check`` uses them: 2 for bad input (a
+    value that cannot be read, a record that does not exist, a reason with no
+    article), 1 for a step a rule or a role refuses."""
+    from core.errors import BadInput
+
+    if isinstance(exc, BadInput) or not any(r.article for r in exc.reasons):
+        return 2
+    return 1
+
+
 @contextmanager
-def cli_errors():
-    """Turn domain/schema/policy/database errors into clean messages and exit codes."""
+def cli_errors(as_json: bool = False):
+    """Turn domain/schema/policy/database errors into clean messages and exit
+    codes (:func:`exit_code`); with ``as_json`` a refusal is also printed as
+    ``{"ok": false, "exit": N, "reasons": [...]}`` on stdout."""
     from sqlalchemy.exc import DBAPIError
 
     from core.policy import PolicyError
@@ -59,8 +72,11 @@ def cli_errors():
     try:
         yield
     except DomainError as exc:
+        code = exit_code(exc)
         show_error(exc)
-        raise typer.Exit(2) from None
+        if as_json:
+            emit_json({"ok": False, "exit": code, "reasons": [r.as_dict(state.lang) for r in exc.reasons]})
+        raise typer.Exit(code) from None
     except (SchemaError, PolicyError) as exc:
         fail(str(exc), 2)
     except DBAPIError as exc:
@@ -83,12 +99,26 @@ def policy():
 
 
 def actor(session):
-    from core.auth import actor_for
-    from core.db import get_meta
+    """The acting caseworker, resolved in the command's own session."""
+    from core.auth import acting_as
 
-    if state.as_user and get_meta(session, "demo") != "1":
-        fail("--as works only on a demo database; casedesk acts as the logged-in user.", 2)
-    return actor_for(session, state.as_user)
+    return acting_as(session, state.as_user)
+
+
+def read(work):
+    """``work(session)`` through :func:`core.gateway.read`: a plain result."""
+    from core import gateway
+
+    return gateway.read(engine(), work)
+
+
+def write(work):
+    """``work(session, actor)`` in one transaction through
+    :func:`core.gateway.write`; returns (a plain result) after the commit, so
+    success is printed only once it is true."""
+    from core import gateway
+
+    return gateway.write(engine(), lambda s: work(s, actor(s)))
 
 
 def emit_json(data: Any) -> None:
@@ -123,15 +153,11 @@ def main_callback(
 
 
 def _ensure_demo() -> None:
-    from core.db import read_session
-
     with cli_errors():
         eng = engine()
         from core.demo import has_records, fill_demo
 
-        with read_session(eng) as s:
-            filled = has_records(s)
-        if not filled:
+        if not read(has_records):
             typer.echo("Filling the demo database (first run)…", err=True)
             fill_demo(eng, policy(), seed=2026)
 
@@ -140,10 +166,7 @@ def _open_tui() -> None:
     with cli_errors():
         eng = engine()
         pol = policy()
-        from core.db import read_session
-
-        with read_session(eng) as s:
-            who = actor(s)
+        who = read(actor)
     from tui.app import run_app  # lazy: keeps shell commands fast
 
     run_app(engine=eng, actor=who, policy=pol, lang=state.lang)
@@ -204,44 +227,43 @@ def user_add(
     reason: str = typer.Option("new caseworker", "--reason"),
 ) -> None:
     """Add a caseworker (admin only; the first user of an empty database may add themselves)."""
-    from core.db import write_session
+    from core.records import frozen
     from core.services import users
 
-    with cli_errors(), write_session(engine()) as s:
-        cw = users.add_user(s, actor(s), username=username, role=role, branch=branch, display_name=name, reason=reason)
-        typer.echo(f"added {cw.username} ({cw.role})")
+    with cli_errors():
+        cw = write(lambda s, who: frozen(users.add_user(s, who, username=username, role=role, branch=branch,
+                                                        display_name=name, reason=reason)))
+    typer.echo(f"added {cw.username} ({cw.role})")
 
 
 @user_app.command("set-role")
 def user_set_role(username: str, role: str, reason: str = typer.Option(..., "--reason")) -> None:
     """Change a caseworker's role (admin only)."""
-    from core.db import write_session
+    from core.records import frozen
     from core.services import users
 
-    with cli_errors(), write_session(engine()) as s:
-        cw = users.set_role(s, actor(s), username=username, role=role, reason=reason)
-        typer.echo(f"{cw.username} is now {cw.role}")
+    with cli_errors():
+        cw = write(lambda s, who: frozen(users.set_role(s, who, username=username, role=role, reason=reason)))
+    typer.echo(f"{cw.username} is now {cw.role}")
 
 
 @user_app.command("deactivate")
 def user_deactivate(username: str, reason: str = typer.Option(..., "--reason")) -> None:
     """Deactivate a caseworker (admin only). Nothing is deleted."""
-    from core.db import write_session
     from core.services import users
 
-    with cli_errors(), write_session(engine()) as s:
-        users.deactivate(s, actor(s), username=username, reason=reason)
-        typer.echo(f"{username} deactivated")
+    with cli_errors():
+        write(lambda s, who: users.deactivate(s, who, username=username, reason=reason).username)
+    typer.echo(f"{username} deactivated")
 
 
 @user_app.command("list")
 def user_list(as_json: bool = typer.Option(False, "--json")) -> None:
     """List caseworkers."""
-    from core.db import read_session
     from core.services import users
 
-    with cli_errors(), read_session(engine()) as s:
-        rows = users.list_users(s)
+    with cli_errors(as_json):
+        rows = read(users.list_users)
     if as_json:
         emit_json([{"username": r.username, "role": r.role, "branch": r.branch, "name": r.display_name, "active": r.active} for r in rows])
         return
@@ -260,11 +282,10 @@ def lookup(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Find enrollees (IDs are masked in the list)."""
-    from core.db import read_session
     from core.services.lookup import search
 
-    with cli_errors(), read_session(engine()) as s:
-        result = search(s, query, offset=(page - 1) * size, limit=size)
+    with cli_errors(as_json):
+        result = read(lambda s: search(s, query, offset=(page - 1) * size, limit=size))
     if as_json:
         emit_json(result.as_dict())
         return

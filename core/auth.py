@@ -96,3 +96,14 @@ def validate_role(role: str) -> str:
             "", "role", N_("Unknown role {role}; use clerk, reviewer or admin."), role=role
         )
     return role
+
+
+def acting_as(session: Session, as_user: str | None = None) -> Actor:
+    """The actor of a command or the app: the OS user, or ``as_user`` when
+    switching caseworker, which only a demo database allows."""
+    from core.db import get_meta
+
+    if as_user and get_meta(session, "demo") != "1":
+        raise DomainError.one("", "as", N_("--as works only on a demo database; casedesk acts as the "
+                                           "logged-in user."))
+    return actor_for(session, as_user)

@@ -82,7 +82,12 @@ class PermissionDenied(DomainError):
     """The acting caseworker's role does not allow the action."""
 
 
-class NotFound(DomainError):
+class BadInput(DomainError):
+    """The request cannot be read (a malformed value, an unknown record):
+    exit 2 in the CLI, where a step refused by a rule exits 1."""
+
+
+class NotFound(BadInput):
     """A record named by the caller does not exist."""
 
 

@@ -545,6 +545,6 @@ def test_sz_mt_art_13_cli_flag(engine, build, db_path, monkeypatch, tmp_path):
                               "--detail", "Card found at a pharmacy", "--month", "2026-10"])
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["--db", str(db_path), "flag", p.card_number, "T03-cost-month", "--detail", "x"])
-    assert res.exit_code == 2 and "trigger" in res.stderr
+    assert res.exit_code == 1 and "trigger" in res.stderr  # refused by SZ-MT Art. 13 (exit 1)
     with read_session(engine) as s:
         assert [f.trigger for f in s.exec(select(MonitoringFlag))] == ["T11-card-left"]

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from core.errors import DomainError
+from core.errors import BadInput, DomainError
 from core.i18n import N_
 from core.models import Scheme, VisitKind
 from core.policy import Policy, Trigger, yuan_to_fen
@@ -97,8 +97,8 @@ def parse_month(text: str, field: str = "month") -> Month:
     """``YYYY-MM`` → :class:`Month`; a DomainError naming ``field`` otherwise."""
     m = _MONTH_RE.match((text or "").strip())
     if m is None or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1900:
-        raise DomainError.one(ART_MONITORING, field,
-                              N_("{value} is not a month; write it as YYYY-MM, e.g. 2026-10."),
+        raise BadInput.one(ART_MONITORING, field,
+                           N_("{value} is not a month; write it as YYYY-MM, e.g. 2026-10."),
                               value=text)
     return Month(int(m.group(1)), int(m.group(2)))
 

@@ -27,7 +27,7 @@ import calendar as _calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from core.errors import DomainError
+from core.errors import BadInput, DomainError
 from core.i18n import N_
 from core.rules.certificates import add_months
 
@@ -96,5 +96,5 @@ def parse_date(text: str | None, field: str, article: str = "") -> date | None:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise DomainError.one(article, field, N_("{value} is not a date; write it as YYYY-MM-DD."),
-                              value=text) from None
+        raise BadInput.one(article, field, N_("{value} is not a date; write it as YYYY-MM-DD."),
+                           value=text) from None

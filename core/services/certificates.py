@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from core import audit
 from core.auth import Actor
 from core.db import check_version
-from core.errors import DomainError, NotFound
+from core.errors import BadInput, DomainError, NotFound
 from core.i18n import N_
 from core.models import (
     Certificate,
@@ -361,7 +361,7 @@ def _month_bounds(month: str) -> tuple[date, date]:
     try:
         return rules.month_bounds(month)
     except ValueError:
-        raise DomainError.one(ART_CERT, "month", N_("{month} is not a month (YYYY-MM)."), month=month) from None
+        raise BadInput.one(ART_CERT, "month", N_("{month} is not a month (YYYY-MM)."), month=month) from None
 
 
 def batch_candidates(session: Session, institution_id: uuid.UUID, month: str) -> list[Certificate]:

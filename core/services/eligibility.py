@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlmodel import Session, col, select
 
-from core.errors import DomainError
+from core.errors import BadInput, DomainError
 from core.i18n import N_
 from core.models import (
     Certificate,
@@ -62,10 +62,10 @@ def parse_amount_fen(text: str, field: str = "spent") -> int:
     try:
         value = Decimal(text.strip().replace(",", ""))
     except (InvalidOperation, AttributeError):
-        raise DomainError.one("", field, N_("{value} is not an amount in yuan (e.g. 1234.50)."), value=text) from None
+        raise BadInput.one("", field, N_("{value} is not an amount in yuan (e.g. 1234.50)."), value=text) from None
     if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
-        raise DomainError.one("", field, N_("{value} is not an amount in yuan with at most two decimals, zero or more."),
-                              value=text)
+        raise BadInput.one("", field, N_("{value} is not an amount in yuan with at most two decimals, zero or more."),
+                           value=text)
     return int(value * 100)
 
 

@@ -9,6 +9,7 @@ from core.auth import Actor, validate_role
 from core.errors import DomainError, NotFound
 from core.i18n import N_
 from core.models import Caseworker
+from core.records import frozen_all
 
 _USERNAME_OK = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
@@ -53,5 +54,7 @@ def deactivate(session: Session, actor: Actor, *, username: str, reason: str) ->
     return cw
 
 
-def list_users(session: Session) -> list[Caseworker]:
-    return list(session.exec(select(Caseworker).order_by(Caseworker.username)))
+def list_users(session: Session) -> tuple[Caseworker, ...]:
+    """Every caseworker, by username, as plain immutable records (they are
+    read after the session closes: ``casedesk user list``)."""
+    return frozen_all(session.exec(select(Caseworker).order_by(Caseworker.username)))

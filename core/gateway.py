@@ -1,0 +1,43 @@
+"""The one door from the screens and the commands into ``core``.
+
+``tui/`` and ``cli/`` never open a session or build a query (import-linter
+contracts in ``pyproject.toml``). They hand a piece of work — a call of a
+``core`` query function or service, ``lambda s: service(s, actor, ...)`` — to
+:func:`read` or :func:`write`, which run it in one session and return its
+result only when it is plain (:func:`core.records.ensure_plain`): no ORM row
+leaves a session, so nothing expires under the caller. :func:`write`
+returns after the commit, so a caller reports success only once it is true.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+
+from core.db import read_session, write_session
+from core.records import ensure_plain
+
+T = TypeVar("T")
+
+#: what the work receives: an open session, to pass on to ``core`` functions only
+Work = Callable[[Any], T]
+
+
+def run(engine: Engine, work: Work[T], *, write: bool = False) -> T:
+    """``work(session)`` in a write transaction (committed before this
+    returns; rolled back whole, the error raised, on any error) or in a read
+    session (rolled back at the end); its result only if it is plain."""
+    opener = write_session if write else read_session
+    with opener(engine) as session:
+        result = ensure_plain(work(session))
+    return result
+
+
+def read(engine: Engine, work: Work[T]) -> T:
+    return run(engine, work, write=False)
+
+
+def write(engine: Engine, work: Work[T]) -> T:
+    return run(engine, work, write=True)

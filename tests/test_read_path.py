@@ -1,0 +1,72 @@
+"""One read path (issue 7, item 6): screens and commands get plain immutable
+results from core; no ORM row leaves its session."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from pydantic import ValidationError
+
+from core import gateway
+from core.errors import DomainError
+from core.models import Caseworker
+from core.records import ensure_plain, frozen
+from core.services import users
+
+
+def _cli(tmp_path, db, *args, user="alice"):
+    env = {**os.environ, "CASEDESK_CONFIG": str(tmp_path / "none.toml"), "USER": user, "LOGNAME": user}
+    return subprocess.run([sys.executable, "-m", "cli", "--db", str(db), *args], capture_output=True, text=True,
+                          env=env)
+
+
+def test_user_list_after_the_session_closed(tmp_path):
+    """`casedesk user list` crashed with DetachedInstanceError: the rows it
+    printed had expired when the read session rolled back."""
+    db = tmp_path / "u.db"
+    r = _cli(tmp_path, db, "user", "add", "alice", "--role", "admin", "--name", "Alice")
+    assert r.returncode == 0, r.stderr
+    assert _cli(tmp_path, db, "user", "add", "bob", "--role", "clerk").returncode == 0
+    r = _cli(tmp_path, db, "user", "list")
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr and "DetachedInstanceError" not in r.stderr
+    assert [line.split()[0] for line in r.stdout.splitlines()] == ["alice", "bob"]
+    r = _cli(tmp_path, db, "user", "list", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)[0] == {"username": "alice", "role": "admin", "branch": "", "name": "Alice",
+                                       "active": True}
+
+
+def test_gateway_refuses_an_orm_row(engine, admin):
+    gateway.write(engine, lambda s: users.add_user(s, admin, username="dave", role="clerk", reason="new").username)
+    with pytest.raises(TypeError, match="Caseworker ORM row"):
+        gateway.read(engine, lambda s: [{"who": s.get(Caseworker, users.list_users(s)[0].id)}])
+    with pytest.raises(TypeError, match="Caseworker ORM row"):
+        gateway.write(engine, lambda s: users.set_role(s, admin, username="dave", role="reviewer", reason="x"))
+    rows = gateway.read(engine, users.list_users)
+    assert [(r.username, r.role) for r in rows if r.username == "dave"] == [("dave", "clerk")]  # rolled back
+    with pytest.raises(ValidationError):
+        rows[0].role = "admin"  # frozen
+
+
+def test_ensure_plain_looks_inside_containers():
+    row = Caseworker(username="x", role="clerk")
+    for value in (row, [row], (1, {"k": row}), {"rows": (row,)}):
+        with pytest.raises(TypeError):
+            ensure_plain(value)
+    assert ensure_plain(frozen(row)).username == "x"
+    assert ensure_plain([frozen(row), None, 1, "a"])[1] is None
+
+
+def test_gateway_write_rolls_back_on_refusal(engine, admin):
+    def work(s):
+        users.add_user(s, admin, username="erin", role="clerk", reason="new")
+        raise DomainError.one("", "x", "refused after a write")
+
+    with pytest.raises(DomainError):
+        gateway.write(engine, work)
+    assert not any(r.username == "erin" for r in gateway.read(engine, users.list_users))
