@@ -171,17 +171,33 @@ def eligibility_reasons(enrollee: Enrollee, disease: Disease, organ: str | None)
 
 
 def _institution_reasons(f: DraftFacts, policy: Policy) -> list[Reason]:
-    inst = f.institution
-    out: list[Reason] = []
-    if not inst.active:
-        out.append(refuse(ART_CERT, "institution_id", N_("Institution {code} is not active."), code=inst.code))
     if not f.offsite:
-        if not (inst.designated and inst.diagnostic_hospital) or inst.city != policy.pack.city:
-            out.append(refuse(ART_CERT, "institution_id",
-                              N_("Institution {code} is not a designated diagnostic hospital of {city}."),
-                              code=inst.code, city=policy.pack.city))
-        return out
-    filing = f.offsite_filing
+        return hospital_reasons(f.institution, policy)
+    return offsite_issuer_reasons(f.institution, f.offsite_filing, policy)
+
+
+def _active_reasons(inst) -> list[Reason]:
+    if not inst.active:
+        return [refuse(ART_CERT, "institution_id", N_("Institution {code} is not active."), code=inst.code)]
+    return []
+
+
+def hospital_reasons(inst, policy: Policy) -> list[Reason]:
+    """Whether ``inst`` may issue a certificate in the city (SZ-MD Art. 4): an
+    active designated diagnostic hospital of the pack's city. The hospital
+    pickers offer only institutions with no reason here."""
+    out = _active_reasons(inst)
+    if not (inst.designated and inst.diagnostic_hospital) or inst.city != policy.pack.city:
+        out.append(refuse(ART_CERT, "institution_id",
+                          N_("Institution {code} is not a designated diagnostic hospital of {city}."),
+                          code=inst.code, city=policy.pack.city))
+    return out
+
+
+def offsite_issuer_reasons(inst, filing, policy: Policy) -> list[Reason]:
+    """Whether ``inst`` may issue a certificate off site for an enrollee with
+    ``filing`` (SZ-MD Art. 4(2)); the off-site picker offers only those with none."""
+    out = _active_reasons(inst)
     if filing is None or filing.status != FilingStatus.ACTIVE:
         out.append(refuse(ART_OFFSITE, "offsite",
                           N_("Off-site issue needs an active off-site filing for the enrollee.")))

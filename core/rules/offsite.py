@@ -126,7 +126,10 @@ def _place(form: FilingForm, policy: Policy) -> list[Reason]:
     return out
 
 
-def _institution(pos: int, code: str, inst: CandidateFacts | None, form: FilingForm, policy: Policy) -> list[Reason]:
+def institution_reasons(pos: int, code: str, inst: CandidateFacts | None, place_city: str,
+                        policy: Policy) -> list[Reason]:
+    """Whether ``inst`` may be filed as institution ``pos`` for ``place_city``
+    (SZ-MT Art. 9, 10); the filing's picker offers only institutions with none."""
     p = dict(pos=pos, code=code)
     if inst is None:
         return [refuse("SZ-MT Art. 10", "institutions", N_("Institution {pos}: no institution with code {code}."), **p)]
@@ -144,10 +147,18 @@ def _institution(pos: int, code: str, inst: CandidateFacts | None, form: FilingF
     if not inst.designated:
         out.append(refuse("SZ-MT Art. 9", "institutions",
                           N_("Institution {pos} ({code}) is not a designated medical insurance institution."), **p))
-    if inst.city.strip().casefold() != form.place_city.strip().casefold():
+    if inst.city.strip().casefold() != place_city.strip().casefold():
         out.append(refuse("SZ-MT Art. 10", "institutions",
                           N_("Institution {pos} ({code}) is in {city}, not in {place}."),
-                          city=inst.city, place=form.place_city, **p))
+                          city=inst.city, place=place_city, **p))
+    return out
+
+
+def _institution(pos: int, code: str, inst: CandidateFacts | None, form: FilingForm, policy: Policy) -> list[Reason]:
+    out = institution_reasons(pos, code, inst, form.place_city, policy)
+    if inst is None:
+        return out
+    p = dict(pos=pos, code=code)
     if code not in form.stamped_codes:
         out.append(refuse("SZ-MT Art. 10", "stamps",
                           N_("Institution {pos} ({code}) has not stamped the registration form."), **p))
