@@ -381,7 +381,8 @@ def test_sz_md_art_12_reapplication_first_day_of_window_accepted_without_gap(w, 
     assert new.valid_from == closes + timedelta(days=1)
     assert new.valid_until == date(2030, 3, 9)
     old = w.get(old.id)
-    assert old.status == "superseded" and old.ended_by == "rev1"
+    # renewed, not ended: no end date while it still gives benefits
+    assert old.status == "superseded" and old.ended_on is None
     # no gap: the old certificate gives benefits to its last day, the new one from the next
     with write_session(engine) as s:
         assert [c.id for c in svc.live_certificates(s, w.enrollee.id, closes)] == [old.id]

@@ -15,9 +15,12 @@ Readings taken (RULES.md §4):
   are the same, so the institution needs a diagnostic team for the specialty.
 * Validity runs from the confirmation date; the last valid day is the day
   before the anniversary (a Feb 29 start ends on Feb 28).
-* A live certificate is a confirmed (or superseded, until its last day)
-  certificate whose validity covers the date; a draft, signed or sealed one
-  is "in process". Both count as concurrent for the same disease.
+* A live certificate is one in a state tagged ``gives_benefits`` in the
+  certificate machine (confirmed, or superseded by a renewal: it gives
+  benefits to its own last day, SZ-MD Art. 12) whose validity covers the
+  date; a draft, signed or sealed one is "in process". Both count as
+  concurrent for the same disease. Every state set here comes from
+  :mod:`core.workflows.definitions`.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ from core.models import (
     Certificate,
     CertificateStatus,
     Enrollee,
-    FilingStatus,
     Institution,
     OffsiteFiling,
     Physician,
@@ -44,6 +46,16 @@ from core.models import (
 from core.policy import Disease, Policy
 from core.rules.decision import Decision, refuse
 from core.errors import Reason
+from core.workflows import CERTIFICATE
+from core.workflows.definitions import (
+    CERT_BLOCKS_NEW,
+    CERT_GIVES_BENEFITS,
+    CERT_IN_PROCESS,
+    CERT_INVALIDATABLE,
+    CERT_RENEWABLE,
+    CERT_WITHDRAWABLE,
+    FILING_CURRENT,
+)
 
 ART_CATALOGUE = "SZ-MD Art. 2"
 ART_WHO = "SZ-MD Art. 3"
@@ -54,9 +66,9 @@ ART_FALSE_CLAIM = "SZ-MD Art. 13"
 
 DRAFTER_MIN_TITLE = Title.ATTENDING  # "the attending physician" (SZ-MD Art. 4)
 
-IN_PROCESS = frozenset({CertificateStatus.DRAFT, CertificateStatus.SIGNED, CertificateStatus.SEALED})
-GIVES_BENEFITS = frozenset({CertificateStatus.CONFIRMED, CertificateStatus.SUPERSEDED})
-INVALIDATABLE = IN_PROCESS | {CertificateStatus.CONFIRMED}
+IN_PROCESS = CERT_IN_PROCESS
+GIVES_BENEFITS = CERT_GIVES_BENEFITS
+INVALIDATABLE = CERT_INVALIDATABLE
 
 
 # --------------------------------------------------------------------------- dates
@@ -103,11 +115,16 @@ def is_live(cert: Certificate, on: date) -> bool:
 
 def is_current(cert: Certificate, on: date) -> bool:
     """In process, or confirmed and not yet expired: blocks a second one."""
+    if cert.status not in CERT_BLOCKS_NEW:
+        return False
     if cert.status in IN_PROCESS:
         return True
-    return cert.status == CertificateStatus.CONFIRMED and (
-        cert.valid_until is None or on <= cert.valid_until
-    )
+    return cert.valid_until is None or on <= cert.valid_until
+
+
+def renewable(cert: Certificate) -> bool:
+    """A re-application may chain from it (SZ-MD Art. 12)."""
+    return cert.status in CERT_RENEWABLE
 
 
 # --------------------------------------------------------------------------- drafting
@@ -198,7 +215,7 @@ def offsite_issuer_reasons(inst, filing, policy: Policy) -> list[Reason]:
     """Whether ``inst`` may issue a certificate off site for an enrollee with
     ``filing`` (SZ-MD Art. 4(2)); the off-site picker offers only those with none."""
     out = _active_reasons(inst)
-    if filing is None or filing.status != FilingStatus.ACTIVE:
+    if filing is None or filing.status not in FILING_CURRENT:
         out.append(refuse(ART_OFFSITE, "offsite",
                           N_("Off-site issue needs an active off-site filing for the enrollee.")))
     elif inst.city != filing.place_city:
@@ -248,7 +265,7 @@ def _renewal_reasons(prev: Certificate, f: DraftFacts, policy: Policy, on: date)
         return [refuse(ART_FALSE_CLAIM, "renewal_of",
                        N_("Certificate {number} was invalidated; the enrollee must apply again from the start."),
                        number=prev.number)]
-    if prev.status != CertificateStatus.CONFIRMED:
+    if not renewable(prev):
         return [refuse(ART_VALIDITY, "renewal_of",
                        N_("Certificate {number} is {status}; only a confirmed certificate can be renewed."),
                        number=prev.number, status=prev.status)]
@@ -276,7 +293,7 @@ def _concurrency_reasons(f: DraftFacts, policy: Policy, on: date) -> list[Reason
             if c.disease_code == f.disease_code and c.id != renewing and is_current(c, on)]
     out: list[Reason] = []
     for c in same:
-        window = renewal_window(c, policy) if c.status == CertificateStatus.CONFIRMED else None
+        window = renewal_window(c, policy) if renewable(c) else None
         if window is not None and window[0] <= on and renewing is None:
             out.append(refuse(ART_VALIDITY, "renewal_of",
                               N_("Certificate {number} for {disease} is in its re-application window; "
@@ -369,7 +386,7 @@ def check_signatures(cert: Certificate, signatures: Sequence[Signature],
     number, different people, each on the team on the signing date with the
     minimum title, and the team head among them when the pack says so."""
     article = policy.pack.certificate_article
-    if cert.status != CertificateStatus.DRAFT:
+    if not CERTIFICATE.can_fire("sign", cert.status):
         return Decision.of([refuse(article, "status",
                                    N_("Certificate {number} is {status}; only a draft can be signed."),
                                    number=cert.number, status=Code("certificate_status", cert.status))])
@@ -403,7 +420,7 @@ def check_signatures(cert: Certificate, signatures: Sequence[Signature],
 
 def check_seal(cert: Certificate, seal_ref: str, on: date) -> Decision:
     """Insurance-office seal (SZ-MD Art. 4(1))."""
-    if cert.status != CertificateStatus.SIGNED:
+    if not CERTIFICATE.can_fire("seal", cert.status):
         return Decision.of([refuse(ART_CERT, "status",
                                    N_("Certificate {number} is {status}; it must be signed by the team before it is sealed."),
                                    number=cert.number, status=Code("certificate_status", cert.status))])
@@ -420,17 +437,11 @@ def check_seal(cert: Certificate, seal_ref: str, on: date) -> Decision:
 def check_confirm(cert: Certificate, enrollee: Enrollee, disease: Disease | None, confirmer: str,
                   previous: Certificate | None, on: date) -> Decision:
     """Agency examination and confirmation (SZ-MD Art. 3, 4, 12)."""
-    if cert.status != CertificateStatus.SEALED:
+    if not CERTIFICATE.can_fire("confirm", cert.status):
         return Decision.of([refuse(ART_CERT, "status",
                                    N_("Certificate {number} is {status}; it must be signed and sealed before the agency confirms it."),
                                    number=cert.number, status=Code("certificate_status", cert.status))])
-    reasons: list[Reason] = []
-    if confirmer == cert.drafted_by:
-        reasons.append(refuse(ART_CERT, "confirmed_by",
-                              N_("{user} entered this certificate and may not also confirm it."), user=confirmer))
-    if cert.sealed_on is not None and on < cert.sealed_on:
-        reasons.append(refuse(ART_CERT, "on", N_("Confirmation cannot be dated before the seal ({day})."),
-                              day=cert.sealed_on.isoformat()))
+    reasons = confirm_record_reasons(cert, confirmer, on)
     if disease is None:
         reasons.append(refuse(ART_CATALOGUE, "disease_code",
                               N_("{code} is no longer in the catalogue."), code=cert.disease_code))
@@ -441,11 +452,24 @@ def check_confirm(cert: Certificate, enrollee: Enrollee, disease: Disease | None
             reasons.append(refuse(ART_FALSE_CLAIM, "previous_id",
                                   N_("Certificate {number} that this one renews was invalidated; "
                                      "the enrollee must apply again from the start."), number=previous.number))
-        elif previous.status != CertificateStatus.CONFIRMED or previous.valid_until is None:
+        elif not renewable(previous) or previous.valid_until is None:
             reasons.append(refuse(ART_VALIDITY, "previous_id",
                                   N_("Certificate {number} that this one renews is {status}."),
                                   number=previous.number, status=previous.status))
     return Decision.of(reasons)
+
+
+def confirm_record_reasons(cert: Certificate, confirmer: str, on: date) -> list[Reason]:
+    """What the certificate alone says about confirming it: not by the
+    caseworker who entered it, not before the seal (SZ-MD Art. 4)."""
+    reasons: list[Reason] = []
+    if confirmer == cert.drafted_by:
+        reasons.append(refuse(ART_CERT, "confirmed_by",
+                              N_("{user} entered this certificate and may not also confirm it."), user=confirmer))
+    if cert.sealed_on is not None and on < cert.sealed_on:
+        reasons.append(refuse(ART_CERT, "on", N_("Confirmation cannot be dated before the seal ({day})."),
+                              day=cert.sealed_on.isoformat()))
+    return reasons
 
 
 def validity_on_confirm(cert: Certificate, previous: Certificate | None, policy: Policy,
@@ -474,7 +498,7 @@ def check_invalidate(cert: Certificate, reason: str) -> Decision:
 def check_withdraw(cert: Certificate, reason: str) -> Decision:
     """A draft abandoned before confirmation (SZ-MD Art. 4)."""
     reasons: list[Reason] = []
-    if cert.status not in IN_PROCESS:
+    if cert.status not in CERT_WITHDRAWABLE:
         reasons.append(refuse(ART_CERT, "status",
                               N_("Certificate {number} is {status}; only an unconfirmed certificate can be withdrawn."),
                               number=cert.number, status=Code("certificate_status", cert.status)))

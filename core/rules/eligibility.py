@@ -62,18 +62,16 @@ from core.errors import Reason
 from core.i18n import N_, Bilingual, Code, translate
 from core.models.base import (
     AccountState,
-    CertificateStatus,
     InstitutionKind,
     Settlement,
 )
 from core.policy import Disease, Policy, fen_to_yuan, yuan_to_fen
 from core.rules.decision import allow, refuse
+from core.workflows.definitions import CERT_GIVES_BENEFITS, CERT_IN_PROCESS
 
 #: therapies settled by cash reimbursement at the agency (SZ-MD Art. 10(a))
 CASH_THERAPIES = frozenset({"peritoneal_dialysis", "transplant", "kidney_transplant", "tumour"})
 
-#: how certificate statuses read to a caseworker when no valid one exists
-_PENDING = (CertificateStatus.DRAFT, CertificateStatus.SIGNED, CertificateStatus.SEALED)
 
 SHARE_PARTS = ("individual_account", "basic_pooling", "supplementary_pooling", "enrollee")
 SHARE_LABELS = {
@@ -106,7 +104,9 @@ class CertificateFacts:
     valid_until: date | None = None  # last valid day; None = no fixed term
 
     def confirmed(self) -> bool:
-        return self.status == CertificateStatus.CONFIRMED
+        """Confirmed by the agency and not ended: a state that gives benefits
+        (a renewed certificate still does, to its own last day, SZ-MD Art. 12)."""
+        return self.status in CERT_GIVES_BENEFITS
 
     def valid_on(self, on: date) -> bool:
         if not self.confirmed():
@@ -359,7 +359,7 @@ def certificate_reason(certs: tuple[CertificateFacts, ...], disease: Disease, po
         c = future[0]
         return None, refuse(confirm_art, "certificate", N_("Certificate {number} is valid only from {start}."),
                             number=c.number, start=c.valid_from)
-    pending = [c for c in mine if c.status in _PENDING]
+    pending = [c for c in mine if c.status in CERT_IN_PROCESS]
     if pending:
         c = pending[-1]
         return None, refuse(confirm_art, "certificate",

@@ -27,7 +27,6 @@ from core.models import (
     CertificateStatus,
     DiagnosticTeam,
     Enrollee,
-    FilingStatus,
     Institution,
     MonthlyBatch,
     OffsiteFiling,
@@ -45,6 +44,8 @@ from core.rules.certificates import (
     Signature,
 )
 from core.services.numbering import PREFIX_CERTIFICATE, new_number, normalise_number
+from core.workflows import BATCH, CERTIFICATE, require_role, require_step
+from core.workflows.definitions import CERT_GIVES_BENEFITS, CERT_IN_PROCESS, FILING_CURRENT
 
 ART_REPLACEMENT = "SZ-MD Art. 5"
 
@@ -98,7 +99,7 @@ def live_certificates(session: Session, enrollee_id: uuid.UUID, on: date) -> lis
     superseded by a renewal that has not started), oldest first."""
     q = (select(Certificate)
          .where(Certificate.enrollee_id == enrollee_id)
-         .where(col(Certificate.status).in_([s.value for s in rules.GIVES_BENEFITS]))
+         .where(col(Certificate.status).in_(sorted(CERT_GIVES_BENEFITS)))
          .where(col(Certificate.valid_from) <= on)
          .where((col(Certificate.valid_until).is_(None)) | (col(Certificate.valid_until) >= on))
          .order_by(Certificate.valid_from))
@@ -113,7 +114,7 @@ def enrollee_certificates(session: Session, enrollee_id: uuid.UUID) -> list[Cert
 def _active_filing(session: Session, enrollee_id: uuid.UUID, on: date) -> OffsiteFiling | None:
     q = (select(OffsiteFiling)
          .where(OffsiteFiling.enrollee_id == enrollee_id)
-         .where(OffsiteFiling.status == FilingStatus.ACTIVE)
+         .where(col(OffsiteFiling.status).in_(sorted(FILING_CURRENT)))
          .where(col(OffsiteFiling.filed_on) <= on)
          .order_by(col(OffsiteFiling.filed_on).desc()))
     return session.exec(q).first()
@@ -161,11 +162,12 @@ def draft_certificate(
     diagnosis_note: str = "",
     renewal_of: str | None = None,
     reason: str = "",
+    today: date | None = None,
 ) -> Certificate:
     """Step 1 (SZ-MD Art. 4): the attending physician's draft, entered by
     ``actor``. ``renewal_of`` is the number of the confirmed certificate this
     re-application continues (SZ-MD Art. 12)."""
-    actor.require("record", article=ART_CERT, action=N_("draft certificates"))
+    require_step(CERTIFICATE, "draft", None, actor, on, today=today)
     enrollee = get_row(session, Enrollee, enrollee_id, "enrollee_id")
     institution = get_row(session, Institution, institution_id, "institution_id")
     physician = get_row(session, Physician, physician_id, "physician_id")
@@ -210,12 +212,14 @@ def sign_certificate(
     on: date,
     reason: str = "",
     expected_version: int | None = None,
+    today: date | None = None,
 ) -> Certificate:
     """Step 2 (SZ-MD Art. 4(1); ZZ §3): the diagnostic team's signatures,
     given as ``(physician_id, signed_on)`` pairs."""
-    actor.require("record", article=policy.pack.certificate_article, action=N_("record team signatures"))
+    require_role(CERTIFICATE, "sign", actor)
     cert = present_certificate(session, number, on)
     check_version(cert, expected_version)
+    require_step(CERTIFICATE, "sign", cert, actor, on, today=today)
     sigs = [Signature(get_row(session, Physician, pid, "signatures"), day) for pid, day in signatures]
     disease = policy.disease(cert.disease_code)
     specialty = disease.specialty if disease else ""
@@ -241,11 +245,13 @@ def seal_certificate(
     on: date,
     reason: str = "",
     expected_version: int | None = None,
+    today: date | None = None,
 ) -> Certificate:
     """Step 3 (SZ-MD Art. 4(1)): the hospital's insurance office seals it."""
-    actor.require("record", article=ART_CERT, action=N_("record the insurance-office seal"))
+    require_role(CERTIFICATE, "seal", actor)
     cert = present_certificate(session, number, on)
     check_version(cert, expected_version)
+    require_step(CERTIFICATE, "seal", cert, actor, on, today=today)
     rules.check_seal(cert, seal_ref, on).raise_if_refused()
     before = audit.snapshot(cert)
     cert.sealed_on, cert.seal_ref, cert.sealed_by = on, seal_ref.strip(), actor.username
@@ -266,13 +272,15 @@ def confirm_certificate(
     on: date,
     reason: str = "",
     expected_version: int | None = None,
+    today: date | None = None,
 ) -> Certificate:
     """Step 4 (SZ-MD Art. 4, 12): the agency's reviewer confirms. Validity
     starts on ``on``, or for a renewal the day after the renewed certificate's
     last day, which becomes ``superseded``."""
-    actor.require("review", article=ART_CERT, action=N_("confirm certificates"))
+    require_role(CERTIFICATE, "confirm", actor)
     cert = present_certificate(session, number, on)
     check_version(cert, expected_version)
+    require_step(CERTIFICATE, "confirm", cert, actor, on, today=today)
     enrollee = get_row(session, Enrollee, cert.enrollee_id, "enrollee_id")
     previous = None
     if cert.previous_id is not None:
@@ -289,15 +297,17 @@ def confirm_certificate(
     audit.changed(session, actor, cert, before, "certificate.confirm", reason=reason,
                   article=ART_VALIDITY if previous else ART_CERT)
     if previous is not None:
-        _supersede(session, actor, previous, cert, on, reason)
+        _supersede(session, actor, previous, cert, on, reason, today)
     return cert
 
 
 def _supersede(session: Session, actor: Actor, old: Certificate, new: Certificate, on: date,
-               reason: str) -> None:
+               reason: str, today: date | None) -> None:
+    """The renewed certificate is ``superseded``: it keeps giving benefits to
+    its own last day (SZ-MD Art. 12), so it gets no end date."""
+    require_step(CERTIFICATE, "supersede", old, actor, on, today=today)
     before = audit.snapshot(old)
     old.status = CertificateStatus.SUPERSEDED
-    old.ended_on, old.ended_by = on, actor.username
     old.end_reason = f"renewed by {new.number}"
     audit.changed(session, actor, old, before, "certificate.supersede", reason=reason, article=ART_VALIDITY)
 
@@ -313,12 +323,14 @@ def invalidate_certificate(
     on: date,
     reason: str,
     expected_version: int | None = None,
+    today: date | None = None,
 ) -> Certificate:
     """False claim (SZ-MD Art. 13): the recognition is invalid; the enrollee
     starts again from step 1 and no renewal can chain from it."""
-    actor.require("review", article=ART_FALSE_CLAIM, action=N_("invalidate certificates"))
+    require_role(CERTIFICATE, "invalidate", actor)
     cert = present_certificate(session, number, on)
     check_version(cert, expected_version)
+    require_step(CERTIFICATE, "invalidate", cert, actor, on, today=today)
     rules.check_invalidate(cert, reason).raise_if_refused()
     before = audit.snapshot(cert)
     cert.status = CertificateStatus.INVALIDATED
@@ -335,11 +347,13 @@ def withdraw_certificate(
     on: date,
     reason: str,
     expected_version: int | None = None,
+    today: date | None = None,
 ) -> Certificate:
     """Abandon an unconfirmed certificate (SZ-MD Art. 4) so a new one can be drafted."""
-    actor.require("record", article=ART_CERT, action=N_("withdraw certificates"))
+    require_role(CERTIFICATE, "withdraw", actor)
     cert = present_certificate(session, number, on)
     check_version(cert, expected_version)
+    require_step(CERTIFICATE, "withdraw", cert, actor, on, today=today)
     rules.check_withdraw(cert, reason).raise_if_refused()
     before = audit.snapshot(cert)
     cert.status = CertificateStatus.WITHDRAWN
@@ -393,11 +407,12 @@ def assemble_batch(
     month: str,
     on: date,
     reason: str = "",
+    today: date | None = None,
 ) -> MonthlyBatch:
     """Step 5 (SZ-MD Art. 4(1)): the hospital's originals of the certificates
     confirmed in ``month`` go to the agency as one batch. Run again before the
     batch is received, it adds certificates confirmed since."""
-    actor.require("record", article=ART_CERT, action=N_("assemble monthly batches"))
+    require_role(BATCH, "assemble", actor)
     rules.check_batch_month(month, on).raise_if_refused()
     institution = get_row(session, Institution, institution_id, "institution_id")
     batch = find_batch(session, institution.id, month)
@@ -405,6 +420,7 @@ def assemble_batch(
         raise DomainError.one(ART_CERT, "month",
                               N_("The {month} batch of {code} was received on {day}; it is closed."),
                               month=month, code=institution.code, day=batch.received_on.isoformat())
+    require_step(BATCH, "assemble", batch, actor, on, today=today)
     certs = batch_candidates(session, institution.id, month)
     if not certs:
         raise DomainError.one(ART_CERT, "month",
@@ -430,9 +446,10 @@ def receive_batch(
     on: date,
     reason: str = "",
     expected_version: int | None = None,
+    today: date | None = None,
 ) -> MonthlyBatch:
     """The agency marks a hospital's monthly batch of originals received."""
-    actor.require("record", article=ART_CERT, action=N_("receive monthly batches"))
+    require_role(BATCH, "receive", actor)
     rules.check_batch_month(month, on).raise_if_refused()
     institution = get_row(session, Institution, institution_id, "institution_id")
     batch = find_batch(session, institution.id, month)
@@ -444,6 +461,7 @@ def receive_batch(
         raise DomainError.one(ART_CERT, "month",
                               N_("The {month} batch of {code} was already received on {day}."),
                               month=month, code=institution.code, day=batch.received_on.isoformat())
+    require_step(BATCH, "receive", batch, actor, on, today=today)
     before = audit.snapshot(batch)
     batch.received_on, batch.received_by = on, actor.username
     audit.changed(session, actor, batch, before, "batch.receive", reason=reason, article=ART_CERT)

@@ -20,7 +20,6 @@ from core.models import (
     Certificate,
     Enrollee,
     FilingInstitution,
-    FilingStatus,
     Hospitalisation,
     Institution,
     OffsiteFiling,
@@ -38,6 +37,7 @@ from core.rules.eligibility import (
     evaluate,
 )
 from core.services.lookup import get_enrollee, institution_by_code
+from core.workflows.definitions import FILING_CURRENT
 
 __all__ = [
     "check",
@@ -96,7 +96,7 @@ def _filings(session: Session, enrollee_id: uuid.UUID) -> tuple[FilingFacts, ...
             select(Institution.code).join(FilingInstitution, col(FilingInstitution.institution_id) == col(Institution.id))
             .where(FilingInstitution.filing_id == f.id).order_by(col(FilingInstitution.position))
         )
-        cancelled = f.cancelled_on if f.status == FilingStatus.CANCELLED else None
+        cancelled = f.cancelled_on if f.status not in FILING_CURRENT else None
         out.append(FilingFacts(voucher_number=f.voucher_number or "", filed_on=f.filed_on,
                                institution_codes=tuple(codes), cancelled_on=cancelled))
     return tuple(out)
