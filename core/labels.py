@@ -80,4 +80,10 @@ LABELS: dict[str, dict[str, str]] = {
         "yes": N_("yes"),
         "no": N_("no"),
     },
+    "number_kind": {  # what a number found by the lookup is (core.services.lookup)
+        "certificate": N_("Certificate"),
+        "book": N_("Record book"),
+        "case": N_("Case"),
+        "voucher": N_("Off-site filing voucher"),
+    },
 }

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from core.auth import Actor
 from core.db import make_engine, upgrade, write_session
 from core.ids import compute_check_digit
+from core.name_keys import name_keys
 from core.models import (
     Caseworker,
     DiagnosticTeam,
@@ -127,6 +128,9 @@ class Build:
             individual_account_fen=0,
         )
         defaults.update(kw)
+        keys = name_keys(defaults["name"])  # as core.services.registry.add_enrollee writes them
+        defaults.setdefault("name_pinyin", keys.pinyin)
+        defaults.setdefault("name_initials", keys.initials)
         return self._add(Enrollee(**defaults))
 
     def institution(self, **kw) -> Institution:

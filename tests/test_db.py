@@ -131,11 +131,12 @@ def test_migrations_match_models(tmp_path):
     from sqlmodel import SQLModel
 
     import core.models  # noqa: F401
+    from core.db import include_name
 
     eng = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
     upgrade(eng)
     with eng.connect() as c:
-        diff = compare_metadata(MigrationContext.configure(c), SQLModel.metadata)
+        diff = compare_metadata(MigrationContext.configure(c, opts={"include_name": include_name}), SQLModel.metadata)
     assert diff == []
 
 

@@ -7,6 +7,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import core.models  # noqa: F401  (registers every table on the metadata)
+from core.db import include_name
 from sqlmodel import SQLModel
 
 config = context.config
@@ -19,6 +20,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -36,6 +38,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=True,
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -57,6 +57,9 @@ class Enrollee(Record, table=True):
     id_number: str = Field(max_length=18, unique=True, index=True)
     card_number: str = Field(max_length=32, unique=True, index=True)
     name: str = Field(max_length=64, index=True)
+    # search keys written with the name (core.name_keys); indexed for lookup (migration 0004)
+    name_pinyin: str = Field(default="", max_length=1200, index=True)
+    name_initials: str = Field(default="", max_length=200, index=True)
     sex: str = Field(default="", max_length=1)
     birth_date: Optional[date] = None
     scheme: str = Field(max_length=16, index=True)  # Scheme

@@ -1,27 +1,58 @@
-"""Enrollee lookup by ID number, social-security card number or name.
+"""Find an enrollee by any number the counter sees, by part of a name, or by pinyin.
 
-Built for a city of 16 million enrollees: every query is an indexed equality
-or prefix range (``name >= q AND name < q || U+FFFF``), paged with LIMIT and
-OFFSET, so it never scans the table or loads more than a page.
+What is typed is normalised first (NFKC: full-width ``４４０３…`` becomes
+``4403…``; spaces and dashes inside a number are dropped, so
+``440303 1995 0711 6087`` is an ID number). Then:
+
+* **A number** — resident ID and social-security card (exact, or the start
+  of one while it is being typed), certificate ``C-…``, record book ``B-…``,
+  investigation case ``INV-…`` and off-site voucher (exact, dashes optional).
+  A document number answers with a :class:`NumberHit` beside its enrollee;
+  one that is void, used up, renewed, cancelled or closed says what happened,
+  when, and what replaced it (the refusal the workflow itself would give).
+* **Part of a name anywhere** (``风良`` finds 李风良): three characters or more
+  through the trigram index (FTS5 on SQLite, ``pg_trgm`` on PostgreSQL); one
+  or two characters — too short for a trigram — through the gram index of
+  every 1- and 2-character piece of each name (migration 0004).
+* **Pinyin**, full or initials (``lifengliang``, ``fengliang``, ``lfl``),
+  from the keys written with the name (:mod:`core.name_keys`): three letters
+  or more anywhere in the keys (trigram index); one or two letters at the
+  start of the initials or the full pinyin (B-tree ranges).
+
+Every query is an index lookup paged with LIMIT/OFFSET; nothing scans the
+enrollee table (bench/bench_lookup.py measures it at 1M enrollees).
+Results are frozen dataclasses.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from sqlmodel import Session, col, select
+from sqlalchemy import text
+from sqlalchemy.sql import Select
+from sqlmodel import Session, col, or_, select
 
-from core.errors import DomainError, NotFound
-from core.i18n import N_
+from core.errors import DomainError, NotFound, Reason
+from core.i18n import N_, Code
 from core.ids import mask_card_number, mask_id_number
-from core.models import Enrollee, Institution
+from core.models import Certificate, CertificateStatus, Enrollee, Institution, InvestigationCase, OffsiteFiling
+from core.models import RecordBook
 
 PAGE_SIZE = 20
-_ID_RE = re.compile(r"^\d{6,17}[\dXx]?$")
-_CARD_RE = re.compile(r"^[A-Za-z]{0,3}\d{6,}$")
+TRIGRAM = 3  # the trigram indexes need this many characters; shorter queries use the gram / prefix paths
+_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_SEPARATORS = re.compile(f"[\\s{re.escape(_DASHES)}]+")
+_NUMBER = re.compile(r"[0-9A-Z]*[0-9][0-9A-Z]*")
+_ID_RE = re.compile(r"^\d{6,17}[\dX]?$")
+_CARD_RE = re.compile(r"^[A-Z]{0,3}\d{6,}$")
+_DOC_RE = re.compile(r"^(C|B|INV)(\d{4})([0-9A-Z]{10})$")  # core.services.numbering.format_number
+_VOUCHER_RE = re.compile(r"^([A-Z]{1,4})(\d{4})(\d{6})$")  # core.services.offsite._voucher: OF2026-000001
+_LATIN = re.compile(r"^[A-Za-z0-9 '.\u00b7]+$")  # pinyin or a name in Latin letters
+_CROCKFORD = str.maketrans("OIL", "011")  # look-alikes read out at the counter
 _HIGH = "\U0010ffff"
 
 
@@ -40,15 +71,33 @@ class EnrolleeRow:
 
 
 @dataclass(frozen=True)
+class NumberHit:
+    """A document found by its number, with what became of it."""
+
+    kind: str  # certificate | book | case | voucher
+    number: str
+    status: str  # the stored status code
+    enrollee_id: str
+    ended_on: str  # ISO date it was voided / used up / renewed / cancelled / closed, "" while current
+    replaced_by: str  # the number that took its place, "" when none
+    note: Reason  # what it is or what happened, when, and what replaced it
+
+    def as_dict(self, lang: str = "en") -> dict:
+        return {"kind": self.kind, "number": self.number, "status": self.status, "enrollee_id": self.enrollee_id,
+                "ended_on": self.ended_on, "replaced_by": self.replaced_by, "note": self.note.as_dict(lang)}
+
+
+@dataclass(frozen=True)
 class LookupPage:
-    query: str
-    kind: str  # id_number | card | name
-    rows: list[EnrolleeRow]
+    query: str  # as normalised
+    kind: str  # document | id_number | card | name | pinyin
+    rows: tuple[EnrolleeRow, ...]
     offset: int
     limit: int
     has_more: bool
+    hits: tuple[NumberHit, ...] = ()
 
-    def as_dict(self) -> dict:
+    def as_dict(self, lang: str = "en") -> dict:
         return {
             "query": self.query,
             "kind": self.kind,
@@ -56,6 +105,7 @@ class LookupPage:
             "limit": self.limit,
             "has_more": self.has_more,
             "rows": [r.as_dict() for r in self.rows],
+            "hits": [h.as_dict(lang) for h in self.hits],
         }
 
 
@@ -71,47 +121,228 @@ def _row(e: Enrollee) -> EnrolleeRow:
     )
 
 
+# --------------------------------------------------------------------------- normalising
+
+
+def normalise(query: str) -> str:
+    """NFKC (full-width letters and digits become ASCII), control and format
+    characters dropped, runs of whitespace one space, ends trimmed."""
+    folded = unicodedata.normalize("NFKC", query or "")
+    kept = "".join(" " if ch.isspace() else ch for ch in folded if ch.isspace() or unicodedata.category(ch)[0] != "C")
+    return " ".join(kept.split())
+
+
+def compact_number(query: str) -> str | None:
+    """``query`` as a number (spaces and dashes dropped, upper case), or None
+    when it is not one (it must hold a digit and only letters and digits)."""
+    c = _SEPARATORS.sub("", normalise(query)).upper()
+    return c if c.isascii() and _NUMBER.fullmatch(c) else None
+
+
+def document_numbers(compact: str) -> set[str]:
+    """The stored spellings a compact number can have: as typed, and with
+    the dashes of the numbering scheme put back (Crockford look-alikes
+    O→0, I/L→1 in the code part)."""
+    out = {compact}
+    m = _DOC_RE.match(compact)
+    if m:
+        prefix, year, code = m.groups()
+        code = code.translate(_CROCKFORD)
+        out.add(f"{prefix}-{year}-{code[:5]}-{code[5:]}")
+    m = _VOUCHER_RE.match(compact)
+    if m:
+        out.add(f"{m[1]}{m[2]}-{m[3]}")
+    return out
+
+
+def pinyin_query(query: str) -> str:
+    """A Latin-letter query as the keys are stored: lower case, letters and digits only."""
+    return re.sub(r"[^0-9a-z]", "", normalise(query).lower())
+
+
 def classify(query: str) -> str:
-    q = query.strip()
-    if _ID_RE.match(q) and len(q) >= 15:
-        return "id_number"
-    if _CARD_RE.match(q):
-        return "card"
-    return "name"
+    """What ``query`` will be searched as: id_number | card | document | pinyin | name."""
+    q = normalise(query)
+    number = compact_number(q)
+    if number is not None:
+        if _ID_RE.match(number):
+            return "id_number"
+        if _CARD_RE.match(number):
+            return "card"
+        if _DOC_RE.match(number) or _VOUCHER_RE.match(number):
+            return "document"
+    return "pinyin" if _LATIN.match(q) else "name"
 
 
-def search(session: Session, query: str, *, offset: int = 0, limit: int = PAGE_SIZE) -> LookupPage:
-    q = query.strip()
+def is_number(query: str) -> bool:
+    """True when ``query`` is searched as a number: an indexed equality or
+    prefix, so the lookup screen searches it at once, without a debounce."""
+    return compact_number(query) is not None
+
+
+# --------------------------------------------------------------------------- searching
+
+
+def search(session: Session, query: str, *, offset: int = 0, limit: int = PAGE_SIZE,
+           on: date | None = None) -> LookupPage:
+    """One page of enrollees matching ``query`` (see the module docstring).
+    ``on`` is the business date a document's end is judged against (today)."""
+    q = normalise(query)
     if not q:
         raise DomainError.one("", "query", N_("Type an ID number, a card number or part of a name."))
     if limit < 1 or offset < 0:
         raise DomainError.one("", "query", N_("Page size and offset must be positive."))
-    kind = classify(q)
-    stmt = select(Enrollee)
-    if kind == "id_number":
-        qn = q.upper()
-        if len(qn) == 18:
-            stmt = stmt.where(Enrollee.id_number == qn)
-        else:
-            stmt = stmt.where(col(Enrollee.id_number) >= qn, col(Enrollee.id_number) < qn + _HIGH)
-        order = col(Enrollee.id_number)
-    elif kind == "card":
-        # a card number typed in full, or the start of one
-        qn = q.upper()
-        stmt = stmt.where(col(Enrollee.card_number) >= qn, col(Enrollee.card_number) < qn + _HIGH)
-        order = col(Enrollee.card_number)
-    else:
-        stmt = stmt.where(col(Enrollee.name) >= q, col(Enrollee.name) < q + _HIGH)
-        order = col(Enrollee.name)
-    rows = list(session.exec(stmt.order_by(order, col(Enrollee.id)).offset(offset).limit(limit + 1)))
-    return LookupPage(
-        query=q,
-        kind=kind,
-        rows=[_row(e) for e in rows[:limit]],
-        offset=offset,
-        limit=limit,
-        has_more=len(rows) > limit,
-    )
+    number = compact_number(q)
+    if number is not None:
+        hits = tuple(_document_hits(session, document_numbers(number), on or date.today()))
+        if hits:
+            return _page(q, "document", _owners(session, hits), offset, limit, hits)
+        # an ID number, or the start of one; else a card number or its start
+        kinds = [k for k, pattern in (("id_number", _ID_RE), ("card", _CARD_RE)) if pattern.match(number)]
+        for kind in kinds:
+            column = col(Enrollee.id_number if kind == "id_number" else Enrollee.card_number)
+            stmt = select(Enrollee).where(column >= number, column < number + _HIGH).order_by(column, col(Enrollee.id))
+            if kind == kinds[-1] or session.exec(stmt.limit(1)).first() is not None:
+                return _fetch(session, q, kind, stmt, offset, limit)
+    if _LATIN.match(q):
+        return _fetch(session, q, "pinyin", _pinyin_stmt(session, pinyin_query(q)), offset, limit)
+    return _fetch(session, q, "name", _name_stmt(session, q.replace(" ", "")), offset, limit)
+
+
+def _page(q: str, kind: str, rows: list[Enrollee], offset: int, limit: int,
+          hits: tuple[NumberHit, ...] = ()) -> LookupPage:
+    return LookupPage(query=q, kind=kind, rows=tuple(_row(e) for e in rows[offset:offset + limit]), offset=offset,
+                      limit=limit, has_more=len(rows) > offset + limit, hits=hits)
+
+
+def _fetch(session: Session, q: str, kind: str, stmt, offset: int, limit: int) -> LookupPage:
+    if stmt is None:
+        return _page(q, kind, [], 0, limit)
+    if isinstance(stmt, Select):
+        rows = list(session.exec(stmt.offset(offset).limit(limit + 1)))
+    else:  # a textual SQLite query with its own LIMIT / OFFSET
+        rows = list(session.scalars(stmt, params={"offset": offset, "limit": limit + 1}))
+    return LookupPage(query=q, kind=kind, rows=tuple(_row(e) for e in rows[:limit]), offset=offset, limit=limit,
+                      has_more=len(rows) > limit)
+
+
+def _sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _fts_phrase(columns: str, value: str) -> str:
+    """An FTS5 query for ``value`` as one phrase in ``columns`` (quotes doubled)."""
+    return f'{columns} : "{value.replace(chr(34), chr(34) * 2)}"'
+
+
+def _like(value: str) -> str:
+    return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _name_stmt(session: Session, q: str):
+    """Part of a name anywhere, ordered by name."""
+    order = (col(Enrollee.name), col(Enrollee.id))
+    if len(q) < TRIGRAM:
+        if _sqlite(session):
+            return select(Enrollee).from_statement(text(
+                "SELECT e.* FROM enrollee_search_gram g JOIN enrollee_search_key k ON k.rid = g.rid "
+                "JOIN enrollee e ON e.id = k.enrollee_id WHERE g.gram = :q ORDER BY g.name, g.rid "
+                "LIMIT :limit OFFSET :offset"
+            ).bindparams(q=q))
+        return select(Enrollee).where(text("enrollee_search_grams(enrollee.name) @> ARRAY[:q]::text[]")
+                                      .bindparams(q=q)).order_by(*order)
+    if _sqlite(session):
+        return select(Enrollee).from_statement(text(
+            "SELECT e.* FROM enrollee e JOIN enrollee_search_key k ON k.enrollee_id = e.id WHERE k.rid IN "
+            "(SELECT rowid FROM enrollee_search WHERE enrollee_search MATCH :m) ORDER BY e.name, e.id "
+            "LIMIT :limit OFFSET :offset"
+        ).bindparams(m=_fts_phrase("name", q)))
+    return select(Enrollee).where(text("enrollee.name LIKE :p ESCAPE '\\'").bindparams(p=_like(q))).order_by(*order)
+
+
+def _pinyin_stmt(session: Session, q: str):
+    """Full pinyin or initials: 1-2 letters at the start, 3+ anywhere; ordered by pinyin."""
+    if not q:
+        return None
+    order = (col(Enrollee.name_pinyin), col(Enrollee.id))
+    if len(q) < TRIGRAM:
+        return select(Enrollee).where(or_(
+            (col(Enrollee.name_initials) >= q) & (col(Enrollee.name_initials) < q + _HIGH),
+            (col(Enrollee.name_pinyin) >= q) & (col(Enrollee.name_pinyin) < q + _HIGH),
+        )).order_by(*order)
+    if _sqlite(session):
+        return select(Enrollee).from_statement(text(
+            "SELECT e.* FROM enrollee e JOIN enrollee_search_key k ON k.enrollee_id = e.id WHERE k.rid IN "
+            "(SELECT rowid FROM enrollee_search WHERE enrollee_search MATCH :m) ORDER BY e.name_pinyin, e.id "
+            "LIMIT :limit OFFSET :offset"
+        ).bindparams(m=_fts_phrase("{name_pinyin name_initials}", q)))
+    like = _like(q)
+    return select(Enrollee).where(text("(enrollee.name_pinyin LIKE :p ESCAPE '\\' "
+                                       "OR enrollee.name_initials LIKE :p ESCAPE '\\')").bindparams(p=like)
+                                  ).order_by(*order)
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def _hit(kind: str, number: str, status: str, enrollee_id, ended_on: date | None, replaced_by: str,
+         note: Reason) -> NumberHit:
+    return NumberHit(kind=kind, number=number, status=status, enrollee_id=str(enrollee_id),
+                     ended_on=ended_on.isoformat() if ended_on else "", replaced_by=replaced_by, note=note)
+
+
+def _refusal(check, *args) -> Reason | None:
+    """The reason the workflow's own check gives for presenting a number, if any."""
+    try:
+        check(*args)
+    except DomainError as exc:
+        return exc.reasons[0]
+    return None
+
+
+def _current(kind: str, number: str, status_kind: str, status: str) -> Reason:
+    return Reason("", "number", N_("{kind} {number}: {status}."), {
+        "kind": Code("number_kind", kind), "number": number, "status": Code(status_kind, status)})
+
+
+def _document_hits(session: Session, numbers: set[str], on: date):
+    from core.rules.certificates import ART_VALIDITY
+    from core.services.books import _successor_number, present_book
+    from core.services.certificates import present_certificate
+
+    wanted = list(numbers)
+    for c in session.exec(select(Certificate).where(col(Certificate.number).in_(wanted))):
+        nxt = session.get(Certificate, c.replaced_by_id) if c.replaced_by_id else None
+        if nxt is None and c.status == CertificateStatus.SUPERSEDED:
+            nxt = session.exec(select(Certificate).where(Certificate.previous_id == c.id)).first()
+        note = _refusal(present_certificate, session, c.number, on)
+        if note is None and c.status == CertificateStatus.SUPERSEDED and c.ended_on is not None:
+            note = Reason(ART_VALIDITY, "number", N_("Certificate {number} was renewed on {day}; "
+                                                     "the renewal is {replacement}."),
+                          {"number": c.number, "day": c.ended_on.isoformat(), "replacement": nxt.number if nxt else "-"})
+        yield _hit("certificate", c.number, c.status, c.enrollee_id, c.ended_on, nxt.number if nxt else "",
+                   note or _current("certificate", c.number, "certificate_status", c.status))
+    for b in session.exec(select(RecordBook).where(col(RecordBook.number).in_(wanted))):
+        nxt = _successor_number(session, b) if b.ended_on is not None else ""
+        note = _refusal(present_book, session, b.number, on)
+        yield _hit("book", b.number, b.status, b.enrollee_id, b.ended_on, "" if nxt == "-" else nxt,
+                   note or _current("book", b.number, "book_status", b.status))
+    for k in session.exec(select(InvestigationCase).where(col(InvestigationCase.number).in_(wanted))):
+        note = (Reason("", "number", N_("Case {number} was closed on {day}: {status}."),
+                       {"number": k.number, "day": k.closed_on.isoformat(), "status": Code("case_status", k.status)})
+                if k.closed_on else _current("case", k.number, "case_status", k.status))
+        yield _hit("case", k.number, k.status, k.enrollee_id, k.closed_on, "", note)
+    for f in session.exec(select(OffsiteFiling).where(col(OffsiteFiling.voucher_number).in_(wanted))):
+        note = (Reason("SZ-MT Art. 9", "number", N_("Off-site filing {number} was cancelled on {day}."),
+                       {"number": f.voucher_number, "day": f.cancelled_on.isoformat()})
+                if f.cancelled_on else _current("voucher", f.voucher_number or "", "filing_status", f.status))
+        yield _hit("voucher", f.voucher_number or "", f.status, f.enrollee_id, f.cancelled_on, "", note)
+
+
+def _owners(session: Session, hits: tuple[NumberHit, ...]) -> list[Enrollee]:
+    ids = list(dict.fromkeys(uuid.UUID(h.enrollee_id) for h in hits))
+    found = {e.id: e for e in session.exec(select(Enrollee).where(col(Enrollee.id).in_(ids)))}
+    return [found[i] for i in ids if i in found]
 
 
 def get_enrollee(session: Session, ref: str | uuid.UUID) -> Enrollee:
@@ -120,13 +351,14 @@ def get_enrollee(session: Session, ref: str | uuid.UUID) -> Enrollee:
     if isinstance(ref, uuid.UUID):
         e = session.get(Enrollee, ref)
     else:
-        r = ref.strip()
+        r = normalise(ref)
         try:
             e = session.get(Enrollee, uuid.UUID(r))
         except ValueError:
-            e = session.exec(select(Enrollee).where(Enrollee.id_number == r.upper())).first()
+            number = compact_number(r) or r.upper()
+            e = session.exec(select(Enrollee).where(Enrollee.id_number == number)).first()
             if e is None:
-                e = session.exec(select(Enrollee).where(Enrollee.card_number == r.upper())).first()
+                e = session.exec(select(Enrollee).where(Enrollee.card_number == number)).first()
     if e is None:
         raise NotFound.one("", "enrollee", N_("No enrollee with ID number, card number or key {ref}."), ref=str(ref))
     return e

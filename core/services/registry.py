@@ -20,6 +20,7 @@ from core.auth import Actor
 from core.errors import DomainError, Reason
 from core.i18n import N_
 from core.ids import IdNumberError, validate_id_number
+from core.name_keys import name_keys
 from core.models import (
     DiagnosticTeam,
     Employment,
@@ -146,10 +147,13 @@ def add_enrollee(
         p.add("card_number", N_("This social security card number is already registered."))
     p.raise_any()
     assert info is not None
+    keys = name_keys(name)
     e = Enrollee(
         id_number=info.number,
         card_number=card,
         name=name,
+        name_pinyin=keys.pinyin,
+        name_initials=keys.initials,
         sex=info.sex,
         birth_date=info.birth_date,
         scheme=scheme,
