@@ -276,19 +276,25 @@ def user_list(as_json: bool = typer.Option(False, "--json")) -> None:
 
 @app.command()
 def lookup(
-    query: str = typer.Argument(..., help="ID number, social-security card number, or the start of a name"),
+    query: str = typer.Argument(..., help="Any number from a card or a form (ID, social-security card, certificate, "
+                                "record book, case, voucher; spaces, dashes and full-width digits are fine), part "
+                                "of a name, or its pinyin or initials"),
     page: int = typer.Option(1, "--page", min=1),
     size: int = typer.Option(20, "--size", min=1, max=500),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Find enrollees (IDs are masked in the list)."""
+    """Find enrollees by any number, part of a name or pinyin (IDs are masked in the list).
+    A certificate, book, case or voucher number also says what became of it: void since …, replaced by …"""
     from core.services.lookup import search
 
     with cli_errors(as_json):
         result = read(lambda s: search(s, query, offset=(page - 1) * size, limit=size))
     if as_json:
-        emit_json(result.as_dict())
+        emit_json(result.as_dict(state.lang))
         return
+    for hit in result.hits:  # what the number is, or what became of it (void since …, replaced by …)
+        note = hit.note.message(state.lang)
+        typer.echo(f"[{hit.note.article}] {note}" if hit.note.article else note)
     if not result.rows:
         typer.echo(f"no enrollee matches {query!r}")
         raise typer.Exit(1)

@@ -83,7 +83,7 @@ LABELS: dict[str, dict[str, str]] = {
     "number_kind": {  # what a number found by the lookup is (core.services.lookup)
         "certificate": N_("Certificate"),
         "book": N_("Record book"),
-        "case": N_("Case"),
+        "case": N_("Investigation case"),
         "voucher": N_("Off-site filing voucher"),
     },
 }

@@ -1,6 +1,7 @@
 """Home: find an enrollee by ID number, social-security card number or name.
 
-Results come as the caseworker types (debounced), from
+Results come as the caseworker types (a number at once, a name after a short
+debounce), from
 :func:`core.services.lookup.search` in a thread worker, one page at a time
 (a page is as many rows as the table shows; PageDown / PageUp turn pages).
 ID and card numbers are masked in the list. Enter opens the enrollee.
@@ -18,7 +19,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label
 
-from core.services.lookup import PAGE_SIZE, LookupPage, search
+from core.services.lookup import PAGE_SIZE, LookupPage, is_number, search
 from tui.i18n import N_, _
 from tui.labels import label
 from tui.screens.base import BaseScreen
@@ -29,8 +30,9 @@ MAX_PAGE = 100
 
 class LookupScreen(BaseScreen):
     TITLE_MSGID = N_("Enrollee lookup")
-    HELP_MSGID = N_("Type an ID number, a social-security card number or the start of a name; "
-                    "results appear as you type. Enter opens the highlighted enrollee.")
+    HELP_MSGID = N_("Type any number from a card or a form — ID, social-security card, certificate, record book, "
+                    "case or voucher (spaces, dashes and full-width digits are fine) — or part of a name, or its "
+                    "pinyin or initials; results appear as you type. Enter opens the highlighted enrollee.")
     CSS_PATH = "lookup.tcss"
     CAN_GO_BACK = False
 
@@ -58,7 +60,7 @@ class LookupScreen(BaseScreen):
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="search-row"):
             yield Label(_("Find:"), id="search-label")
-            yield Input(placeholder=_("ID number, card number or part of a name"), id="search", compact=True)
+            yield Input(placeholder=_("ID, card, certificate, book, case or voucher number; part of a name; pinyin"), id="search", compact=True)
         yield Label(_("Type to search. Nothing is loaded until you do."), id="status")
         yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
 
@@ -85,6 +87,9 @@ class LookupScreen(BaseScreen):
             self._show_page(None)
             return
         self.pending = query
+        if is_number(query):  # an indexed equality or prefix: no reason to wait for more keys
+            self.search(query, 0)
+            return
         self._timer = self.set_timer(DEBOUNCE_SECONDS, self._debounced)
 
     def _debounced(self) -> None:
@@ -120,6 +125,8 @@ class LookupScreen(BaseScreen):
             table.add_row(r.name, r.id_masked, r.card_masked, label("scheme", r.scheme), account,
                           r.birth_date or "-", key=r.id)
         status.update(self._status_text(page))
+        if page.hits:  # a document number: what it is, or what became of it and what replaced it
+            status.update(Text("  ".join(h.note.message(self.lang) for h in page.hits)))
         if self._open_when_ready:
             self._open_when_ready = False
             self.action_open()
