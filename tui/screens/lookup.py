@@ -30,8 +30,8 @@ MAX_PAGE = 100
 
 class LookupScreen(BaseScreen):
     TITLE_MSGID = N_("Enrollee lookup")
-    HELP_MSGID = N_("Type any number from a card or a form — ID, social-security card, certificate, record book, "
-                    "case or voucher (spaces, dashes and full-width digits are fine) — or part of a name, or its "
+    HELP_MSGID = N_("Type any number from a card or a form (ID, social-security card, certificate, record book, "
+                    "case or voucher; spaces, dashes and full-width digits are fine), or part of a name, or its "
                     "pinyin or initials; results appear as you type. Enter opens the highlighted enrollee.")
     CSS_PATH = "lookup.tcss"
     CAN_GO_BACK = False
