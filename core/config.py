@@ -1,6 +1,7 @@
 """User configuration: ``config.toml`` in the platform's config directory.
 
-Keys: ``db`` (URL or path), ``policy`` (pack id), ``lang`` (en | zh_CN).
+Keys: ``db`` (URL or path), ``policy`` (pack id), ``lang`` (en | zh_CN),
+``print_dir`` (where printed PDFs are saved), ``pdf_font`` (a CJK font file).
 Environment variables ``CASEDESK_DB``, ``CASEDESK_POLICY``, ``CASEDESK_LANG``
 override the file; command-line options override both.
 """
@@ -29,6 +30,8 @@ class Config:
     db: str | None = None
     policy: str = DEFAULT_PACK
     lang: str | None = None
+    print_dir: str | None = None
+    pdf_font: str | None = None
 
 
 def load_config() -> Config:
@@ -43,4 +46,6 @@ def load_config() -> Config:
         db=os.environ.get("CASEDESK_DB") or raw.get("db"),
         policy=os.environ.get("CASEDESK_POLICY") or raw.get("policy") or DEFAULT_PACK,
         lang=os.environ.get("CASEDESK_LANG") or raw.get("lang"),
+        print_dir=os.environ.get("CASEDESK_PRINT_DIR") or raw.get("print_dir"),
+        pdf_font=os.environ.get("CASEDESK_PDF_FONT") or raw.get("pdf_font"),
     )

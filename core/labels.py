@@ -76,6 +76,22 @@ LABELS: dict[str, dict[str, str]] = {
         "village": N_("village or company"),
         "self": N_("self"),
     },
+    "case_outcome": {
+        "no_violation": N_("no violation"),
+        "violation": N_("violation found"),
+        "crime": N_("suspected crime, referred"),
+    },
+    "filed_by": {
+        "employer": N_("the employer"),
+        "self": N_("the enrollee"),
+        "agent": N_("an agent"),
+    },
+    "title": {
+        "resident": N_("resident physician"),
+        "attending": N_("attending physician"),
+        "deputy_chief": N_("deputy chief physician"),
+        "chief": N_("chief physician"),
+    },
     "yes_no": {
         "yes": N_("yes"),
         "no": N_("no"),
