@@ -309,7 +309,8 @@ def test_sz_mt_art_15_no_violation_resumes_bookkeeping(engine, build, clerk, rev
     act(engine, inv.record_verification, reviewer, policy, case_id=case.id, outcome="no_violation",
         on=date(2026, 11, 2))
     resumed = act(engine, inv.resume, reviewer, case_id=case.id, on=date(2026, 11, 4))
-    assert (resumed.status, resumed.resumed_on, resumed.closed_on) == ("resumed", date(2026, 11, 4), None)
+    # resumed before the decision: the case stays verified (open) until the decision closes it
+    assert (resumed.status, resumed.resumed_on, resumed.closed_on) == ("verified", date(2026, 11, 4), None)
     e = enrollee_of(engine, p)
     assert (e.account_state, e.account_state_since) == ("normal", date(2026, 11, 4))
     with read_session(engine) as s:

@@ -16,10 +16,12 @@ from datetime import date
 
 from core.errors import Reason
 from core.i18n import N_, Code
-from core.models import BookEntry, BookStatus, Certificate, CertificateStatus, Institution, RecordBook
+from core.models import BookEntry, Certificate, Institution, RecordBook
 from core.policy import Policy
 from core.rules.certificates import is_live
 from core.rules.decision import Decision, refuse
+from core.workflows import BOOK
+from core.workflows.definitions import CERT_GIVES_BENEFITS
 
 ART_BOOK = "SZ-MD Art. 5"
 
@@ -51,7 +53,7 @@ def certificate_reasons(cert: Certificate, enrollee_id, on: date) -> list[Reason
     if cert.enrollee_id != enrollee_id:
         out.append(refuse(ART_BOOK, "certificate_number",
                           N_("Certificate {number} belongs to another enrollee."), number=cert.number))
-    confirmed_ahead = cert.status == CertificateStatus.CONFIRMED and cert.valid_from is not None and on < cert.valid_from
+    confirmed_ahead = cert.status in CERT_GIVES_BENEFITS and cert.valid_from is not None and on < cert.valid_from
     if not (is_live(cert, on) or confirmed_ahead):
         out.append(refuse(ART_BOOK, "certificate_number",
                           N_("Certificate {number} is {status} and not valid on {day}; a book needs a confirmed certificate."),
@@ -76,7 +78,7 @@ def check_add(book: RecordBook, cert: Certificate, entries: Sequence[BookEntry],
               card_presented: bool, id_card_presented: bool, on: date) -> Decision:
     """A further recognised disease goes into the existing book."""
     reasons = document_reasons(card_presented, id_card_presented)
-    if book.status != BookStatus.ACTIVE:
+    if not BOOK.can_fire("add", book.status):
         reasons.append(refuse(ART_BOOK, "book_number",
                               N_("Record book {number} is {status}."), number=book.number, status=Code("book_status", book.status)))
     reasons += certificate_reasons(cert, book.enrollee_id, on)
@@ -92,7 +94,7 @@ def check_renew(book: RecordBook, issuer: Institution | None, card_presented: bo
     """A used-up book is renewed against the old one."""
     reasons = document_reasons(card_presented, id_card_presented)
     reasons += issuer_reasons(issuer, policy)
-    if book.status != BookStatus.ACTIVE:
+    if not BOOK.can_fire("renew", book.status):
         reasons.append(refuse(ART_BOOK, "book_number",
                               N_("Record book {number} is {status}; only the active book can be renewed."),
                               number=book.number, status=Code("book_status", book.status)))

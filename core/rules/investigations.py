@@ -16,6 +16,8 @@ The steps::
         │                         ├─▶ violation (account stays suspended)
         │                         └─▶ referred (suspected crime)
         └─ resume (no violation only; before or after the decision) ─▶ resumed
+           (before the decision the case stays verified, with ``resumed_on``
+           set; the decision then closes it as resumed)
 
 Readings taken:
 
@@ -41,6 +43,8 @@ from core.i18n import N_, Code
 from core.models import AccountState, CaseStatus, InvestigationCase, Settlement
 from core.policy import Policy
 from core.rules.decision import Decision, refuse
+from core.workflows import CASE
+from core.workflows.definitions import CASE_OPEN
 
 ART_NOTICE = "SZ-MT Art. 14"
 ART_OUTCOME = "SZ-MT Art. 15"
@@ -83,7 +87,7 @@ def resumption_deadline(verified_on: date, policy: Policy, cal: WorkingCalendar)
 
 
 def is_open(case: InvestigationCase) -> bool:
-    return case.closed_on is None
+    return case.status in CASE_OPEN
 
 
 def holds_suspension(case: InvestigationCase) -> bool:
@@ -103,10 +107,13 @@ def _not_before(on: date, since: date | None, article: str) -> list[Reason]:
     return []
 
 
-def _status(case: InvestigationCase, wanted: str, article: str) -> list[Reason]:
-    if case.status != wanted:
+def _status(case: InvestigationCase, event: str, article: str) -> list[Reason]:
+    """The case machine's answer: may ``event`` fire from the case's state?"""
+    if not CASE.can_fire(event, case.status):
+        wanted = sorted(CASE.sources(event))
         return [refuse(article, "status", N_("Case {number} is {status}; this step needs a case that is {wanted}."),
-                       number=case.number, status=Code("case_status", case.status), wanted=Code("case_status", wanted))]
+                       number=case.number, status=Code("case_status", case.status),
+                       wanted=Code("case_status", wanted[0]) if len(wanted) == 1 else " / ".join(wanted))]
     return []
 
 
@@ -122,7 +129,7 @@ def check_duplicate(open_cases: list[InvestigationCase], trigger: str) -> Decisi
 
 def check_explanation(case: InvestigationCase, on: date, note: str) -> Decision:
     """The enrollee came and explained (clerk records it)."""
-    reasons = _status(case, CaseStatus.NOTICE_SENT, ART_NOTICE)
+    reasons = _status(case, "explain", ART_NOTICE)
     if case.explanation_on is not None:
         reasons.append(refuse(ART_NOTICE, "explanation_on",
                               N_("An explanation was already recorded on {date}."),
@@ -135,7 +142,7 @@ def check_explanation(case: InvestigationCase, on: date, note: str) -> Decision:
 
 def check_judgement(case: InvestigationCase, on: date) -> Decision:
     """A reviewer judges a recorded explanation."""
-    reasons = _status(case, CaseStatus.NOTICE_SENT, ART_NOTICE)
+    reasons = _status(case, "judge", ART_NOTICE)
     if not reasons and case.explanation_on is None:
         reasons.append(refuse(ART_NOTICE, "explanation_on", N_("No explanation has been recorded for case {number}."),
                               number=case.number))
@@ -145,7 +152,7 @@ def check_judgement(case: InvestigationCase, on: date) -> Decision:
 
 def check_no_show(case: InvestigationCase, on: date) -> Decision:
     """The enrollee did not come: only once the notice deadline has passed."""
-    reasons = _status(case, CaseStatus.NOTICE_SENT, ART_NOTICE)
+    reasons = _status(case, "no_show", ART_NOTICE)
     if case.explanation_on is not None:
         reasons.append(refuse(ART_NOTICE, "explanation_on",
                               N_("The enrollee explained on {date}; judge the explanation instead."),
@@ -158,7 +165,7 @@ def check_no_show(case: InvestigationCase, on: date) -> Decision:
 
 
 def check_verification(case: InvestigationCase, outcome: str, on: date) -> Decision:
-    reasons = _status(case, CaseStatus.SUSPENDED, ART_NOTICE)
+    reasons = _status(case, "verify", ART_NOTICE)
     if outcome not in OUTCOMES:
         reasons.append(refuse(ART_OUTCOME, "outcome", N_("Outcome {outcome} is not one of {choices}."),
                               outcome=outcome, choices=", ".join(OUTCOMES)))
@@ -168,6 +175,8 @@ def check_verification(case: InvestigationCase, outcome: str, on: date) -> Decis
 
 def check_decision(case: InvestigationCase, on: date) -> Decision:
     reasons: list[Reason] = []
+    if case.verified_on is not None and case.decided_on is None:
+        reasons += _status(case, "decide", ART_NOTICE)
     if case.verified_on is None:
         reasons.append(refuse(ART_NOTICE, "verified_on",
                               N_("Case {number} has no verification result to deliver."), number=case.number))

@@ -30,9 +30,10 @@ from datetime import date
 from core.errors import Reason
 from core.i18n import N_
 from core.ids import IdNumberError, validate_id_number
-from core.models.base import Employment, FilingStatus, InstitutionKind
+from core.models.base import Employment, InstitutionKind
 from core.policy import Policy
 from core.rules.decision import Decision, refuse
+from core.workflows import FILING
 
 BASES = ("stationed", "retired")
 FILERS = ("employer", "self", "agent")
@@ -242,7 +243,7 @@ def check_filing(applicant: ApplicantFacts, form: FilingForm, institutions: Mapp
 def check_cancel(*, status: str, filed_on: date, reason: str, on: date) -> Decision:
     """Cancellation on return (SZ-MT Art. 9(3)): an active filing, a reason, a date not before filing."""
     reasons: list[Reason] = []
-    if status != FilingStatus.ACTIVE:
+    if not FILING.can_fire("cancel", status):
         reasons.append(refuse("SZ-MT Art. 9", "status", N_("The filing is {status}, not active."), status=status))
     if not reason.strip():
         reasons.append(refuse("SZ-MT Art. 9", "reason",

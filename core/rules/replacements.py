@@ -16,9 +16,11 @@ from datetime import date
 
 from core.errors import Reason
 from core.i18n import N_, Code
-from core.models import BookStatus, Certificate, CertificateStatus, Institution, InstitutionKind, RecordBook
+from core.models import Certificate, Institution, InstitutionKind, RecordBook
 from core.rules.books import document_reasons
 from core.rules.decision import Decision, refuse
+from core.workflows import BOOK
+from core.workflows.definitions import CERT_REPLACEABLE
 
 ART_REPLACEMENT = "SZ-MD Art. 5"
 PLACES = ("hospital", "agency")
@@ -48,7 +50,7 @@ def check_certificate(cert: Certificate, place: str, institution: Institution | 
     """A lost confirmed certificate that has not expired."""
     reasons = document_reasons(card_presented, id_card_presented, ART_REPLACEMENT)
     reasons += place_reasons(place, institution, cert.institution_id)
-    if cert.status != CertificateStatus.CONFIRMED:
+    if cert.status not in CERT_REPLACEABLE:
         reasons.append(refuse(ART_REPLACEMENT, "number",
                               N_("Certificate {number} is {status}; only a confirmed certificate is replaced."),
                               number=cert.number, status=Code("certificate_status", cert.status)))
@@ -64,7 +66,7 @@ def check_book(book: RecordBook, place: str, institution: Institution | None,
     """A lost active record book."""
     reasons = document_reasons(card_presented, id_card_presented, ART_REPLACEMENT)
     reasons += place_reasons(place, institution, book.issued_at_id)
-    if book.status != BookStatus.ACTIVE:
+    if not BOOK.can_fire("replace", book.status):
         reasons.append(refuse(ART_REPLACEMENT, "book_number",
                               N_("Record book {number} is {status}; only the active book is replaced."),
                               number=book.number, status=Code("book_status", book.status)))

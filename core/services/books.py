@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import audit
 from core.auth import Actor
@@ -24,6 +24,8 @@ from core.rules import books as rules
 from core.rules.books import ART_BOOK
 from core.services.certificates import get_row, present_certificate
 from core.services.numbering import PREFIX_BOOK, new_number, normalise_number
+from core.workflows import BOOK, require_role, require_step
+from core.workflows.definitions import BOOK_CURRENT
 
 
 def find_book(session: Session, number: str) -> RecordBook:
@@ -48,7 +50,7 @@ def present_book(session: Session, number: str, on: date) -> RecordBook:
     voided as lost or used up and renewed is refused from the day it ended,
     naming the book that took its place (SZ-MD Art. 5)."""
     book = find_book(session, number)
-    if book.status == BookStatus.ACTIVE or book.ended_on is None or on < book.ended_on:
+    if book.status in BOOK_CURRENT or book.ended_on is None or on < book.ended_on:
         return book
     if book.status == BookStatus.VOID:
         msgid = N_("Record book {number} was reported lost and is void since {day}; its replacement is {replacement}.")
@@ -60,7 +62,7 @@ def present_book(session: Session, number: str, on: date) -> RecordBook:
 
 def active_book(session: Session, enrollee_id: uuid.UUID) -> RecordBook | None:
     return session.exec(select(RecordBook).where(RecordBook.enrollee_id == enrollee_id)
-                        .where(RecordBook.status == BookStatus.ACTIVE)).first()
+                        .where(col(RecordBook.status).in_(sorted(BOOK_CURRENT)))).first()
 
 
 def book_entries(session: Session, book_id: uuid.UUID) -> list[BookEntry]:
@@ -110,10 +112,11 @@ def issue_book(
     on: date,
     issued_at_id: uuid.UUID | None = None,
     reason: str = "",
+    today: date | None = None,
 ) -> RecordBook:
     """A first record book against the cards and a confirmed certificate.
     ``issued_at_id`` is the issuing city diagnostic hospital, None for the agency."""
-    actor.require("record", article=ART_BOOK, action=N_("issue record books"))
+    require_step(BOOK, "issue", None, actor, on, today=today)
     cert = present_certificate(session, certificate_number, on)
     issuer = _issuer(session, issued_at_id)
     current = active_book(session, cert.enrollee_id)
@@ -134,10 +137,12 @@ def add_to_book(
     id_card_presented: bool,
     on: date,
     reason: str = "",
+    today: date | None = None,
 ) -> BookEntry:
     """A further recognised disease written into the enrollee's book."""
-    actor.require("record", article=ART_BOOK, action=N_("add diseases to record books"))
+    require_role(BOOK, "add", actor)
     book = present_book(session, book_number, on)
+    require_step(BOOK, "add", book, actor, on, today=today)
     cert: Certificate = present_certificate(session, certificate_number, on)
     rules.check_add(book, cert, book_entries(session, book.id), card_presented, id_card_presented,
                     on).raise_if_refused()
@@ -156,13 +161,16 @@ def renew_book(
     issued_at_id: uuid.UUID | None = None,
     reason: str = "",
     expected_version: int | None = None,
+    today: date | None = None,
 ) -> RecordBook:
     """A used-up book is renewed against the old one: old ``used_up``, a new
     active book with the same entries and ``previous_id`` set."""
-    actor.require("record", article=ART_BOOK, action=N_("renew record books"))
+    require_role(BOOK, "renew", actor)
     old = present_book(session, book_number, on)
     check_version(old, expected_version)
     issuer = _issuer(session, issued_at_id)
+    require_step(BOOK, "renew", old, actor, on, today=today, guard=True, policy=policy,
+                 inputs={"issuer": issuer, "card_presented": card_presented, "id_card_presented": id_card_presented})
     rules.check_renew(old, issuer, card_presented, id_card_presented, policy).raise_if_refused()
     entries = book_entries(session, old.id)
     before = audit.snapshot(old)

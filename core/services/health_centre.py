@@ -15,7 +15,6 @@ from sqlmodel import Session, col, or_, select
 from core import audit
 from core.auth import Actor
 from core.db import check_version
-from core.i18n import N_
 from core.models import HealthCentreSelection, Institution, InstitutionKind
 from core.policy import Policy
 from core.rules.health_centre import (
@@ -26,6 +25,7 @@ from core.rules.health_centre import (
     check_selection,
 )
 from core.services.lookup import get_enrollee, institution_by_code
+from core.workflows import HEALTH_CENTRE, require_step
 
 __all__ = ["candidate_centres", "current_selection", "select_health_centre", "selections_of"]
 
@@ -57,10 +57,10 @@ def candidate_centres(session: Session, *, policy: Policy, query: str = "", limi
 
 def select_health_centre(session: Session, actor: Actor, enrollee: str | uuid.UUID, institution_code: str, *,
                          applicant: str, on: date, policy: Policy, applicant_name: str = "", reason: str = "",
-                         expected_version: int | None = None) -> HealthCentreSelection:
+                         expected_version: int | None = None, today: date | None = None) -> HealthCentreSelection:
     """Record the selection of a community health centre (SZ-MT Art. 4).
     ``expected_version`` is the enrollee's version the caller read."""
-    actor.require("record", article=ARTICLE, action=N_("record a health centre selection"))
+    require_step(HEALTH_CENTRE, "select", None, actor, on, today=today)
     e = get_enrollee(session, enrollee)
     check_version(e, expected_version)
     centre = institution_by_code(session, institution_code)
@@ -77,6 +77,7 @@ def select_health_centre(session: Session, actor: Actor, enrollee: str | uuid.UU
     ).raise_if_refused()
     why = reason.strip() or "community health centre selection"
     if current is not None:
+        require_step(HEALTH_CENTRE, "end", current, actor, on, today=today)
         before = audit.snapshot(current)
         current.ended_on = on
         audit.changed(session, actor, current, before, "health_centre.end", reason=why, article=ARTICLE)

@@ -36,6 +36,8 @@ from core.rules import monitoring as mrules
 from core.rules.investigations import ART_NOTICE, ART_OUTCOME
 from core.rules.monitoring import ART_MONITORING, Month
 from core.services import monitoring, numbering
+from core.workflows import CASE, require_role, require_step
+from core.workflows.definitions import CASE_CLOSED
 
 # --------------------------------------------------------------------------- look-ups
 
@@ -92,7 +94,8 @@ def _open_cases(session: Session, enrollee_id: uuid.UUID) -> list[InvestigationC
 
 
 def _new_case(session: Session, actor: Actor, policy: Policy, enrollee: Enrollee, *, trigger: str, month: str,
-              detail: str, on: date, reason: str, cal: WorkingCalendar) -> InvestigationCase:
+              detail: str, on: date, reason: str, cal: WorkingCalendar, today: date | None) -> InvestigationCase:
+    require_step(CASE, "notice", None, actor, on, today=today)
     rules.check_duplicate(_open_cases(session, enrollee.id), trigger).raise_if_refused()
     due = rules.notice_deadline(on, policy, cal)
     case_id = new_id()
@@ -117,12 +120,12 @@ def _new_case(session: Session, actor: Actor, policy: Policy, enrollee: Enrollee
 
 def send_notice_for_hit(session: Session, actor: Actor, policy: Policy, *, enrollee_id: uuid.UUID, trigger: str,
                         month: Month | str, on: date, reason: str = "",
-                        calendar: WorkingCalendar | None = None) -> InvestigationCase:
+                        calendar: WorkingCalendar | None = None, today: date | None = None) -> InvestigationCase:
     """Open a case from a scan hit and send the notice (SZ-MT Art. 13, 14).
 
     The hit is re-checked against the expense records for that enrollee and
     month; the hit is kept as a ``scan`` monitoring flag linked to the case."""
-    actor.require("record", article=ART_NOTICE, action=N_("send an investigation notice"))
+    require_role(CASE, "notice", actor)
     m = mrules.parse_month(month) if isinstance(month, str) else month
     enrollee = _enrollee(session, enrollee_id)
     hit = next((h for h in monitoring.hits_for(session, policy, enrollee.id, m) if h.trigger == trigger), None)
@@ -132,7 +135,7 @@ def send_notice_for_hit(session: Session, actor: Actor, policy: Policy, *, enrol
                               name=enrollee.name, trigger=trigger, month=m.label)
     detail = hit.message("en")
     case = _new_case(session, actor, policy, enrollee, trigger=trigger, month=m.label, detail=detail, on=on,
-                     reason=reason, cal=calendar or default_calendar())
+                     reason=reason, cal=calendar or default_calendar(), today=today)
     flag = MonitoringFlag(enrollee_id=enrollee.id, trigger=trigger, month=m.label, detail=detail, source="scan",
                           recorded_by=actor.username, case_id=case.id)
     audit.created(session, actor, flag, "monitoring.scan_hit", reason=reason or detail, article=hit.article)
@@ -140,9 +143,10 @@ def send_notice_for_hit(session: Session, actor: Actor, policy: Policy, *, enrol
 
 
 def send_notice_for_flag(session: Session, actor: Actor, policy: Policy, *, flag_id: uuid.UUID, on: date,
-                         reason: str = "", calendar: WorkingCalendar | None = None) -> InvestigationCase:
+                         reason: str = "", calendar: WorkingCalendar | None = None,
+                         today: date | None = None) -> InvestigationCase:
     """Open a case from a manual trigger and send the notice (SZ-MT Art. 13, 14)."""
-    actor.require("record", article=ART_NOTICE, action=N_("send an investigation notice"))
+    require_role(CASE, "notice", actor)
     flag = session.get(MonitoringFlag, flag_id)
     if flag is None:
         raise NotFound.one(ART_MONITORING, "flag", N_("No monitoring flag {ref}."), ref=str(flag_id))
@@ -150,7 +154,7 @@ def send_notice_for_flag(session: Session, actor: Actor, policy: Policy, *, flag
         raise DomainError.one(ART_MONITORING, "flag", N_("This flag already led to a case."))
     enrollee = _enrollee(session, flag.enrollee_id)
     case = _new_case(session, actor, policy, enrollee, trigger=flag.trigger, month=flag.month, detail=flag.detail,
-                     on=on, reason=reason, cal=calendar or default_calendar())
+                     on=on, reason=reason, cal=calendar or default_calendar(), today=today)
     before = audit.snapshot(flag)
     flag.case_id = case.id
     audit.changed(session, actor, flag, before, "monitoring.flag_case", reason=reason or case.number,
@@ -162,10 +166,12 @@ def send_notice_for_flag(session: Session, actor: Actor, policy: Policy, *, flag
 
 
 def record_explanation(session: Session, actor: Actor, *, case_id: uuid.UUID | str, note: str, on: date,
-                       expected_version: int | None = None, reason: str = "") -> InvestigationCase:
+                       expected_version: int | None = None, reason: str = "",
+                       today: date | None = None) -> InvestigationCase:
     """The enrollee came with card, ID, records and receipts and explained."""
-    actor.require("record", article=ART_NOTICE, action=N_("record an explanation"))
+    require_role(CASE, "explain", actor)
     case = _load(session, case_id, expected_version)
+    require_step(CASE, "explain", case, actor, on, today=today, guard=True, inputs={"note": note})
     rules.check_explanation(case, on, note).raise_if_refused()
     before = audit.snapshot(case)
     case.explanation_on = on
@@ -193,11 +199,12 @@ def _suspend(session: Session, actor: Actor, case: InvestigationCase, policy: Po
 
 def judge_explanation(session: Session, actor: Actor, policy: Policy, *, case_id: uuid.UUID | str,
                       sufficient: bool, on: date, expected_version: int | None = None, reason: str = "",
-                      calendar: WorkingCalendar | None = None) -> InvestigationCase:
+                      calendar: WorkingCalendar | None = None, today: date | None = None) -> InvestigationCase:
     """Sufficient: the case is closed as explained. Not sufficient: the case
     is opened and bookkeeping suspended from ``on``."""
-    actor.require("review", article=ART_NOTICE, action=N_("judge an explanation"))
+    require_role(CASE, "judge", actor)
     case = _load(session, case_id, expected_version)
+    require_step(CASE, "judge", case, actor, on, today=today, guard=True, inputs=None)
     rules.check_judgement(case, on).raise_if_refused()
     before = audit.snapshot(case)
     case.explanation_sufficient = sufficient
@@ -214,10 +221,11 @@ def judge_explanation(session: Session, actor: Actor, policy: Policy, *, case_id
 
 def record_no_show(session: Session, actor: Actor, policy: Policy, *, case_id: uuid.UUID | str, on: date,
                    expected_version: int | None = None, reason: str = "",
-                   calendar: WorkingCalendar | None = None) -> InvestigationCase:
+                   calendar: WorkingCalendar | None = None, today: date | None = None) -> InvestigationCase:
     """The enrollee did not come by the deadline: open the case and suspend."""
-    actor.require("review", article=ART_NOTICE, action=N_("open a case on a no-show"))
+    require_role(CASE, "no_show", actor)
     case = _load(session, case_id, expected_version)
+    require_step(CASE, "no_show", case, actor, on, today=today, guard=True, inputs=None)
     rules.check_no_show(case, on).raise_if_refused()
     before = audit.snapshot(case)
     _suspend(session, actor, case, policy, on, rules.OPEN_NO_SHOW, reason, calendar or default_calendar())
@@ -230,11 +238,12 @@ def record_no_show(session: Session, actor: Actor, policy: Policy, *, case_id: u
 
 def record_verification(session: Session, actor: Actor, policy: Policy, *, case_id: uuid.UUID | str, outcome: str,
                         on: date, note: str = "", expected_version: int | None = None, reason: str = "",
-                        calendar: WorkingCalendar | None = None) -> InvestigationCase:
+                        calendar: WorkingCalendar | None = None, today: date | None = None) -> InvestigationCase:
     """Record the verification result; sets the decision deadline and, for
     no violation, the resumption deadline."""
-    actor.require("review", article=ART_NOTICE, action=N_("record a verification result"))
+    require_role(CASE, "verify", actor)
     case = _load(session, case_id, expected_version)
+    require_step(CASE, "verify", case, actor, on, today=today, guard=True, inputs={"outcome": outcome})
     rules.check_verification(case, outcome, on).raise_if_refused()
     cal = calendar or default_calendar()
     before = audit.snapshot(case)
@@ -253,34 +262,37 @@ def record_verification(session: Session, actor: Actor, policy: Policy, *, case_
 
 
 def deliver_decision(session: Session, actor: Actor, *, case_id: uuid.UUID | str, on: date,
-                     expected_version: int | None = None, reason: str = "") -> InvestigationCase:
+                     expected_version: int | None = None, reason: str = "",
+                     today: date | None = None) -> InvestigationCase:
     """The verification result is delivered to the enrollee in writing.
     Violation: dealt with under the Measures (account stays suspended);
     suspected crime: referred to the judicial authorities."""
-    actor.require("review", article=ART_NOTICE, action=N_("deliver a decision"))
+    require_role(CASE, "decide", actor)
     case = _load(session, case_id, expected_version)
+    require_step(CASE, "decide", case, actor, on, today=today, guard=True, inputs=None)
     rules.check_decision(case, on).raise_if_refused()
     before = audit.snapshot(case)
     case.decided_on = on
     case.decided_by = actor.username
     case.status = rules.status_after_decision(case)
-    if case.status in (CaseStatus.VIOLATION, CaseStatus.REFERRED, CaseStatus.RESUMED):
+    if case.status in CASE_CLOSED:
         case.closed_on = on
     audit.changed(session, actor, case, before, "investigation.decide", reason=reason, article=ART_OUTCOME)
     return case
 
 
 def resume(session: Session, actor: Actor, *, case_id: uuid.UUID | str, on: date,
-           expected_version: int | None = None, reason: str = "") -> InvestigationCase:
+           expected_version: int | None = None, reason: str = "", today: date | None = None) -> InvestigationCase:
     """No violation found: bookkeeping resumes (Art. 15). The account returns
     to normal unless another of the enrollee's cases still holds it."""
-    actor.require("review", article=ART_OUTCOME, action=N_("resume bookkeeping"))
+    require_role(CASE, "resume", actor)
     case = _load(session, case_id, expected_version)
+    require_step(CASE, "resume", case, actor, on, today=today, guard=True, inputs=None)
     rules.check_resume(case, on).raise_if_refused()
     before = audit.snapshot(case)
     case.resumed_on = on
-    case.status = CaseStatus.RESUMED
-    if case.decided_on is not None:
+    if case.decided_on is not None:  # before the decision the case stays verified (resumed = closed)
+        case.status = CaseStatus.RESUMED
         case.closed_on = on
     audit.changed(session, actor, case, before, "investigation.resume", reason=reason, article=ART_OUTCOME)
     others = [c for c in cases_of(session, case.enrollee_id) if c.id != case.id and rules.holds_suspension(c)]

@@ -37,6 +37,8 @@ from core.rules.offsite import (
     filing_basis,
 )
 from core.services.lookup import get_enrollee
+from core.workflows import FILING, require_role, require_step
+from core.workflows.definitions import FILING_CURRENT
 
 __all__ = [
     "FilingForm",
@@ -61,7 +63,7 @@ VOUCHER_PREFIX = "OF"
 
 def active_filing(session: Session, enrollee_id: uuid.UUID) -> OffsiteFiling | None:
     return session.exec(select(OffsiteFiling).where(OffsiteFiling.enrollee_id == enrollee_id,
-                                                    OffsiteFiling.status == FilingStatus.ACTIVE)).first()
+                                                    col(OffsiteFiling.status).in_(sorted(FILING_CURRENT)))).first()
 
 
 def filings_of(session: Session, enrollee_id: uuid.UUID) -> list[OffsiteFiling]:
@@ -218,10 +220,11 @@ def _cancel(session: Session, actor: Actor, filing: OffsiteFiling, *, on: date, 
 
 
 def file_filing(session: Session, actor: Actor, enrollee: str | uuid.UUID, form: FilingForm, *, on: date,
-                policy: Policy, reason: str = "", voucher_number: str | None = None) -> OffsiteFiling:
+                policy: Policy, reason: str = "", voucher_number: str | None = None,
+                today: date | None = None) -> OffsiteFiling:
     """Accept a filing and issue its voucher (SZ-MT Art. 10(4)). Every
     unmet condition is reported at once; nothing is written then."""
-    actor.require("record", article=ARTICLE_FILE, action=N_("file off-site institutions"))
+    require_step(FILING, "file", None, actor, on, today=today)
     e = get_enrollee(session, enrollee)
     form = _normalise(form)
     decision, insts = _decide(session, e, form, replacing=None, policy=policy, on=on)
@@ -231,11 +234,12 @@ def file_filing(session: Session, actor: Actor, enrollee: str | uuid.UUID, form:
 
 
 def cancel_filing(session: Session, actor: Actor, filing: str | uuid.UUID, *, on: date, reason: str,
-                  expected_version: int | None = None) -> OffsiteFiling:
+                  expected_version: int | None = None, today: date | None = None) -> OffsiteFiling:
     """Cancel on return to the city (SZ-MT Art. 9(3)); reason and date required."""
-    actor.require("record", article=ARTICLE_CANCEL, action=N_("cancel off-site filings"))
+    require_role(FILING, "cancel", actor)
     f = get_filing(session, filing)
     check_version(f, expected_version)
+    require_step(FILING, "cancel", f, actor, on, today=today, guard=True, inputs={"reason": reason})
     check_cancel(status=f.status, filed_on=f.filed_on, reason=reason, on=on).raise_if_refused()
     _cancel(session, actor, f, on=on, reason=reason)
     return f
@@ -244,13 +248,15 @@ def cancel_filing(session: Session, actor: Actor, filing: str | uuid.UUID, *, on
 def change_institutions(session: Session, actor: Actor, filing: str | uuid.UUID, *, institutions: list[str] | tuple[str, ...],
                         stamped: list[str] | tuple[str, ...] | frozenset[str], local_ss_stamp: bool, form_copies: int,
                         on: date, reason: str, policy: Policy, local_ss_office: str | None = None,
-                        expected_version: int | None = None, voucher_number: str | None = None) -> OffsiteFiling:
+                        expected_version: int | None = None, voucher_number: str | None = None,
+                        today: date | None = None) -> OffsiteFiling:
     """A change of institutions: the old filing is cancelled and a new one
     filed with the same place and filer, in one transaction (two audit
     events). Returns the new filing."""
-    actor.require("record", article=ARTICLE_FILE, action=N_("change off-site institutions"))
+    require_role(FILING, "change", actor)
     old = get_filing(session, filing)
     check_version(old, expected_version)
+    require_step(FILING, "change", old, actor, on, today=today, guard=True, inputs={"reason": reason})
     e = session.get(Enrollee, old.enrollee_id)
     if e is None:
         raise NotFound.one("", "enrollee", N_("No enrollee with ID number, card number or key {ref}."), ref=str(old.enrollee_id))

@@ -25,13 +25,9 @@ from core.i18n import N_, Bilingual
 from core.models import (
     AccountState,
     BookEntry,
-    BookStatus,
-    CaseStatus,
     Certificate,
-    CertificateStatus,
     Enrollee,
     FilingInstitution,
-    FilingStatus,
     HealthCentreSelection,
     Institution,
     InvestigationCase,
@@ -44,11 +40,17 @@ from core.rules.certificates import renewal_window
 from core.services.lookup import get_enrollee
 from core.services.worklist import RENEWAL_STATUSES, WorkItem
 from core.services.worklist import alerts as worklist_alerts
-
-#: statuses of a certificate that is still in force or on its way there
-LIVE_CERTIFICATE = frozenset(
-    {CertificateStatus.DRAFT, CertificateStatus.SIGNED, CertificateStatus.SEALED, CertificateStatus.CONFIRMED}
+from core.workflows import CASE, CERTIFICATE
+from core.workflows.definitions import (
+    BOOK_CURRENT,
+    CERT_GIVES_BENEFITS,
+    CERT_IN_PROCESS,
+    CERT_RENEWABLE,
+    FILING_CURRENT,
 )
+
+#: statuses of a certificate that is still in force or on its way there (the certificate machine)
+LIVE_CERTIFICATE = CERT_IN_PROCESS | CERT_GIVES_BENEFITS
 
 
 @dataclass(frozen=True)
@@ -222,9 +224,11 @@ def _institutions(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Inst
 
 
 def standing(cert: Certificate, on: date) -> str:
-    """Where a certificate stands on ``on`` (see :class:`CertificateView`)."""
-    if cert.status != CertificateStatus.CONFIRMED:
-        return "pending" if cert.status in LIVE_CERTIFICATE else "ended"
+    """Where a certificate stands on ``on`` (see :class:`CertificateView`).
+    A renewed (superseded) certificate stands as the confirmed one it was
+    until its own last day (SZ-MD Art. 12)."""
+    if cert.status not in CERT_GIVES_BENEFITS:
+        return "pending" if cert.status in CERT_IN_PROCESS else "ended"
     if cert.valid_from is not None and on < cert.valid_from:
         return "not_yet"
     if cert.valid_until is not None and on > cert.valid_until:
@@ -232,8 +236,9 @@ def standing(cert: Certificate, on: date) -> str:
     return "valid"
 
 
+#: benefit-giving first, then the steps in process from the latest (the machine's forward path)
 _STATUS_ORDER = {s: i for i, s in enumerate(
-    [CertificateStatus.CONFIRMED, CertificateStatus.SEALED, CertificateStatus.SIGNED, CertificateStatus.DRAFT]
+    [*sorted(CERT_GIVES_BENEFITS), *reversed([e.sources[0] for e in CERTIFICATE.events if e.forward])]
 )}
 
 
@@ -273,7 +278,7 @@ def _book(session: Session, e: Enrollee) -> BookView | None:
     ))
     if not books:
         return None
-    book = next((b for b in books if b.status == BookStatus.ACTIVE), books[0])
+    book = next((b for b in books if b.status in BOOK_CURRENT), books[0])
     entries = session.exec(
         select(BookEntry).where(BookEntry.book_id == book.id).order_by(col(BookEntry.added_on), col(BookEntry.disease_code))
     )
@@ -291,7 +296,7 @@ def _filing(session: Session, e: Enrollee) -> FilingView | None:
     ))
     if not filings:
         return None
-    f = next((x for x in filings if x.status == FilingStatus.ACTIVE), filings[0])
+    f = next((x for x in filings if x.status in FILING_CURRENT), filings[0])
     members = list(session.exec(
         select(FilingInstitution).where(FilingInstitution.filing_id == f.id).order_by(col(FilingInstitution.position))
     ))
@@ -361,7 +366,7 @@ def _certificate_alerts(certs: list[Certificate], policy: Policy, on: date) -> l
     out: list[Alert] = []
     for c in certs:
         window = renewal_window(c, policy)
-        if c.status != CertificateStatus.CONFIRMED or window is None or c.id in renewed:
+        if c.status not in CERT_RENEWABLE or window is None or c.id in renewed:
             continue
         opens, until = window
         params = {"number": c.number, "disease": c.disease_code, "opens": opens.isoformat(),
@@ -379,7 +384,7 @@ def _certificate_alerts(certs: list[Certificate], policy: Policy, on: date) -> l
 
 def _notice_alert(case: InvestigationCase | None, policy: Policy, on: date) -> list[Alert]:
     """A notice still running (the worklist lists it only once overdue)."""
-    if case is None or case.status != CaseStatus.NOTICE_SENT or case.explanation_on is not None:
+    if case is None or not CASE.can_fire("no_show", case.status) or case.explanation_on is not None:
         return []
     if on > case.notice_due:
         return []
@@ -393,7 +398,7 @@ def _document_alerts(e: Enrollee, certs: list[Certificate], book: BookView | Non
                      centre: HealthCentreView | None, on: date) -> list[Alert]:
     out = []
     recognised = [c for c in certs if standing(c, on) == "valid"]
-    if recognised and (book is None or book.status != BookStatus.ACTIVE):
+    if recognised and (book is None or book.status not in BOOK_CURRENT):
         out.append(Alert("book_missing", "SZ-MD Art. 5",
                          N_("Recognised but holds no active record book; issue one against the card, ID card and certificate.")))
     if e.scheme in (Scheme.INPATIENT, Scheme.MIGRANT) and centre is None:

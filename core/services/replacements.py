@@ -17,17 +17,17 @@ from sqlmodel import Session, select
 from core import audit
 from core.auth import Actor
 from core.db import check_version
-from core.i18n import N_
 from core.models import BookEntry, BookStatus, Certificate, CertificateStatus, Institution, Replacement
 from core.rules import replacements as rules
 from core.rules.replacements import ART_REPLACEMENT
 from core.services.books import book_entries, copy_entries, new_book, present_book
 from core.services.certificates import get_row, present_certificate
 from core.services.numbering import PREFIX_CERTIFICATE, new_number
+from core.workflows import BOOK, CERTIFICATE, REPLACEMENT, require_role, require_step
 
 # copied unchanged from the lost certificate to its replacement
 _NOT_COPIED = {"id", "number", "version", "created_at", "updated_at", "status", "ended_on", "ended_by",
-               "end_reason", "replaced_by_id", "batch_id"}
+               "end_reason", "replaced_by_id", "batch_id"}  # status and end_reason: the lost one's, set explicitly
 
 
 def _place_institution(session: Session, institution_id: uuid.UUID | None) -> Institution | None:
@@ -35,10 +35,12 @@ def _place_institution(session: Session, institution_id: uuid.UUID | None) -> In
 
 
 def _copy_certificate(session: Session, old: Certificate, on: date) -> Certificate:
+    """The copy takes the lost one's state: confirmed, or superseded by a
+    renewal and still giving benefits to its last day (SZ-MD Art. 5, 12)."""
     values = {c.key: getattr(old, c.key) for c in Certificate.__table__.columns if c.key not in _NOT_COPIED}
     new_id = uuid.uuid4()
     return Certificate(id=new_id, number=new_number(session, Certificate, PREFIX_CERTIFICATE, on, new_id),
-                       status=CertificateStatus.CONFIRMED, **values)
+                       status=old.status, end_reason=old.end_reason, **values)
 
 
 def _record(session: Session, actor: Actor, *, kind: str, enrollee_id: uuid.UUID, old_id: uuid.UUID,
@@ -71,12 +73,16 @@ def replace_certificate(
     institution_id: uuid.UUID | None = None,
     reason: str = "",
     expected_version: int | None = None,
+    today: date | None = None,
 ) -> Replacement:
     """Replace a lost confirmed certificate at its issuing hospital or the agency."""
-    actor.require("record", article=ART_REPLACEMENT, action=N_("replace lost certificates"))
+    require_role(CERTIFICATE, "replace", actor)
     old = present_certificate(session, number, on)
     check_version(old, expected_version)
     institution = _place_institution(session, institution_id)
+    require_step(CERTIFICATE, "replace", old, actor, on, today=today, guard=True,
+                 inputs={"place": place, "institution": institution, "card_presented": card_presented,
+                         "id_card_presented": id_card_presented})
     rules.check_certificate(old, place, institution, card_presented, id_card_presented, on).raise_if_refused()
     new = _copy_certificate(session, old, on)
     audit.created(session, actor, new, "certificate.replacement", reason=reason, article=ART_REPLACEMENT)
@@ -105,13 +111,17 @@ def replace_book(
     institution_id: uuid.UUID | None = None,
     reason: str = "",
     expected_version: int | None = None,
+    today: date | None = None,
 ) -> Replacement:
     """Replace a lost record book at the hospital that issued it or the agency:
     a new active book with the same entries."""
-    actor.require("record", article=ART_REPLACEMENT, action=N_("replace lost record books"))
+    require_role(BOOK, "replace", actor)
     old = present_book(session, book_number, on)
     check_version(old, expected_version)
     institution = _place_institution(session, institution_id)
+    require_step(BOOK, "replace", old, actor, on, today=today, guard=True,
+                 inputs={"place": place, "institution": institution, "card_presented": card_presented,
+                         "id_card_presented": id_card_presented})
     rules.check_book(old, place, institution, card_presented, id_card_presented).raise_if_refused()
     entries = book_entries(session, old.id)
     before = audit.snapshot(old)
@@ -135,11 +145,13 @@ def archive_replacement(
     on: date,
     reason: str = "",
     expected_version: int | None = None,
+    today: date | None = None,
 ) -> Replacement:
     """The replacement record goes to the agency's archive."""
-    actor.require("record", article=ART_REPLACEMENT, action=N_("archive replacement records"))
+    require_role(REPLACEMENT, "archive", actor)
     repl = get_row(session, Replacement, replacement_id, "replacement_id", ART_REPLACEMENT)
     check_version(repl, expected_version)
+    require_step(REPLACEMENT, "archive", repl, actor, on, today=today, guard=True)
     rules.check_archive(repl.archived).raise_if_refused()
     before = audit.snapshot(repl)
     repl.archived, repl.archived_on = True, on

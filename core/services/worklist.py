@@ -27,9 +27,7 @@ from sqlmodel import Session
 from core.i18n import Bilingual
 from core.i18n import translate
 from core.models import (
-    CaseStatus,
     Certificate,
-    CertificateStatus,
     Enrollee,
     Institution,
     InvestigationCase,
@@ -40,6 +38,8 @@ from core.policy import Policy
 from core.rules import worklist as rules
 from core.rules.certificates import renewal_window
 from core.rules.investigations import OUTCOME_NO_VIOLATION
+from core.workflows import CASE
+from core.workflows.definitions import CERT_COUNTS_AS_RENEWAL, CERT_RENEWABLE
 
 IC = InvestigationCase.__table__  # type: ignore[attr-defined]
 E = Enrollee.__table__  # type: ignore[attr-defined]
@@ -50,9 +50,13 @@ R = Replacement.__table__  # type: ignore[attr-defined]
 
 DEFAULT_LIMIT = 200
 
-# a drafted renewal that still counts (a withdrawn, invalidated or void one does not)
-RENEWAL_STATUSES = (CertificateStatus.DRAFT, CertificateStatus.SIGNED, CertificateStatus.SEALED,
-                    CertificateStatus.CONFIRMED, CertificateStatus.SUPERSEDED)
+# a drafted renewal that still counts (a withdrawn, invalidated or void one does not): the machine's tag
+RENEWAL_STATUSES = tuple(sorted(CERT_COUNTS_AS_RENEWAL))
+
+
+def _can(event: str):
+    """SQL: the case is in a state the case machine lets ``event`` fire from."""
+    return IC.c.status.in_(sorted(CASE.sources(event)))
 
 
 class year_month(FunctionElement):  # noqa: N801 - reads as an SQL function
@@ -179,18 +183,18 @@ def _case_kinds(scope: Scope) -> list[tuple[str, Select, str | None]]:
     """(kind, query, provisional column) for each case kind."""
     return [
         (rules.NOTICE_OVERDUE, _case_query(
-            scope, IC.c.notice_due, IC.c.status == CaseStatus.NOTICE_SENT, IC.c.explanation_on.is_(None),
+            scope, IC.c.notice_due, _can("no_show"), IC.c.explanation_on.is_(None),
             IC.c.notice_due < scope.on), "notice_due_provisional"),
         (rules.EXPLANATION_TO_JUDGE, _case_query(
-            scope, IC.c.explanation_on, IC.c.status == CaseStatus.NOTICE_SENT,
+            scope, IC.c.explanation_on, _can("judge"),
             IC.c.explanation_on.is_not(None)), None),
         (rules.VERIFICATION_DUE, _case_query(
-            scope, IC.c.verification_due, IC.c.status == CaseStatus.SUSPENDED), None),
+            scope, IC.c.verification_due, _can("verify")), None),
         (rules.DECISION_DUE, _case_query(
-            scope, IC.c.decision_due, IC.c.status.in_((CaseStatus.VERIFIED, CaseStatus.RESUMED)),
+            scope, IC.c.decision_due, _can("decide"),
             IC.c.verified_on.is_not(None), IC.c.decided_on.is_(None)), "decision_due_provisional"),
         (rules.RESUMPTION_DUE, _case_query(
-            scope, IC.c.resumption_due, IC.c.status.in_((CaseStatus.VERIFIED, CaseStatus.DECIDED)),
+            scope, IC.c.resumption_due, _can("resume"),
             IC.c.outcome == OUTCOME_NO_VIOLATION, IC.c.resumed_on.is_(None)), "resumption_due_provisional"),
     ]
 
@@ -232,7 +236,7 @@ def _renewal_items(session: Session, policy: Policy, scope: Scope, limit: int) -
     stmt = (
         select(Certificate, E.c.name.label("enrollee_name"), E.c.branch.label("enrollee_branch"))
         .join(E, E.c.id == C.c.enrollee_id)
-        .where(C.c.status == CertificateStatus.CONFIRMED, C.c.valid_until >= scope.on, C.c.valid_until <= latest,
+        .where(C.c.status.in_(sorted(CERT_RENEWABLE)), C.c.valid_until >= scope.on, C.c.valid_until <= latest,
                ~drafted)
     )
     if scope.branch is not None:

@@ -98,10 +98,10 @@ CASE = Machine(
               N_("judge an explanation"), guard=_G + "case_judge"),
         Event("no_show", (_KS.NOTICE_SENT,), (_KS.SUSPENDED,), "review", "SZ-MT Art. 14", N_("open a case on a no-show"),
               guard=_G + "case_no_show"),
-        Event("verify", (_KS.SUSPENDED,), (_KS.VERIFIED,), "review", "SZ-MT Art. 15", N_("record a verification result"),
+        Event("verify", (_KS.SUSPENDED,), (_KS.VERIFIED,), "review", "SZ-MT Art. 14", N_("record a verification result"),
               guard=_G + "case_verify"),
         Event("decide", (_KS.VERIFIED,), (_KS.DECIDED, _KS.VIOLATION, _KS.REFERRED, _KS.RESUMED), "review",
-              "SZ-MT Art. 15", N_("deliver a decision"), guard=_G + "case_decide"),
+              "SZ-MT Art. 14", N_("deliver a decision"), guard=_G + "case_decide"),
         Event("resume", (_KS.VERIFIED, _KS.DECIDED), (_KS.VERIFIED, _KS.RESUMED), "review", "SZ-MT Art. 15",
               N_("resume bookkeeping"), guard=_G + "case_resume"),
     ),
@@ -143,8 +143,10 @@ BOOK = Machine(
     events=(
         Event("issue", (START,), (_BS.ACTIVE,), "record", "SZ-MD Art. 5", N_("issue record books")),
         Event("add", (_BS.ACTIVE,), (_BS.ACTIVE,), "record", "SZ-MD Art. 5", N_("add diseases to record books")),
-        Event("renew", (_BS.ACTIVE,), (_BS.USED_UP,), "record", "SZ-MD Art. 5", N_("renew record books")),
-        Event("replace", (_BS.ACTIVE,), (_BS.VOID,), "record", "SZ-MD Art. 5", N_("replace lost record books")),
+        Event("renew", (_BS.ACTIVE,), (_BS.USED_UP,), "record", "SZ-MD Art. 5", N_("renew record books"),
+              guard=_G + "book_renew"),
+        Event("replace", (_BS.ACTIVE,), (_BS.VOID,), "record", "SZ-MD Art. 5", N_("replace lost record books"),
+              guard=_G + "book_replace"),
     ),
     step_dates=("issued_on", "ended_on"),
 )
@@ -161,7 +163,8 @@ REPLACEMENT = Machine(
     states=(State("recorded", frozenset({OPEN})), State("archived", frozenset({ENDED}), final=True)),
     events=(
         Event("record", (START,), ("recorded",), "record", "SZ-MD Art. 5", N_("replace lost certificates")),
-        Event("archive", ("recorded",), ("archived",), "record", "SZ-MD Art. 5", N_("archive replacement records")),
+        Event("archive", ("recorded",), ("archived",), "record", "SZ-MD Art. 5", N_("archive replacement records"),
+              guard=_G + "replacement_archive"),
     ),
     step_dates=("reported_on", "archived_on"),
     status_field="",
@@ -241,5 +244,7 @@ CERT_WITHDRAWABLE = CERTIFICATE.sources("withdraw")
 
 #: cases still running
 CASE_OPEN = CASE.tagged(OPEN)
+#: a case in one of these states has its close date
+CASE_CLOSED = CASE.tagged(ENDED)
 BOOK_CURRENT = BOOK.tagged(CURRENT)
 FILING_CURRENT = FILING.tagged(CURRENT)

@@ -10,6 +10,7 @@ confirmation dialog; the service runs the same rules at write time.
 from __future__ import annotations
 
 from core.errors import Reason
+from core.rules import books as book_rules
 from core.rules import certificates as cert_rules
 from core.rules import investigations as case_rules
 from core.rules import offsite as offsite_rules
@@ -102,3 +103,24 @@ def case_decide(case, ctx: GuardContext) -> list[Reason]:
 
 def case_resume(case, ctx: GuardContext) -> list[Reason]:
     return case_rules.check_resume(case, ctx.on).refusals
+
+
+# --------------------------------------------------------------------------- books and replacements
+
+
+def book_renew(book, ctx: GuardContext) -> list[Reason]:
+    d = book_rules.check_renew(book, ctx.input("issuer"), ctx.input("card_presented", True),
+                               ctx.input("id_card_presented", True), ctx.policy) if ctx.policy is not None else None
+    if d is None:
+        return []
+    return _given(d.refusals, ctx, "issued_at_id", "card_presented", "id_card_presented")
+
+
+def book_replace(book, ctx: GuardContext) -> list[Reason]:
+    d = repl_rules.check_book(book, ctx.input("place", "agency"), ctx.input("institution"),
+                              ctx.input("card_presented", True), ctx.input("id_card_presented", True))
+    return _given(d.refusals, ctx, "place", "institution_id", "card_presented", "id_card_presented")
+
+
+def replacement_archive(repl, ctx: GuardContext) -> list[Reason]:
+    return repl_rules.check_archive(repl.archived).refusals

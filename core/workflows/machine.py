@@ -250,20 +250,25 @@ def check_step(machine: Machine, event: str | Event, record: Any, actor: Any, on
                today: date | None = None, policy: Any = None, facts: Mapping[str, Any] | None = None,
                inputs: Mapping[str, Any] | None = None, guard: bool = True) -> Step:
     """Would ``event`` be allowed on ``record`` (None for a creation) for
-    ``actor`` on ``on``? Every reason is gathered: state, role, dates, then
-    the rules' guard (only when the state allows the step)."""
+    ``actor`` on ``on``? Every reason is gathered: role, the rules' guard,
+    the machine's state (unless the rules already named the status), dates."""
     ev = machine.event(event) if isinstance(event, str) else event
     state = machine.current(record)
-    reasons = machine.state_reasons(ev, record)
-    reasons += role_reason(ev, actor)
+    reasons = role_reason(ev, actor)
     dated = date_reasons(ev.article, on, today, machine.last_step_on(record))
-    reasons += dated
     fn = _guard(ev.guard) if guard else None
-    if fn is not None and state in ev.sources:
+    ruled = False
+    if fn is not None and (record is not None or state in ev.sources):
+        # the rules speak first: their message names what is missing ("not verified yet")
         ctx = GuardContext(actor=actor, on=on, today=today, policy=policy, facts=dict(facts or {}),
                            inputs=inputs)
         seen = {(r.field, r.msgid) for r in dated}  # a rule's own "before the step before" is said once
-        reasons += [r for r in fn(record, ctx) if not r.ok and r not in reasons and (r.field, r.msgid) not in seen]
+        said = [r for r in fn(record, ctx) if not r.ok and r not in reasons and (r.field, r.msgid) not in seen]
+        reasons += said
+        ruled = bool(said)
+    if not ruled:  # the rules named nothing: the machine says why the state does not allow it
+        reasons += machine.state_reasons(ev, record)
+    reasons += dated
     return Step(machine=machine.name, event=ev.name, action=ev.action, permission=ev.permission,
                 article=ev.article, state=state, targets=ev.targets, allowed=not reasons,
                 reasons=tuple(reasons))
@@ -279,8 +284,8 @@ def require_role(machine: Machine, event: str, actor: Any) -> None:
 def require_step(machine: Machine, event: str, record: Any, actor: Any, on: date, *,
                  today: date | None = None, guard: bool = False, **kw: Any) -> Step:
     """:func:`check_step`, raising when refused (role first: PermissionDenied).
-    Services call it before their own rules (``guard=False``: they run the
-    rules themselves with the inputs in hand)."""
+    Services call it before their own rules; with ``guard=True`` (and the
+    inputs in hand) the rules' reasons come first in the refusal."""
     step = check_step(machine, event, record, actor, on, today=today, guard=guard, **kw)
     step.raise_if_refused()
     return step
