@@ -196,12 +196,18 @@ async def test_escape_goes_back_from_every_screen(engine, policy, scene):
     app = make_app(engine, policy)
     async with app.run_test(size=SIZE) as pilot:
         await open_wang(pilot)
-        for key in ("f2", "y", "f1", "f4", "f5"):
+        for key in ("f2", "y", "f1"):  # a workflow or the help opens over the enrollee
             depth = len(app.screen_stack)
             await pilot.press(key)
             await wait_until(pilot, lambda: len(app.screen_stack) == depth + 1)
             await pilot.press("escape")
             await wait_until(pilot, lambda: len(app.screen_stack) == depth)
+            assert type(app.screen).__name__ == "EnrolleeScreen"
+        for key, name in (("f4", "WorklistScreen"), ("f5", "MonitoringScreen")):
+            # a list sits below the enrollee on the path: it replaces the enrollee
+            await pilot.press(key)
+            await wait_until(pilot, lambda: type(app.screen).__name__ == name)
+            assert [type(s).__name__ for s in app.screen_stack] == ["LookupScreen", name]
         await pilot.press("escape")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "LookupScreen")
         # Escape on home clears the search instead of leaving the app

@@ -9,16 +9,18 @@ screen paints empty and queries only when the caseworker types.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from core.auth import Actor
@@ -28,6 +30,15 @@ from tui.i18n import N_, _, set_default_lang, translate_bindings
 
 _ASCII_KEYS = {"up": "Up", "down": "Down", "left": "Left", "right": "Right", "enter": "Enter",
                "escape": "Esc", "pagedown": "PgDn", "pageup": "PgUp"}
+
+#: a toast is at most this many lines (a refusal with many reasons lists them on the screen)
+TOAST_LINES = 3
+#: a toast's width: percent of the screen, at most so many cells (as in app.tcss)
+TOAST_WIDTH_PCT = 60
+TOAST_MAX_WIDTH = 90
+
+#: global actions that wait while a yes/no question is open
+_NAVIGATION_ACTIONS = {"help", "quick_check", "home", "worklist", "monitoring", "quit", "command_palette"}
 
 #: actions that the palette already offers under their own names
 _PALETTE_SKIP = {"command_palette", "app.command_palette", "quit", "app.quit"}
@@ -71,6 +82,8 @@ class CasedeskApp(App[None]):
         #: unexpected errors raised by services (shown as notifications; tests check it is empty)
         self.failures: list[BaseException] = []
         translate_bindings(self, self.lang)
+        # a string inside a Rich renderable (a table cell) is text, not markup
+        self.console._markup = False
 
     # ------------------------------------------------------------------ context
     @property
@@ -89,22 +102,141 @@ class CasedeskApp(App[None]):
         if self.is_headless:
             self.animation_level = "none"
 
+    async def on_event(self, event: events.Event) -> None:
+        # a key or a paste about to reach a form field: the screen notes the
+        # field's value first, so leaving can ask about unsaved input
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            note = getattr(self.screen, "note_key", None)
+            if note is not None:
+                note(self.focused)
+        await super().on_event(event)
+
     def report_failure(self, error: BaseException) -> None:
-        """An unexpected error from a worker: tell the caseworker, keep going."""
+        """An unexpected error from a worker: tell the caseworker in one short
+        line (no message text: it may hold personal data), log it, keep going."""
+        from tui.crash import write_crash_log
+
         self.failures.append(error)
-        self.log.error(repr(error))
-        self.notify(_("Unexpected error: {error}", error=f"{type(error).__name__}: {error}"),
+        path = write_crash_log(error, context=f"worker error on {type(self.screen).__name__}")
+        self.notify(_("Unexpected error; nothing more was changed. Details are in {path}.",
+                      path=str(path) if path else "-"),
                     title=_("Error"), severity="error", timeout=15)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An error nothing caught: the app stops with one short sentence on
+        the terminal and the traceback, without locals, in a crash log."""
+        from rich.text import Text
+
+        from tui.crash import write_crash_log
+
+        self._return_code = 1
+        if self._exception is None:  # Pilot re-raises it in tests
+            self._exception = error
+            self._exception_event.set()
+        path = write_crash_log(error, context=f"crash on {type(self.screen).__name__}")
+        where = _("Details are in {path} (ID numbers masked).", path=str(path)) if path else \
+            _("No crash log could be written.")
+        self._exit_renderables.append(
+            Text(_("casedesk stopped after an unexpected error; nothing more was changed.") + " " + where))
+        self._close_messages_no_wait()
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """A toast: plain text (never markup, no control characters) in at most
+        :data:`TOAST_LINES` lines of the toast's width; the last line ends in
+        ``...`` when there was more (a refusal lists every reason on its screen)."""
+        from rich.text import Text
+
+        from tui.text import clean
+
+        width = max(20, min(TOAST_MAX_WIDTH, self.size.width * TOAST_WIDTH_PCT // 100) - 3)
+        kept: list[str] = []
+        rows = 0
+        for line in [clean(line) for line in str(message).splitlines()]:
+            wrapped = Text(line).wrap(self.console, width)
+            if rows + len(wrapped) > TOAST_LINES:
+                room = [w.plain.rstrip() for w in wrapped[:TOAST_LINES - rows]]
+                if room:
+                    cut = Text(" ".join(room))
+                    cut.truncate(width * len(room) - 3)
+                    kept.append(cut.plain + "...")
+                else:
+                    kept[-1] = kept[-1][:max(0, len(kept[-1]) - 3)] + "..."
+                break
+            kept.append(line)
+            rows += len(wrapped)
+        super().notify("\n".join(kept), title=clean(title), severity=severity, timeout=timeout, markup=False)
 
     def get_key_display(self, binding: Binding) -> str:
         """Key names in ASCII: Textual draws arrows as ambiguous-width glyphs."""
         return _ASCII_KEYS.get(binding.key, super().get_key_display(binding))
 
     # ------------------------------------------------------------------ navigation
+    # One path of screens: lookup (home) -> worklist or monitoring -> enrollee
+    # -> a workflow -> a step of it (``BaseScreen.NAV_LEVEL`` 0-4). Going to a
+    # screen closes every screen at its level and above; if the screen at its
+    # level already shows the same thing, navigation switches back to it
+    # instead. So the stack is at most five screens deep, each kind of screen
+    # is in it once, and Escape goes back one step.
+
+    def go(self, target: Screen) -> None:
+        """Show ``target``: switch to the instance already open at its level
+        when it shows the same thing, else replace what is at that level."""
+        from tui.screens.base import BaseScreen
+
+        level = getattr(target, "NAV_LEVEL", 3)
+        stack = self.screen_stack
+        keep = len(stack)
+        for i, screen in enumerate(stack[1:], start=1):
+            if not isinstance(screen, BaseScreen) or screen.NAV_LEVEL >= level:
+                keep = i
+                break
+        if level <= 0:
+            self._leave(1, None)
+            return
+        existing = stack[keep] if keep < len(stack) else None
+        if (isinstance(existing, BaseScreen) and type(existing) is type(target)
+                and existing.same_place(target)):
+            self._leave(keep + 1, None)
+        else:
+            self._leave(keep, target)
+
+    def _leave(self, keep: int, target: Screen | None) -> None:
+        """Close the screens above the first ``keep`` (asking first when one
+        of them holds unsaved input), then push ``target``."""
+        leaving = self.screen_stack[keep:]
+        if self._unsaved(leaving):
+            self.ask_discard(lambda: self._replace(keep, target))
+        else:
+            self._replace(keep, target)
+
+    def _replace(self, keep: int, target: Screen | None) -> None:
+        while len(self.screen_stack) > max(1, keep):
+            self.pop_screen()
+        if target is not None:
+            self.push_screen(target)
+
+    @staticmethod
+    def _unsaved(screens: Iterable[Screen]) -> bool:
+        return any(getattr(s, "has_unsaved_input", lambda: False)() for s in screens)
+
+    def ask_discard(self, then: Callable[[], Any], question: str | None = None) -> None:
+        """Ask before dropping what the caseworker typed; ``then()`` on yes."""
+        from tui.widgets.confirm import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                for screen in self.screen_stack:
+                    if hasattr(screen, "mark_clean"):
+                        screen.mark_clean()
+                then()
+
+        self.push_screen(ConfirmScreen(question or _("Discard what you typed on this screen?")), answered)
+
     def open_enrollee(self, enrollee_id: str | uuid.UUID) -> None:
         from tui.screens.enrollee import EnrolleeScreen
 
-        self.push_screen(EnrolleeScreen(str(enrollee_id)))
+        self.go(EnrolleeScreen(str(enrollee_id)))
 
     def open_workflow(self, name: str, enrollee_id: str | uuid.UUID | None = None) -> bool:
         """Open the workflow screen registered under ``name``; False (with a
@@ -116,40 +248,55 @@ class CasedeskApp(App[None]):
             self.notify(_("The {workflow} screen is not available yet.", workflow=name),
                         severity="warning")
             return False
-        self.push_screen(cls(enrollee_id=enrollee_id))
+        self.go(cls(enrollee_id=enrollee_id))
         return True
 
     def _current_enrollee(self) -> str | None:
-        return getattr(self.screen, "enrollee_id", None)
+        for screen in reversed(self.screen_stack):
+            enrollee = getattr(screen, "enrollee_id", None)
+            if enrollee:
+                return enrollee
+        return None
 
-    def _is_current(self, cls_name: str) -> bool:
-        return type(self.screen).__name__ == cls_name
+    def _asking(self) -> bool:
+        from tui.widgets.confirm import ConfirmScreen
+
+        return isinstance(self.screen, ConfirmScreen)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # a yes/no question is answered first: no key leaves it half-asked
+        if action in _NAVIGATION_ACTIONS and self._asking():
+            return False
+        return True
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen
 
-        if not self._is_current("HelpScreen"):
+        if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
     def action_quick_check(self) -> None:
-        if not self._is_current("QuickCheckScreen"):
-            self.open_workflow("eligibility", self._current_enrollee())
+        self.open_workflow("eligibility", self._current_enrollee())
 
     def action_home(self) -> None:
-        while len(self.screen_stack) > 1:
-            self.pop_screen()
+        self._leave(1, None)
 
     def action_worklist(self) -> None:
         from tui.screens.worklist import WorklistScreen
 
-        if not self._is_current("WorklistScreen"):
-            self.push_screen(WorklistScreen())
+        self.go(WorklistScreen())
 
     def action_monitoring(self) -> None:
         from tui.screens.monitoring import MonitoringScreen
 
-        if not self._is_current("MonitoringScreen"):
-            self.push_screen(MonitoringScreen())
+        self.go(MonitoringScreen())
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q: quit, after asking when a form holds unsaved input."""
+        if self._unsaved(self.screen_stack):
+            self.ask_discard(self.exit, _("Quit casedesk and discard what you typed?"))
+        else:
+            self.exit()
 
     # ------------------------------------------------------------------ palette
     def action_command_palette(self) -> None:
@@ -208,9 +355,11 @@ def _lookup_screen() -> Screen:
 def create_app(engine: Engine, actor: Actor, policy: Policy, lang: str = "en", *,
                today: date | None = None) -> CasedeskApp:
     """The app on ``engine`` acting as ``actor`` under ``policy``, in ``lang``."""
+    from tui import text
     from tui.widgets import scrollbar
 
     scrollbar.install()  # CJK-safe scrollbars everywhere
+    text.install()  # user text is shown literally everywhere
     return CasedeskApp(engine, actor, policy, lang, today=today)
 
 

@@ -23,7 +23,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input
+from textual.widgets import Checkbox, Footer, Input, RadioSet, Select, SelectionList, TextArea
 from textual.worker import Worker, get_current_worker
 
 from core.auth import Actor
@@ -44,10 +44,12 @@ T = TypeVar("T")
 class ServiceDone(Message, Generic[T]):
     """A service call finished; ``callback(result)`` runs on the UI thread."""
 
-    def __init__(self, result: T, callback: Callable[[T], Any]) -> None:
+    def __init__(self, result: T, callback: Callable[[T], Any], wrote: bool = False) -> None:
         super().__init__()
         self.result = result
         self.callback = callback
+        #: the service wrote (and committed): the form's input is saved
+        self.wrote = wrote
 
 
 class ServiceRefused(Message):
@@ -80,6 +82,13 @@ class BaseScreen(Screen[Any]):
     HELP_MSGID: ClassVar[str] = ""
     #: False for the home screen, which has nothing to go back to
     CAN_GO_BACK: ClassVar[bool] = True
+    #: where the screen sits in the one navigation path (``CasedeskApp.go``):
+    #: 0 lookup (home), 1 worklist / monitoring, 2 enrollee, 3 a workflow,
+    #: 4 a step opened from a workflow (the monthly batch)
+    NAV_LEVEL: ClassVar[int] = 3
+    #: False for screens whose fields only search or filter: leaving them
+    #: never asks about discarding input
+    HOLDS_FORMS: ClassVar[bool] = True
 
     BINDINGS = [
         Binding("escape", "back", N_("Back"), id="back", tooltip=N_("Go back to the previous screen")),
@@ -88,6 +97,32 @@ class BaseScreen(Screen[Any]):
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         translate_bindings(self)
+        #: form field -> its value before the caseworker's first key in it
+        self._typed: dict[Widget, object] = {}
+
+    # ------------------------------------------------------------------ navigation identity
+    def same_place(self, other: Screen[Any]) -> bool:
+        """True when ``other`` (a new screen of the same class) shows what
+        this one shows, so navigation switches to this instance instead."""
+        return getattr(self, "enrollee_id", None) == getattr(other, "enrollee_id", None)
+
+    # ------------------------------------------------------------------ unsaved input
+    def note_key(self, focused: Widget | None) -> None:
+        """A key (or paste) is about to reach ``focused``: remember the value
+        its form field had before the caseworker touched it."""
+        if not self.HOLDS_FORMS or focused is None:
+            return
+        field = form_field(focused)
+        if field is not None and field.screen is self and field not in self._typed:
+            self._typed[field] = field_value(field)
+
+    def has_unsaved_input(self) -> bool:
+        """The caseworker typed or picked something that is not saved yet."""
+        return any(w.is_attached and field_value(w) != before for w, before in self._typed.items())
+
+    def mark_clean(self) -> None:
+        """What is in the fields now is saved (or deliberately dropped)."""
+        self._typed.clear()
 
     # ------------------------------------------------------------------ context
     @property
@@ -146,7 +181,19 @@ class BaseScreen(Screen[Any]):
         return True
 
     def action_back(self) -> None:
-        if self.CAN_GO_BACK and len(self.app.screen_stack) > 1:
+        """Escape: one step back, after asking when a form holds input."""
+        if not self.CAN_GO_BACK:
+            return
+        if self.has_unsaved_input():
+            self.casedesk.ask_discard(self.step_back)
+        else:
+            self.step_back()
+
+    def step_back(self) -> None:
+        """Go back one step without asking (a screen with panes goes back to
+        its list first; see the certificate screen)."""
+        self.mark_clean()
+        if len(self.app.screen_stack) > 1 and self.app.screen is self:
             self.dismiss()
 
     # ------------------------------------------------------------------ services
@@ -194,18 +241,28 @@ class BaseScreen(Screen[Any]):
                 self.post_message(ServiceFailed(exc))
                 return
             if not worker.is_cancelled:
-                self.post_message(ServiceDone(result, on_done))
+                self.post_message(ServiceDone(result, on_done, wrote=write))
 
         if exclusive is None:
             exclusive = not write
         return self.run_worker(job, thread=True, exclusive=exclusive, group=group, exit_on_error=False)
 
+    def _gone(self) -> bool:
+        """Closed (or the app is closing): a late result has nowhere to go."""
+        return not self.is_attached or self.app._exit or self not in self.app.screen_stack
+
     def on_service_done(self, message: ServiceDone) -> None:
         message.stop()
+        if self._gone():
+            return
+        if message.wrote:
+            self.mark_clean()
         message.callback(message.result)
 
     def on_service_refused(self, message: ServiceRefused) -> None:
         message.stop()
+        if self._gone():
+            return
         message.callback(message.error)
 
     def on_service_failed(self, message: ServiceFailed) -> None:
@@ -219,6 +276,31 @@ class BaseScreen(Screen[Any]):
             widget.show_error(error)
             break
         self.notify(refusal_text(error, self.lang), title=_("Refused"), severity="error", timeout=8)
+
+
+#: widgets whose value is a caseworker's input (the Select's overlay and the
+#: Input inside a compound widget count as their field)
+FORM_FIELDS: tuple[type[Widget], ...] = (Input, Select, Checkbox, TextArea, RadioSet, SelectionList)
+
+
+def form_field(widget: Widget) -> Widget | None:
+    """The form field ``widget`` belongs to (itself, or the Select it opens)."""
+    node: Any = widget
+    while node is not None and not isinstance(node, Screen):
+        if isinstance(node, Select):
+            return node
+        node = node.parent
+    return widget if isinstance(widget, FORM_FIELDS) else None
+
+
+def field_value(widget: Widget) -> object:
+    if isinstance(widget, TextArea):
+        return widget.text
+    if isinstance(widget, SelectionList):
+        return tuple(widget.selected)
+    if isinstance(widget, RadioSet):
+        return widget.pressed_index
+    return getattr(widget, "value", None)
 
 
 class WorkflowScreen(BaseScreen):

@@ -61,6 +61,7 @@ class BatchesScreen(WorkflowScreen):
                     "(SZ-MD Art. 4). Pick the hospital and the month, Enter lists them; Ctrl+G gathers the "
                     "waiting ones into the batch, Ctrl+O marks the batch received.")
     CSS_PATH = "batches.tcss"
+    NAV_LEVEL = 4
 
     BINDINGS = [
         Binding("ctrl+s", "show", N_("List"), id="batches.show",
@@ -83,6 +84,10 @@ class BatchesScreen(WorkflowScreen):
         self.institution_code = institution_code
         self.month = month
         self.view: BatchView | None = None
+
+    def same_place(self, other) -> bool:
+        return (self.institution_id, self.month) == (getattr(other, "institution_id", None),
+                                                     getattr(other, "month", None))
 
     def compose_body(self) -> Iterable[Widget]:
         yield FilterPicker(_("Hospital"), id="hospital", placeholder=_("code, name or city"))

@@ -399,12 +399,13 @@ class CertificatesScreen(WorkflowScreen):
             return self.pane != "list"
         return super().check_action(action, parameters)
 
-    def action_back(self) -> None:
+    def step_back(self) -> None:
         if self.pane != "list":
+            self.mark_clean()
             self.show_pane("list")
             self.load()
             return
-        super().action_back()
+        super().step_back()
 
     def open_step(self, cert_id: uuid.UUID | str) -> None:
         """Continue the certificate at its next step, or show it in the list."""
@@ -455,8 +456,8 @@ class CertificatesScreen(WorkflowScreen):
         if row is None:
             return
         month = (row.cert.confirmed_on or self.today).strftime("%Y-%m")
-        self.app.push_screen(BatchesScreen(institution_id=str(row.cert.institution_id),
-                                           institution_code=row.institution_code, month=month))
+        self.casedesk.go(BatchesScreen(institution_id=str(row.cert.institution_id),
+                                       institution_code=row.institution_code, month=month))
 
     def action_submit(self) -> None:
         handler = {"draft": self._submit_draft, "sign": self._submit_sign, "seal": self._submit_seal,

@@ -53,6 +53,8 @@ class EnrolleeScreen(BaseScreen):
     HELP_MSGID = N_("Everything about one enrollee. Each workflow starts with one key; "
                     "the view reloads when you come back.")
     CSS_PATH = "enrollee.tcss"
+    NAV_LEVEL = 2
+    HOLDS_FORMS = False
 
     BINDINGS = [
         Binding(key, f"workflow('{name}')", text, id=f"enrollee.{name}", tooltip=tip)
@@ -60,7 +62,7 @@ class EnrolleeScreen(BaseScreen):
     ]
 
     def __init__(self, enrollee_id: str) -> None:
-        super().__init__(id="enrollee")
+        super().__init__()
         self.enrollee_id = enrollee_id
         self.overview: EnrolleeOverview | None = None
 

@@ -87,6 +87,7 @@ class HistoryScreen(WorkflowScreen):
     HELP_MSGID = N_("Audit events, newest first. Type an ID number, card number or record key and press Enter; "
                     "Enter on an event shows what changed.")
     CSS_PATH = "history.tcss"
+    HOLDS_FORMS = False
 
     BINDINGS = [
         Binding("ctrl+f", "focus_ref", N_("Find"), id="history.find",

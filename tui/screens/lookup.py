@@ -35,6 +35,8 @@ class LookupScreen(BaseScreen):
                     "pinyin or initials; results appear as you type. Enter opens the highlighted enrollee.")
     CSS_PATH = "lookup.tcss"
     CAN_GO_BACK = False
+    NAV_LEVEL = 0
+    HOLDS_FORMS = False
 
     BINDINGS = [
         Binding("escape", "clear", N_("Clear"), id="lookup.clear", tooltip=N_("Clear the search box")),
@@ -51,7 +53,7 @@ class LookupScreen(BaseScreen):
     ]
 
     def __init__(self) -> None:
-        super().__init__(id="lookup")
+        super().__init__()
         self.page: LookupPage | None = None
         self.pending: str | None = None
         self._timer: Timer | None = None

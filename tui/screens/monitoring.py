@@ -59,6 +59,8 @@ class MonitoringScreen(BaseScreen):
     HELP_MSGID = N_("Scan a month for the investigation triggers of SZ-MT Art. 13. Ctrl+O sends the "
                     "notice and opens a case for the highlighted row; Enter opens the enrollee.")
     CSS_PATH = "monitoring.tcss"
+    NAV_LEVEL = 1
+    HOLDS_FORMS = False
 
     BINDINGS = [
         Binding("ctrl+r", "scan", N_("Scan"), id="monitoring.scan", tooltip=N_("Scan the month")),
@@ -74,7 +76,7 @@ class MonitoringScreen(BaseScreen):
     ]
 
     def __init__(self) -> None:
-        super().__init__(id="monitoring")
+        super().__init__()
         self.result: ScanResult | None = None
         self.items: dict[str, Item] = {}
         self.opened: dict[str, str] = {}  # item key -> case number

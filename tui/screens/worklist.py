@@ -34,6 +34,8 @@ class WorklistScreen(BaseScreen):
     HELP_MSGID = N_("Everything due, earliest first: case deadlines, certificate renewals, monthly batches. "
                     "Enter opens the enrollee; Ctrl+T changes whose items are listed.")
     CSS_PATH = "worklist.tcss"
+    NAV_LEVEL = 1
+    HOLDS_FORMS = False
 
     BINDINGS = [
         Binding("enter", "open", N_("Open"), id="worklist.open", key_display="Enter", priority=True,
@@ -48,7 +50,7 @@ class WorklistScreen(BaseScreen):
     ]
 
     def __init__(self) -> None:
-        super().__init__(id="worklist")
+        super().__init__()
         self.scope = "all"
         self.result: Worklist | None = None
         self.items: dict[str, WorkItem] = {}

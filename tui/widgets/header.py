@@ -57,5 +57,5 @@ class AppHeader(Horizontal):
 
     def set_title(self, title: str) -> None:
         self._title = title
-        if self.is_mounted:
-            self.query_one("#header-title", Label).update(title)
+        for label in self.query("#header-title").results(Label):
+            label.update(title)
