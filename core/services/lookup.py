@@ -311,6 +311,9 @@ def _document_hits(session: Session, numbers: set[str], on: date):
     from core.services.certificates import present_certificate
 
     wanted = list(numbers)
+    yield from _voucher_hits(session, wanted)  # a voucher may be numbered by hand: any shape
+    if not any(_DOC_RE.match(n.replace("-", "")) for n in wanted):
+        return  # certificate, book and case numbers all have the numbering scheme's shape
     for c in session.exec(select(Certificate).where(col(Certificate.number).in_(wanted))):
         nxt = session.get(Certificate, c.replaced_by_id) if c.replaced_by_id else None
         if nxt is None and c.status == CertificateStatus.SUPERSEDED:
@@ -332,6 +335,9 @@ def _document_hits(session: Session, numbers: set[str], on: date):
                        {"number": k.number, "day": k.closed_on.isoformat(), "status": Code("case_status", k.status)})
                 if k.closed_on else _current("case", k.number, "case_status", k.status))
         yield _hit("case", k.number, k.status, k.enrollee_id, k.closed_on, "", note)
+
+
+def _voucher_hits(session: Session, wanted: list[str]):
     for f in session.exec(select(OffsiteFiling).where(col(OffsiteFiling.voucher_number).in_(wanted))):
         note = (Reason("SZ-MT Art. 9", "number", N_("Off-site filing {number} was cancelled on {day}."),
                        {"number": f.voucher_number, "day": f.cancelled_on.isoformat()})
