@@ -14,7 +14,7 @@ from typing import Optional
 
 from pydantic import NaiveDatetime
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.models.base import Record, new_id, utcnow
@@ -382,6 +382,10 @@ class AuditEvent(SQLModel, table=True):
     after: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     article: str = Field(default="", max_length=64)
+    # tamper evidence (core.audit): gap-free sequence and sha256 over the
+    # previous event's hash and this event's canonical content
+    seq: Optional[int] = Field(default=None, sa_column=Column(Integer, nullable=False, unique=True, index=True))
+    hash: str = Field(default="", max_length=64)
 
 
 class Meta(SQLModel, table=True):
