@@ -97,7 +97,7 @@ class BatchesScreen(WorkflowScreen):
                         compact=True)
         yield Label("", id="status")
         yield ReasonsList(id="reasons")
-        yield PagedTable(id="certs")
+        yield PagedTable(id="certs", flex=("disease",))
 
     def on_mount(self) -> None:
         table = self.query_one("#certs", PagedTable)

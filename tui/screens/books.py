@@ -45,6 +45,7 @@ from tui.widgets.confirm import ConfirmScreen
 from tui.widgets.fields import AsciiCheckbox
 from tui.widgets.filter_picker import FilterPicker
 from tui.widgets.reasons import ReasonsList, refusal_text
+from tui.widgets.table import FitTable
 
 
 T = TypeVar("T")
@@ -128,7 +129,7 @@ class BooksScreen(WorkflowScreen):
         with VerticalScroll(id="body"):
             yield Static(_("Loading..."), id="book")
             yield Label(_("Confirmed certificates"), classes="section-title")
-            yield DataTable(id="certs", cursor_type="row", zebra_stripes=True)
+            yield FitTable(id="certs", flex=("disease",))
             with Horizontal(classes="field-row"):
                 yield Label(_("Presented"))
                 yield AsciiCheckbox(_("Social security card"), id="card", compact=True)

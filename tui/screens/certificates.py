@@ -67,6 +67,7 @@ from tui.widgets.confirm import ConfirmScreen
 from tui.widgets.fields import AsciiCheckbox
 from tui.widgets.filter_picker import FilterPicker
 from tui.widgets.reasons import ReasonsList, refusal_text
+from tui.widgets.table import FitTable
 
 #: the pane that continues a certificate in each status
 NEXT_PANE = {CertificateStatus.DRAFT: "sign", CertificateStatus.SIGNED: "seal", CertificateStatus.SEALED: "confirm"}
@@ -158,7 +159,8 @@ def timeline(steps: list[TimelineStep]) -> Table:
     t.add_column(_("Step"), no_wrap=True)
     t.add_column(_("Date"), no_wrap=True)
     t.add_column(_("By"), no_wrap=True)
-    t.add_column(_("Detail"), ratio=1, no_wrap=True, overflow="crop")
+    # the step, its date and who did it are never cut; the detail wraps
+    t.add_column(_("Detail"), ratio=1, overflow="fold")
     for st in steps:
         mark = Text("[x]" if st.done else "[ ]", style="green" if st.done else "dim")
         detail = st.detail + (f", {title_label(st.title, current_lang())}" if st.title else "")
@@ -224,7 +226,7 @@ class CertificatesScreen(WorkflowScreen):
         with ContentSwitcher(initial="pane-list", id="panes"):
             with Vertical(id="pane-list"):
                 yield Label(_("Loading..."), id="status")
-                yield DataTable(id="certs", cursor_type="row", zebra_stripes=True)
+                yield FitTable(id="certs", flex=("disease",))
                 with VerticalScroll(id="detail-box"):
                     yield Static("", id="detail")
             yield from self._draft_pane()

@@ -88,15 +88,6 @@ class EnrolleeScreen(BaseScreen):
         ref, on, policy = self.enrollee_id, self.today, self.policy
         self.run_service(lambda s: enrollee_overview(s, ref, on=on, policy=policy), self.show, group="overview")
 
-    def _show_certificates(self) -> None:
-        if self.overview is not None:
-            box = self.query_one("#certificates", Static)
-            width = box.content_region.width or self.size.width - 2
-            box.update(certificates(self.overview.certificates, self.lang, width))
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._show_certificates()
-
     def action_workflow(self, name: str) -> None:
         self.casedesk.open_workflow(name, self.enrollee_id)
 
@@ -109,7 +100,7 @@ class EnrolleeScreen(BaseScreen):
         account_box = self.query_one("#account", Static)
         account_box.update(account(ov))
         account_box.set_class(ov.suspended, "banner-suspended")
-        self._show_certificates()
+        self.query_one("#certificates", Static).update(certificates(ov.certificates, self.lang))
         self.query_one("#book", Static).update(book(ov))
         self.query_one("#filing", Static).update(filing(ov.filing, self.lang))
         self.query_one("#health-centre", Static).update(health_centre(ov, self.lang))
@@ -176,13 +167,19 @@ def _validity(c: CertificateView) -> str:
     return f"{day(c.valid_from)}..{day(c.valid_until)}"
 
 
-def certificates(certs: list[CertificateView], lang: str, width: int = 200) -> RenderableType:
-    """The certificates as a table ``width`` cells wide at most: the disease
-    name is cut to what is left after the other columns, so every row stays
-    one line (the names run long: "Malignant tumour, outpatient ...")."""
+def certificates(certs: list[CertificateView], lang: str) -> RenderableType:
+    """The certificates as a table: number, category, status, validity and
+    standing are never cut; the disease name (they run long: "Malignant
+    tumour, outpatient ...") wraps in what is left."""
     if not certs:
         return _section(_("Certificates"), _("none"))
-    rows = []
+    t = Table(title=_("Certificates"), title_justify="left", title_style="bold", expand=True,
+              show_edge=False, pad_edge=False, box=None, header_style="dim")
+    for h in (_("Number"), _("Disease"), _("Cat."), _("Status"), _("Valid"), ""):
+        t.add_column(h, no_wrap=True)
+    t.columns[1].no_wrap = False
+    t.columns[1].overflow = "fold"
+    t.columns[1].ratio = 1
     for c in certs:
         disease = c.disease_label(lang) + (f" ({c.organ})" if c.organ else "")
         standing = Text(label("standing", c.standing))
@@ -190,19 +187,11 @@ def certificates(certs: list[CertificateView], lang: str, width: int = 200) -> R
             standing.stylize("green")
         elif c.standing in ("expired", "ended"):
             standing.stylize("red")
-        rows.append([c.number, disease, category(c.category), label("certificate_status", c.status),
-                     _validity(c), standing])
-    headers = [_("Number"), _("Disease"), _("Cat."), _("Status"), _("Valid"), ""]
-    fixed = [max(cell_len(str(r[i])) for r in rows + [headers]) for i in (0, 2, 3, 4, 5)]
-    room = max(8, width - sum(fixed) - 2 * len(headers))
-    t = Table(title=_("Certificates"), title_justify="left", title_style="bold", expand=False,
-              show_edge=False, pad_edge=False, box=None, header_style="dim")
-    for h in headers:
-        t.add_column(h, no_wrap=True, overflow="crop")
-    for r in rows:
-        name = Text(r[1])
-        name.truncate(room, overflow="crop")
-        t.add_row(r[0], name, *r[2:])
+        t.add_row(c.number, disease, category(c.category), label("certificate_status", c.status),
+                  _validity(c), standing)
+    for column in t.columns:
+        if column.no_wrap:
+            column.min_width = max(cell_len(str(x)) for x in [column.header, *column.cells])
     return t
 
 

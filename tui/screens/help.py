@@ -55,7 +55,7 @@ def _table(title: str, rows: list[KeyRow]) -> Table:
               show_edge=False, pad_edge=False, box=None, header_style="dim")
     t.add_column(_("Key"), no_wrap=True, style="bold")
     t.add_column(_("Action"), no_wrap=True)
-    t.add_column(_("What it does"), ratio=1)
+    t.add_column(_("What it does"), ratio=1, overflow="fold")  # CJK runs have no spaces to wrap at
     for row in rows:
         t.add_row(*row)
     return t

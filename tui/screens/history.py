@@ -30,6 +30,7 @@ from core.services.lookup import get_enrollee
 from tui.i18n import N_, _
 from tui.screens.base import WorkflowScreen
 from tui.widgets.reasons import ReasonsList
+from tui.widgets.table import FitTable
 
 HISTORY_LIMIT = 200
 
@@ -71,8 +72,8 @@ def change_table(ev: AuditEvent) -> Table:
               title=_("{action} on {entity} {key}", action=ev.action, entity=ev.entity, key=ev.entity_id),
               title_justify="left", title_style="bold")
     t.add_column(_("Field"), no_wrap=True)
-    t.add_column(_("Before"), ratio=1)
-    t.add_column(_("After"), ratio=1)
+    t.add_column(_("Before"), ratio=1, overflow="fold")
+    t.add_column(_("After"), ratio=1, overflow="fold")
     for k in sorted(set(before) | set(after)):
         t.add_row(k, _plain(before.get(k)), _plain(after.get(k)))
     return t
@@ -105,7 +106,7 @@ class HistoryScreen(WorkflowScreen):
             yield Label(_("Find"))
             yield Input(placeholder=_("ID number, card number or record key; Enter"), id="ref", compact=True)
         yield ReasonsList(id="reasons")
-        yield DataTable(id="events", cursor_type="row", zebra_stripes=True)
+        yield FitTable(id="events", flex=("why", "what"))
         yield Static("", id="detail")
 
     def on_mount(self) -> None:

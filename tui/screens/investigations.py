@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 from sqlmodel import Session
@@ -53,6 +54,7 @@ from tui.widgets.confirm import ConfirmScreen
 from tui.widgets.date_field import DateInput
 from tui.widgets.fields import AsciiCheckbox, AsciiSelect
 from tui.widgets.reasons import ReasonsList
+from tui.widgets.table import FitTable
 
 DEBOUNCE_SECONDS = 0.25
 
@@ -135,11 +137,13 @@ def _deadline(when: date | None, provisional: bool, done: date | None, today: da
 
 def steps_table(c: InvestigationCase, policy: Policy, today: date, lang: str) -> Table:
     """One row per step: what, when it was done, its deadline, the note."""
+    # step, date and deadline are never cut (each at least as wide as its
+    # widest cell); the note wraps in what is left
     t = Table.grid(padding=(0, 1))
     t.add_column(no_wrap=True, style="bold")
     t.add_column(no_wrap=True)
     t.add_column(no_wrap=True)
-    t.add_column(ratio=1, overflow="ellipsis", no_wrap=True)
+    t.add_column(ratio=1, overflow="fold")
     trigger = policy.trigger(c.trigger)
     what = f"{trigger.number}. {trigger.name(lang)}" if trigger else c.trigger
     judged = ""
@@ -161,6 +165,9 @@ def steps_table(c: InvestigationCase, policy: Policy, today: date, lang: str) ->
     t.add_row(_("Resumption"), day(c.resumed_on),
               _deadline(c.resumption_due, c.resumption_due_provisional, c.resumed_on, today, N_("resume by {due}")),
               "")
+    for column in t.columns[:3]:
+        column.min_width = max((cell_len(c.plain if isinstance(c, Text) else str(c)) for c in column.cells),
+                               default=0)
     return t
 
 
@@ -211,7 +218,7 @@ class InvestigationsScreen(WorkflowScreen):
         with VerticalScroll(id="form"):
             yield Static(_("Loading..."), id="subject")
             yield Static("", id="account")
-            yield DataTable(id="cases", cursor_type="row", zebra_stripes=True)
+            yield FitTable(id="cases", flex=("trigger",))
             yield Static("", id="case-title")
             yield Static("", id="steps")
             with Horizontal(classes="field-row"):

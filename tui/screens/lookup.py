@@ -23,6 +23,7 @@ from core.services.lookup import PAGE_SIZE, LookupPage, is_number, search
 from tui.i18n import N_, _
 from tui.labels import label
 from tui.screens.base import BaseScreen
+from tui.widgets.table import FitTable
 
 DEBOUNCE_SECONDS = 0.25
 MAX_PAGE = 100
@@ -64,7 +65,7 @@ class LookupScreen(BaseScreen):
             yield Label(_("Find:"), id="search-label")
             yield Input(placeholder=_("ID, card, certificate, book, case or voucher number; part of a name; pinyin"), id="search", compact=True)
         yield Label(_("Type to search. Nothing is loaded until you do."), id="status")
-        yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield FitTable(id="results", flex=("scheme", "name"))
 
     def on_mount(self) -> None:
         table = self.query_one("#results", DataTable)

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from sqlmodel import Session
+from textual import on
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widget import Widget
-from textual.widgets import Input, Label
+from textual.widgets import DataTable, Input, Label, Static
 
 from core.models import InvestigationCase
 from core.rules.monitoring import Month
@@ -87,15 +88,17 @@ class MonitoringScreen(BaseScreen):
             yield Input(Month.of(self.today).shift(-1).label, placeholder="YYYY-MM", id="month", compact=True)
         yield Label(_("Ctrl+R scans the month."), id="status")
         yield ReasonsList(id="reasons")
-        yield PagedTable(id="hits")
+        yield PagedTable(id="hits", flex=("trigger", "finding"))
+        yield Static("", id="detail")
 
     def on_mount(self) -> None:
         table = self.query_one("#hits", PagedTable)
         table.add_column(_("Enrollee"), key="enrollee")
         table.add_column(_("Trigger"), key="trigger")
-        table.add_column(_("Finding"), key="finding")
         table.add_column(_("Article"), key="article")
         table.add_column(_("Case"), key="case")
+        # last: the long text gives up its width first (whole text in #detail)
+        table.add_column(_("Finding"), key="finding")
         self.query_one("#month", Input).focus()
 
     # ------------------------------------------------------------------ scan
@@ -128,7 +131,7 @@ class MonitoringScreen(BaseScreen):
             case = _("open")
         trigger = self.policy.trigger(item.trigger)
         trigger_text = f"{item.number} {trigger.name(self.lang)}" if trigger else item.trigger
-        return item.key, (item.enrollee_name, trigger_text, finding, article, case)
+        return item.key, (item.enrollee_name, trigger_text, article, case, finding)
 
     def _status(self) -> None:
         if self.result is None:
@@ -143,6 +146,19 @@ class MonitoringScreen(BaseScreen):
         self.query_one("#status", Label).update(text)
 
     # ------------------------------------------------------------------ rows
+    @on(PagedTable.Refilled, "#hits")
+    def _refilled(self) -> None:
+        self._status()
+
+    @on(DataTable.RowHighlighted, "#hits")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        item = self.items.get(event.row_key.value or "")
+        self.query_one("#detail", Static).update(self._detail(item) if item is not None else "")
+
+    def _detail(self, item: Item) -> Text:
+        """The whole row, the finding too (the table may cut it at 80 columns)."""
+        _key, (name, trigger, article, case, finding) = self._row(item)
+        return Text.assemble((f"{name}  {trigger}  [{article}]  ", "bold"), case and f"{case}  ", finding)
     def _current(self) -> Item | None:
         key = self.query_one("#hits", PagedTable).current_key()
         return self.items.get(key) if key else None

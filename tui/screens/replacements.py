@@ -43,6 +43,7 @@ from tui.widgets.confirm import ConfirmScreen
 from tui.widgets.fields import AsciiCheckbox, AsciiSelect
 from tui.widgets.filter_picker import FilterPicker
 from tui.widgets.reasons import ReasonsList, refusal_text
+from tui.widgets.table import FitTable
 
 PLACES = (("hospital", N_("Hospital that issued it")), (AGENCY_KEY, N_("Municipal agency")))
 KIND_LABELS = {"certificate": N_("certificate"), "book": N_("record book")}
@@ -126,7 +127,7 @@ class ReplacementsScreen(WorkflowScreen):
         yield Label("", id="subject")
         with VerticalScroll(id="body"):
             yield Label(_("Lost document"), classes="section-title")
-            yield DataTable(id="items", cursor_type="row", zebra_stripes=True)
+            yield FitTable(id="items", flex=("what", "issued"))
             with Horizontal(classes="field-row"):
                 yield Label(_("Replaced at"))
                 yield AsciiSelect([(_(text), code) for code, text in PLACES], value="hospital", allow_blank=False,
@@ -139,7 +140,7 @@ class ReplacementsScreen(WorkflowScreen):
             yield Static("", id="result")
             yield ReasonsList(id="reasons")
             yield Label(_("Replacement records"), classes="section-title")
-            yield DataTable(id="records", cursor_type="row", zebra_stripes=True)
+            yield FitTable(id="records", flex=("place",))
 
     def on_mount(self) -> None:
         items = self.query_one("#items", DataTable)

@@ -57,7 +57,7 @@ class WorklistScreen(BaseScreen):
 
     def compose_body(self) -> Iterable[Widget]:
         yield Label(_("Loading..."), id="status")
-        yield PagedTable(id="items")
+        yield PagedTable(id="items", flex=("what", "enrollee"))
         yield Static("", id="detail")
 
     def on_mount(self) -> None:
@@ -103,6 +103,10 @@ class WorklistScreen(BaseScreen):
             if self.result.more:
                 text += _(" ({more} more not listed)", more=self.result.more)
         self.query_one("#status", Label).update(text)
+
+    @on(PagedTable.Refilled, "#items")
+    def _refilled(self) -> None:
+        self._status()
 
     @on(DataTable.RowHighlighted, "#items")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:

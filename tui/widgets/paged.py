@@ -3,6 +3,9 @@
 The rows are kept as plain tuples; only the current page is put into the
 table (as many rows as fit), so a scan with thousands of hits stays fast.
 PageDown / PageUp on the screen call :meth:`next_page` / :meth:`previous_page`.
+When the table's height changes (the screen is laid out, resized, or the
+detail line below it grows) the page is filled again to the rows that fit,
+so a page never shows a few rows above blank lines.
 """
 
 from __future__ import annotations
@@ -10,18 +13,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from textual.widgets import DataTable
+from textual import events
+from textual.message import Message
 
 from tui.i18n import _
+from tui.widgets.table import FitTable
 
 Row = tuple[str, Sequence[Any]]  # key, cells
 
 DEFAULT_PAGE = 20
 
 
-class PagedTable(DataTable):
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+class PagedTable(FitTable):
+    def __init__(self, *, flex: Sequence[str] = (), id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(flex=flex, id=id, classes=classes)
         self.all_rows: list[Row] = []
         self.page_offset = 0
         self.page_limit = DEFAULT_PAGE
@@ -37,9 +42,29 @@ class PagedTable(DataTable):
 
     def _fill(self) -> None:
         self.page_limit = self.fit()
+        row = self.cursor_row
         self.clear()
         for key, cells in self.all_rows[self.page_offset:self.page_offset + self.page_limit]:
             self.add_row(*cells, key=key)
+        if self.row_count:
+            self.move_cursor(row=min(row, self.row_count - 1))
+
+    def _on_resize(self, event: events.Resize) -> None:
+        super()._on_resize(event)
+        if self.all_rows and self.fit() != self.page_limit:
+            self._fill()
+            self.post_message(self.Refilled(self))
+
+    class Refilled(Message):
+        """The page was filled again to a new height (screens update their "1-20 of 45")."""
+
+        def __init__(self, table: "PagedTable") -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> "PagedTable":
+            return self.table
 
     @property
     def has_more(self) -> bool:

@@ -50,7 +50,7 @@ def reasons_table(reasons: Iterable[Reason], lang: str | None = None) -> Table:
     lang = lang or current_lang()
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
-    grid.add_column(ratio=1)
+    grid.add_column(ratio=1, overflow="fold")  # CJK runs have no spaces to wrap at
     for r in reasons:
         grid.add_row(reason_mark(r), reason_body(r, lang))
     return grid
