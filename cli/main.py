@@ -7,7 +7,6 @@ naming the field and the rule, exits 2, and changes nothing.
 
 from __future__ import annotations
 
-import json
 import sys
 from contextlib import contextmanager
 from typing import Any, Optional
@@ -34,19 +33,44 @@ class State:
     lang: str = "en"
     as_user: Optional[str] = None
     policy: Optional[str] = None
+    demo: bool = False
 
 
 state = State()
 
 
+def echo(message: object = "", *, err: bool = False) -> None:
+    """The one printer of the CLI: every line goes through
+    :func:`core.safe_text.neutralise`, so stored or typed text never sends
+    an escape sequence to the terminal (issue 9, item 5)."""
+    from core.safe_text import neutralise
+
+    typer.echo(neutralise(message), err=err)
+
+
 def fail(message: str, code: int = 2) -> None:
-    typer.echo(message, err=True)
+    echo(message, err=True)
     raise typer.Exit(code)
 
 
 def show_error(exc: DomainError) -> None:
     for line in exc.messages(state.lang):
-        typer.echo(line, err=True)
+        echo(line, err=True)
+
+
+def current_action() -> str:
+    """What the caseworker asked for, for messages: ``casedesk user add``."""
+    try:  # Typer ≥ 0.24 carries its own copy of Click
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover
+        from click import get_current_context
+
+    ctx = get_current_context(silent=True)
+    names = []
+    while ctx is not None and ctx.parent is not None:  # the root's name is how it was started
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(["casedesk", *reversed(names)])
 
 
 def exit_code(exc: DomainError) -> int:
@@ -67,6 +91,7 @@ def cli_errors(as_json: bool = False):
     ``{"ok": false, "exit": N, "reasons": [...]}`` on stdout."""
     from sqlalchemy.exc import DBAPIError
 
+    from core.db import database_fault
     from core.policy import PolicyError
 
     try:
@@ -81,8 +106,11 @@ def cli_errors(as_json: bool = False):
         fail(str(exc), 2)
     except DBAPIError as exc:
         # cannot connect, not a database, locked beyond the busy timeout …
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        fail(f"database: {reason} (check --db / CASEDESK_DB; nothing was changed)", 2)
+        fault = database_fault(exc, current_action())
+        if fault is None:
+            raise
+        show_error(fault)
+        raise typer.Exit(2) from None
 
 
 def engine(auto_create: bool = True):
@@ -95,7 +123,9 @@ def policy():
     from core.config import load_config
     from core.policy import load_pack
 
-    return load_pack(state.policy or load_config().policy)
+    cfg = load_config()
+    # a pack file of one's own only on the demo database (issue 9, item 8)
+    return load_pack(state.policy or cfg.policy, policy_dir=cfg.policy_dir, allow_path=state.demo)
 
 
 def actor(session):
@@ -109,7 +139,7 @@ def read(work):
     """``work(session)`` through :func:`core.gateway.read`: a plain result."""
     from core import gateway
 
-    return gateway.read(engine(), work)
+    return gateway.read(engine(), work, action=current_action())
 
 
 def write(work):
@@ -118,11 +148,13 @@ def write(work):
     success is printed only once it is true."""
     from core import gateway
 
-    return gateway.write(engine(), lambda s: work(s, actor(s)))
+    return gateway.write(engine(), lambda s: work(s, actor(s)), action=current_action())
 
 
 def emit_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    from core.safe_text import dumps_json
+
+    echo(dumps_json(data, indent=2, default=str))
 
 
 @app.callback(invoke_without_command=True)
@@ -142,6 +174,7 @@ def main_callback(
     state.lang = normalise_lang(lang) if lang else (normalise_lang(cfg.lang) if cfg.lang else lang_from_env())
     state.as_user = as_user
     state.policy = policy_pack
+    state.demo = demo
     if demo:
         from core.demo import demo_db_path
 
@@ -158,7 +191,7 @@ def _ensure_demo() -> None:
         from core.demo import has_records, fill_demo
 
         if not read(has_records):
-            typer.echo("Filling the demo database (first run)…", err=True)
+            echo("Filling the demo database (first run)…", err=True)
             fill_demo(eng, policy(), seed=2026)
 
 
@@ -190,7 +223,7 @@ def db_upgrade() -> None:
         eng = make_engine(state.db)
         before = current_revision(eng)
         upgrade(eng)
-        typer.echo(f"schema: {before or '(empty)'} -> {head_revision()}")
+        echo(f"schema: {before or '(empty)'} -> {head_revision()}")
 
 
 @db_app.command("check")
@@ -203,7 +236,7 @@ def db_check() -> None:
         check_schema(eng, auto_create=False)
     except SchemaError as exc:
         fail(str(exc), 1)
-    typer.echo(f"ok: {eng.url.render_as_string(hide_password=True)} is at the current schema")
+    echo(f"ok: {eng.url.render_as_string(hide_password=True)} is at the current schema")
 
 
 @db_app.command("current")
@@ -212,7 +245,7 @@ def db_current() -> None:
     from core.db import current_revision, head_revision, make_engine
 
     eng = make_engine(state.db)
-    typer.echo(f"database: {current_revision(eng) or '(none)'}\ncasedesk: {head_revision()}")
+    echo(f"database: {current_revision(eng) or '(none)'}\ncasedesk: {head_revision()}")
 
 
 # --------------------------------------------------------------------------- users
@@ -233,7 +266,7 @@ def user_add(
     with cli_errors():
         cw = write(lambda s, who: frozen(users.add_user(s, who, username=username, role=role, branch=branch,
                                                         display_name=name, reason=reason)))
-    typer.echo(f"added {cw.username} ({cw.role})")
+    echo(f"added {cw.username} ({cw.role})")
 
 
 @user_app.command("set-role")
@@ -244,7 +277,7 @@ def user_set_role(username: str, role: str, reason: str = typer.Option(..., "--r
 
     with cli_errors():
         cw = write(lambda s, who: frozen(users.set_role(s, who, username=username, role=role, reason=reason)))
-    typer.echo(f"{cw.username} is now {cw.role}")
+    echo(f"{cw.username} is now {cw.role}")
 
 
 @user_app.command("deactivate")
@@ -254,7 +287,7 @@ def user_deactivate(username: str, reason: str = typer.Option(..., "--reason")) 
 
     with cli_errors():
         write(lambda s, who: users.deactivate(s, who, username=username, reason=reason).username)
-    typer.echo(f"{username} deactivated")
+    echo(f"{username} deactivated")
 
 
 @user_app.command("list")
@@ -265,10 +298,10 @@ def user_list(as_json: bool = typer.Option(False, "--json")) -> None:
     with cli_errors(as_json):
         rows = read(users.list_users)
     if as_json:
-        emit_json([{"username": r.username, "role": r.role, "branch": r.branch, "name": r.display_name, "active": r.active} for r in rows])
+        emit_json(rows)
         return
     for r in rows:
-        typer.echo(f"{r.username:<20} {r.role:<9} {r.branch:<12} {'active' if r.active else 'inactive':<8} {r.display_name}")
+        echo(f"{r['username']:<20} {r['role']:<9} {r['branch']:<12} {'active' if r['active'] else 'inactive':<8} {r['name']}")
 
 
 # --------------------------------------------------------------------------- lookup
@@ -279,7 +312,7 @@ def lookup(
     query: str = typer.Argument(..., help="Any number from a card or a form (ID, social-security card, certificate, "
                                 "record book, case, voucher; spaces, dashes and full-width digits are fine), part "
                                 "of a name, or its pinyin or initials"),
-    page: int = typer.Option(1, "--page", min=1),
+    page: int = typer.Option(1, "--page", min=1, max=1_000_000),
     size: int = typer.Option(20, "--size", min=1, max=500),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -294,50 +327,84 @@ def lookup(
         return
     for hit in result.hits:  # what the number is, or what became of it (void since …, replaced by …)
         note = hit.note.message(state.lang)
-        typer.echo(f"[{hit.note.article}] {note}" if hit.note.article else note)
+        echo(f"[{hit.note.article}] {note}" if hit.note.article else note)
     if not result.rows:
-        typer.echo(f"no enrollee matches {query!r}")
+        echo(f"no enrollee matches {query!r}")
         raise typer.Exit(1)
     for r in result.rows:
-        typer.echo(f"{r.name:<12}\t{r.id_masked}\t{r.card_masked}\t{r.scheme:<13}\t{r.account_state}")
+        echo(f"{r.name:<12}\t{r.id_masked}\t{r.card_masked}\t{r.scheme:<13}\t{r.account_state}")
     if result.has_more:
-        typer.echo(f"… more: --page {page + 1}")
+        echo(f"… more: --page {page + 1}")
+
+
+class _SafeStream:
+    """Wraps ``sys.stdout``/``sys.stderr`` of a CLI process so that nothing —
+    not even Click's own usage errors, which quote what was typed — writes a
+    raw control character. Textual draws on ``sys.__stderr__``, untouched."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        from core.safe_text import neutralise
+
+        if not isinstance(text, str):  # a text stream refuses bytes (Click probes with b"")
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        return self._stream.write(neutralise(text))
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _argv_problem(argv: list[str]) -> str | None:
+    """An argument the OS passed that is not UTF-8 text (Python keeps its
+    bytes as lone surrogates), named by its option or position."""
+    for i, arg in enumerate(argv):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            prev = argv[i - 1] if i else ""
+            where = prev if prev.startswith("--") else (arg.split("=", 1)[0] if arg.startswith("--") else f"argument {i + 1}")
+            return f"{where}: is not valid UTF-8 text; type it again in UTF-8 (nothing was changed)"
+    return None
 
 
 def main() -> None:
     """Entry point. A caseworker never sees a traceback: database problems get
-    a one-line message; anything unexpected is logged for the developers."""
+    a one-line message; anything unexpected is logged (masked) for support."""
     from sqlalchemy.exc import DBAPIError
 
+    from core.logs import log_crash, private_umask
+
+    private_umask()  # database, WAL/SHM, logs: 0600 files in 0700 directories
+    sys.stdout = _SafeStream(sys.stdout)  # type: ignore[assignment]
+    sys.stderr = _SafeStream(sys.stderr)  # type: ignore[assignment]
+    problem = _argv_problem(sys.argv[1:])
+    if problem:
+        sys.stderr.write(problem + "\n")
+        raise SystemExit(2)
     try:
         app()
     except DBAPIError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        typer.echo(f"database: {reason} (check --db / CASEDESK_DB; nothing was changed)", err=True)
+        from core.db import database_fault
+
+        fault = database_fault(exc, "casedesk")
+        if fault is None:
+            _crash(exc, log_crash)
+        for line in fault.messages(state.lang):
+            sys.stderr.write(line + "\n")
         raise SystemExit(2) from None
     except Exception as exc:  # noqa: BLE001 - last resort, logged in full
-        log = _log_crash(exc)
-        typer.echo(f"casedesk stopped on an unexpected error ({type(exc).__name__}: {exc}). "
-                   f"Nothing further was changed. Details for support: {log}", err=True)
-        raise SystemExit(3) from None
+        _crash(exc, log_crash)
 
 
-def _log_crash(exc: BaseException) -> str:
-    import traceback
-    from datetime import datetime
-    from pathlib import Path
+def _crash(exc: BaseException, log_crash) -> None:
+    from core.logs import describe_exception
 
-    from platformdirs import user_log_dir
-
-    path = Path(user_log_dir("casedesk", appauthor=False)) / "crash.log"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(f"--- {datetime.now().isoformat(timespec='seconds')} {' '.join(sys.argv)}\n")
-            fh.write("".join(traceback.format_exception(exc)))
-        return str(path)
-    except OSError:
-        return "(the log could not be written)"
+    log = log_crash(exc, sys.argv[1:])
+    sys.stderr.write(f"casedesk stopped on an unexpected error ({describe_exception(exc)}). "
+                     f"Nothing further was changed. Details for support: {log}\n")
+    raise SystemExit(3) from None
 
 
 # the workflow commands register themselves on ``app``

@@ -1,7 +1,10 @@
 """User configuration: ``config.toml`` in the platform's config directory.
 
 Keys: ``db`` (URL or path), ``policy`` (pack id), ``lang`` (en | zh_CN),
-``print_dir`` (where printed PDFs are saved), ``pdf_font`` (a CJK font file).
+``print_dir`` (where printed PDFs are saved), ``pdf_font`` (a CJK font file),
+``policy_dir`` (an admin-owned directory of further packs: owned by root or
+the service account and writable by nobody else; packs are never taken from
+anywhere else outside demo).
 Environment variables ``CASEDESK_DB``, ``CASEDESK_POLICY``, ``CASEDESK_LANG``
 override the file; command-line options override both.
 """
@@ -32,6 +35,7 @@ class Config:
     lang: str | None = None
     print_dir: str | None = None
     pdf_font: str | None = None
+    policy_dir: str | None = None
 
 
 def load_config() -> Config:
@@ -48,4 +52,5 @@ def load_config() -> Config:
         lang=os.environ.get("CASEDESK_LANG") or raw.get("lang"),
         print_dir=os.environ.get("CASEDESK_PRINT_DIR") or raw.get("print_dir"),
         pdf_font=os.environ.get("CASEDESK_PDF_FONT") or raw.get("pdf_font"),
+        policy_dir=raw.get("policy_dir") if isinstance(raw.get("policy_dir"), str) else None,
     )

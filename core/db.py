@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session as _SASession
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
-from core.errors import SchemaError, StaleRecord
+from core.errors import DatabaseFault, Reason, SchemaError, StaleRecord
 from core.i18n import N_
 
 BUSY_TIMEOUT_MS = 10_000
@@ -88,32 +88,62 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 @contextmanager
-def read_session(engine: Engine) -> Iterator[Session]:
-    """A session for reading; nothing it does is committed."""
+def read_session(engine: Engine, *, action: str = "reading") -> Iterator[Session]:
+    """A session for reading; nothing it does is committed. A database fault
+    (busy, damaged, unreachable …) surfaces as :class:`DatabaseFault`."""
+    from sqlalchemy.exc import DBAPIError
+
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
+        except DBAPIError as exc:
+            fault = database_fault(exc, action)
+            if fault is None:
+                raise
+            raise fault from exc
         finally:
-            session.rollback()
+            _quiet_rollback(session)
+
+
+def _quiet_rollback(session: Session) -> None:
+    """Roll back; after a full disk or an I/O error SQLite may already have
+    rolled back, and the rollback itself may fail: the original error counts."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        session.rollback()
+    except DBAPIError:
+        pass
 
 
 @contextmanager
-def write_session(engine: Engine) -> Iterator[Session]:
+def write_session(engine: Engine, *, action: str = "saving") -> Iterator[Session]:
     """One write transaction (``BEGIN IMMEDIATE`` on SQLite): commit on
     success, roll back everything on any exception. A concurrent update of
-    the same record surfaces as :class:`StaleRecord`."""
+    the same record surfaces as :class:`StaleRecord`; a busy, full, read-only
+    or failing database as :class:`DatabaseFault` naming the cause and
+    ``action`` (what was being done). Print success only after the ``with``
+    block: that is after the commit."""
+    from sqlalchemy.exc import DBAPIError
+
     bound = engine.execution_options(**{WRITE_OPTION: True})
     session = Session(bound, expire_on_commit=False)
     try:
         yield session
         session.commit()
     except StaleDataError as exc:
-        session.rollback()
+        _quiet_rollback(session)
         raise StaleRecord.one(
             "", "version", N_("This record was changed by someone else; reload it and try again.")
         ) from exc
+    except DBAPIError as exc:
+        _quiet_rollback(session)
+        fault = database_fault(exc, action)
+        if fault is None:
+            raise
+        raise fault from exc
     except BaseException:
-        session.rollback()
+        _quiet_rollback(session)
         raise
     finally:
         session.close()
@@ -233,3 +263,71 @@ def set_meta(session: _SASession, key: str, value: str) -> None:
         session.add(Meta(key=key, value=value))
     else:
         obj.value = value
+
+
+# --------------------------------------------------------------------------- faults
+
+_FAULT_MESSAGES = {
+    "busy": N_("The database is busy — try again (while {action}; nothing was changed)."),
+    "full": N_("The disk holding the database is full (while {action}); nothing was changed. Ask an admin to free space."),
+    "io": N_("The disk reported an I/O error (while {action}); nothing was changed. Ask an admin to check the disk."),
+    "readonly": N_("The database is read-only for you (while {action}); nothing was changed."),
+    "corrupt": N_("The database file is damaged or is not a casedesk database (while {action}). "
+                  "Ask an admin to run `casedesk db check`."),
+    "unreachable": N_("The database cannot be opened (while {action}); check --db / CASEDESK_DB. Nothing was changed."),
+    "other": N_("The database refused the request ({cause}) while {action}; nothing was changed."),
+}
+FAULT_KINDS = tuple(_FAULT_MESSAGES)
+
+_SQLITE_KINDS = {
+    "SQLITE_BUSY": "busy", "SQLITE_LOCKED": "busy", "SQLITE_FULL": "full", "SQLITE_IOERR": "io",
+    "SQLITE_READONLY": "readonly", "SQLITE_CORRUPT": "corrupt", "SQLITE_NOTADB": "corrupt",
+    "SQLITE_CANTOPEN": "unreachable", "SQLITE_PERM": "readonly", "SQLITE_AUTH": "readonly",
+}
+_TEXT_KINDS = (
+    ("locked", "busy"), ("busy", "busy"), ("disk is full", "full"), ("no space left", "full"),
+    ("i/o error", "io"), ("readonly", "readonly"), ("read-only", "readonly"), ("malformed", "corrupt"),
+    ("not a database", "corrupt"), ("unable to open", "unreachable"), ("could not connect", "unreachable"),
+    ("connection", "unreachable"),
+)
+# PostgreSQL SQLSTATE classes / codes
+_PG_KINDS = {"53100": "full", "53": "full", "58030": "io", "40001": "busy", "40P01": "busy", "55P03": "busy",
+             "57014": "busy", "25006": "readonly", "08": "unreachable", "XX001": "corrupt", "XX002": "corrupt"}
+
+
+def fault_kind(exc: BaseException) -> str | None:
+    """What a database error means for the caseworker, or None if ``exc`` is
+    not a database error (a programming error stays unexpected)."""
+    from sqlalchemy.exc import DBAPIError, IntegrityError, NotSupportedError, ProgrammingError
+
+    if isinstance(exc, (IntegrityError, ProgrammingError, NotSupportedError)):
+        return None  # a constraint or a statement the code got wrong: a bug, not the environment
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    name = getattr(orig, "sqlite_errorname", None)
+    if name:
+        base = name if name in _SQLITE_KINDS else "_".join(name.split("_")[:2])
+        if base in _SQLITE_KINDS:
+            return _SQLITE_KINDS[base]
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code:
+        return _PG_KINDS.get(code) or _PG_KINDS.get(code[:2]) or "other"
+    if not isinstance(exc, DBAPIError) and type(orig).__module__ not in ("sqlite3", "psycopg", "psycopg.errors"):
+        return None
+    text_ = str(orig).lower()
+    for needle, kind in _TEXT_KINDS:
+        if needle in text_:
+            return kind
+    return "other"
+
+
+def database_fault(exc: BaseException, action: str) -> DatabaseFault | None:
+    """``exc`` as a :class:`~core.errors.DatabaseFault` naming the cause and
+    what was being done, or None when it is not a database error."""
+    kind = fault_kind(exc)
+    if kind is None:
+        return None
+    from sqlalchemy.exc import DBAPIError
+
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    cause = getattr(orig, "sqlite_errorname", None) or type(orig).__name__
+    return DatabaseFault(Reason("", "database", _FAULT_MESSAGES[kind], {"action": action, "cause": cause}), kind=kind)

@@ -97,3 +97,13 @@ class StaleRecord(DomainError):
 
 class SchemaError(RuntimeError):
     """The database schema is not the one this casedesk expects."""
+
+
+class DatabaseFault(DomainError):
+    """The database could not do what was asked (busy, disk full, I/O error,
+    read-only, damaged, unreachable). The transaction was rolled back whole:
+    nothing was written. ``kind`` is one of :data:`core.db.FAULT_KINDS`."""
+
+    def __init__(self, reasons, kind: str = "other"):
+        super().__init__(reasons)
+        self.kind = kind

@@ -25,19 +25,20 @@ T = TypeVar("T")
 Work = Callable[[Any], T]
 
 
-def run(engine: Engine, work: Work[T], *, write: bool = False) -> T:
+def run(engine: Engine, work: Work[T], *, write: bool = False, action: str | None = None) -> T:
     """``work(session)`` in a write transaction (committed before this
     returns; rolled back whole, the error raised, on any error) or in a read
-    session (rolled back at the end); its result only if it is plain."""
+    session (rolled back at the end); its result only if it is plain. A
+    database fault names ``action`` (what was being done)."""
     opener = write_session if write else read_session
-    with opener(engine) as session:
+    with opener(engine, action=action or ("saving" if write else "reading")) as session:
         result = ensure_plain(work(session))
     return result
 
 
-def read(engine: Engine, work: Work[T]) -> T:
-    return run(engine, work, write=False)
+def read(engine: Engine, work: Work[T], *, action: str | None = None) -> T:
+    return run(engine, work, write=False, action=action)
 
 
-def write(engine: Engine, work: Work[T]) -> T:
-    return run(engine, work, write=True)
+def write(engine: Engine, work: Work[T], *, action: str | None = None) -> T:
+    return run(engine, work, write=True, action=action)

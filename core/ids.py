@@ -14,6 +14,7 @@ differences from ``stdnum.cn.ric.validate``:
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
@@ -174,3 +175,18 @@ def is_probably_id_number(query: str) -> bool:
     if isdigits(text) and len(text) >= 15:
         return True
     return len(text) == ID_LENGTH and isdigits(text[:-1]) and text[-1] == "X"
+
+
+# An ID number (15-18 digits, last may be X) or a card number (letters then
+# 6 or more digits) inside free text: log lines, error messages.
+_NUMBER_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15,16}|[A-Za-z]{0,4}\d{6,}[A-Za-z0-9]*)(?![0-9A-Za-z])")
+
+
+def mask_text(text: str) -> str:
+    """``text`` with every ID-like and card-like number masked (for logs)."""
+
+    def _one(m: re.Match[str]) -> str:
+        token = m.group()
+        return mask_id_number(token) if len(token) == ID_LENGTH and token[:17].isdigit() else mask_card_number(token)
+
+    return _NUMBER_IN_TEXT.sub(_one, str(text))

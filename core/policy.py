@@ -11,6 +11,9 @@ percentages are whole-number percents (Decimal allowed).
 
 from __future__ import annotations
 
+import hashlib
+import os
+import re
 import tomllib
 from datetime import date
 from decimal import Decimal
@@ -22,6 +25,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -234,6 +238,8 @@ class AverageWage(_Strict):
 
 class Policy(_Strict):
     pack: PackInfo
+    #: sha256 of the pack file's bytes, set by :func:`load_file` (provenance)
+    _content_hash: str = PrivateAttr(default="")
     validity: Validity
     deadlines: Deadlines
     benefits: Benefits
@@ -262,6 +268,11 @@ class Policy(_Strict):
     @property
     def id(self) -> str:
         return self.pack.id
+
+    @property
+    def content_hash(self) -> str:
+        """sha256 of the pack's file: with :attr:`id`, which pack decided."""
+        return self._content_hash
 
     def disease(self, code: str) -> Disease | None:
         # a linear scan: catalogues are short, and it stays right after model_copy()
@@ -301,28 +312,83 @@ def _loc(loc: tuple) -> str:
     return out or "(top level)"
 
 
+MAX_PACK_BYTES = 1_000_000
+#: A pack id as named in config or ``--policy``: the file stem of an installed pack.
+PACK_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
 def load_file(path: Path) -> Policy:
     name = str(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError:
         raise PolicyError(name, [("(file)", "no such policy pack")]) from None
+    except OSError as exc:
+        raise PolicyError(name, [("(file)", f"cannot be read ({exc.strerror or type(exc).__name__})")]) from None
+    if len(data) > MAX_PACK_BYTES:
+        raise PolicyError(name, [("(file)", f"larger than {MAX_PACK_BYTES} bytes; not a policy pack")])
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise PolicyError(name, [("(file)", "not UTF-8 text")]) from None
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(name, [("(syntax)", str(exc))]) from None
     try:
-        return Policy.model_validate(raw)
+        policy = Policy.model_validate(raw)
     except ValidationError as exc:
         problems = [(_loc(e["loc"]), e["msg"]) for e in exc.errors()]
         raise PolicyError(name, problems) from None
+    policy._content_hash = hashlib.sha256(data).hexdigest()
+    return policy
+
+
+def _not_admin_owned(path: Path) -> str | None:
+    """Why ``path`` may not hold packs, or None: it must be owned by root or
+    by the account casedesk runs as, and writable by nobody else."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or type(exc).__name__})"
+    if st.st_uid not in (0, os.geteuid()):
+        return "is not owned by root or the casedesk service account"
+    if st.st_mode & 0o022:
+        return "is writable by group or others"
+    return None
+
+
+def find_pack(pack_id: str, policy_dir: str | Path | None = None) -> Path:
+    """The installed file of ``pack_id``: ``data/policies`` first, then the
+    admin-owned directory named in config (``policy_dir``)."""
+    if not isinstance(pack_id, str) or not PACK_ID.fullmatch(pack_id):
+        shown = str(pack_id)[:40] + ("…" if len(str(pack_id)) > 40 else "")
+        raise PolicyError("policy", [("policy", f"{shown!r} is not a pack id (lower-case letters, digits, . _ -; "
+                                      f"installed: {', '.join(available_packs())})")])
+    installed = packs_dir() / f"{pack_id}.toml"
+    if installed.is_file():
+        return installed
+    if policy_dir:
+        directory = Path(policy_dir)
+        candidate = directory / f"{pack_id}.toml"
+        for where in (directory, candidate):
+            problem = _not_admin_owned(where) if where.exists() or where == directory else None
+            if problem:
+                raise PolicyError(str(where), [("policy_dir", problem)])
+        if candidate.is_file():
+            return candidate
+    raise PolicyError(str(installed), [("(file)", f"no such policy pack; installed: {', '.join(available_packs())}")])
 
 
 @lru_cache(maxsize=8)
-def load_pack(pack_id: str = DEFAULT_PACK) -> Policy:
-    """Load a shipped pack by id (file stem) or a path to a TOML file."""
-    p = Path(pack_id)
-    if p.suffix == ".toml" and p.exists():
-        return load_file(p)
-    return load_file(packs_dir() / f"{pack_id}.toml")
+def load_pack(pack_id: str = DEFAULT_PACK, *, policy_dir: str | None = None, allow_path: bool = False) -> Policy:
+    """Load an installed pack by id (issue 9, item 8). A path to a TOML file
+    is accepted only with ``allow_path`` (demo databases and tests); anywhere
+    else it is refused, so nobody decides by a pack of their own making."""
+    if allow_path and pack_id.endswith(".toml"):
+        return load_file(Path(pack_id))
+    if pack_id.endswith(".toml") or "/" in pack_id:
+        raise PolicyError("policy", [("policy", "a pack file is accepted only on a demo database; name an installed "
+                                      f"pack ({', '.join(available_packs())}) or ask an admin to install it")])
+    return load_file(find_pack(pack_id, policy_dir))
 
 
 def yuan_to_fen(yuan: Decimal | int | str) -> int:

@@ -109,4 +109,5 @@ def test_bad_database_gives_a_message_not_a_traceback(tmp_path):
                            env={**__import__("os").environ, "CASEDESK_CONFIG": str(tmp_path / "none.toml")})
         assert r.returncode == 2, (args, r.stderr)
         assert "Traceback" not in r.stderr
-        assert "database: file is not a database" in r.stderr
+        assert "database: The database file is damaged or is not a casedesk database" in r.stderr
+        assert f"casedesk {' '.join(a for a in args if a != 'x')}" in r.stderr  # what was being done

@@ -53,9 +53,38 @@ def test_both_packs_shipped_and_load():
         assert p.pack.id == Path(packs_dir() / f"{pack_id}.toml").stem
 
 
-def test_load_by_path():
-    p = load_pack(str(packs_dir() / "zezhou.toml"))
-    assert p.id == "zezhou"
+def test_load_by_path_only_where_allowed(tmp_path):
+    """Issue 9 item 8: outside demo a pack comes from the installed packs
+    (or the admin-owned ``policy_dir``), never from a path."""
+    path = str(packs_dir() / "zezhou.toml")
+    assert load_pack(path, allow_path=True).id == "zezhou"
+    with pytest.raises(PolicyError, match="only on a demo database"):
+        load_pack(path)
+    lax = tmp_path / "lax.toml"
+    lax.write_bytes((packs_dir() / "shenzhen-2008.toml").read_bytes())
+    with pytest.raises(PolicyError, match="only on a demo database"):
+        load_pack(str(lax))
+    with pytest.raises(PolicyError, match="not a pack id"):
+        load_pack("x" * 100_000)
+
+
+def test_admin_owned_policy_dir(tmp_path):
+    own = tmp_path / "packs"
+    own.mkdir(mode=0o755)
+    (own / "local.toml").write_bytes((packs_dir() / "zezhou.toml").read_bytes())
+    (own / "local.toml").chmod(0o644)
+    assert load_pack("local", policy_dir=str(own)).id == "zezhou"
+    (own / "local.toml").chmod(0o666)
+    load_pack.cache_clear()
+    with pytest.raises(PolicyError, match="writable by group or others"):
+        load_pack("local", policy_dir=str(own))
+
+
+def test_pack_content_hash_is_the_files_sha256():
+    import hashlib
+
+    p = load_pack("shenzhen-2008")
+    assert p.content_hash == hashlib.sha256((packs_dir() / "shenzhen-2008.toml").read_bytes()).hexdigest()
 
 
 def test_unknown_pack_refused():

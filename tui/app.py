@@ -114,8 +114,13 @@ class CasedeskApp(App[None]):
     def report_failure(self, error: BaseException) -> None:
         """An unexpected error from a worker: tell the caseworker in one short
         line (no message text: it may hold personal data), log it, keep going."""
+        from core.db import database_fault
         from tui.crash import write_crash_log
 
+        fault = database_fault(error, _("working on this screen"))
+        if fault is not None:  # busy, full disk, read-only …: a refusal naming the cause, not a crash
+            self.notify("\n".join(fault.messages(self.lang)), title=_("Refused"), severity="error", timeout=15)
+            return
         self.failures.append(error)
         path = write_crash_log(error, context=f"worker error on {type(self.screen).__name__}")
         self.notify(_("Unexpected error; nothing more was changed. Details are in {path}.",

@@ -11,23 +11,15 @@ every ID number and card number in it masked (``core.ids``).
 from __future__ import annotations
 
 import os
-import re
 import traceback
 from datetime import datetime
 from pathlib import Path
 
-from core.ids import mask_card_number, mask_id_number
-
-#: an 18-character resident ID number (or 15-digit old one) standing alone
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
-#: any other run of 8 or more digits (card numbers, phone numbers), optionally after letters
-_LONG_NUMBER = re.compile(r"(?<![0-9A-Za-z])([A-Za-z]{0,3}\d{8,})(?![0-9A-Za-z])")
-
+from core.ids import mask_text
 
 def mask_numbers(text: str) -> str:
-    """Every ID number and long number in ``text`` masked."""
-    text = _ID_NUMBER.sub(lambda m: mask_id_number(m.group(1)), text)
-    return _LONG_NUMBER.sub(lambda m: mask_card_number(m.group(1)), text)
+    """Every ID number and long number in ``text`` masked (:func:`core.ids.mask_text`)."""
+    return mask_text(text)
 
 
 def crash_dir() -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.main import app, cli_errors, emit_json, engine, state
+from cli.main import app, cli_errors, emit_json, engine, state, echo
 
 certificate_app = typer.Typer(help="Diagnosis certificates (SZ-MD Art. 4).", no_args_is_help=True)
 batch_app = typer.Typer(help="Monthly batches of certificate originals (SZ-MD Art. 4).", no_args_is_help=True)
@@ -29,11 +29,11 @@ def certificate_show(number: str, as_json: bool = typer.Option(False, "--json"))
         emit_json({**head, "steps": [st.as_dict() for st in steps]})
         return
     organ = f" ({head['organ']})" if head["organ"] else ""
-    typer.echo(f"{head['number']}  {head['disease_code']}{organ}  category {head['category']}  {head['status']}")
+    echo(f"{head['number']}  {head['disease_code']}{organ}  category {head['category']}  {head['status']}")
     for st in steps:
         mark = "x" if st.done else " "
         day = st.on.isoformat() if st.on else "-"
-        typer.echo(f"[{mark}] {translate(st.label, state.lang):<36} {day:<10}  {st.by:<16} {st.detail}")
+        echo(f"[{mark}] {translate(st.label, state.lang):<36} {day:<10}  {st.by:<16} {st.detail}")
 
 
 @batch_app.command("list")
@@ -61,6 +61,6 @@ def batch_list(hospital: str = typer.Argument(..., help="Institution code"),
                    "waiting": [r[0] for r in rows if r[4] == "waiting"]})
         return
     state_text = "no batch" if not has_batch else (f"received {received}" if received else "not received")
-    typer.echo(f"{hospital} {month}: {state_text}")
+    echo(f"{hospital} {month}: {state_text}")
     for number, disease, confirmed_on, status, where in rows:
-        typer.echo(f"  {number}  {disease:<10} confirmed {confirmed_on}  {status:<10} {where}")
+        echo(f"  {number}  {disease:<10} confirmed {confirmed_on}  {status:<10} {where}")

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from cli.main import app, cli_errors, emit_json, engine, policy, state
+from cli.main import app, cli_errors, echo, emit_json, engine, policy, state
 
 KIND_HELP = ("notice | suspension | decision (case number), filing-form | voucher (voucher number), "
              "certificate (certificate number), book-receipt (book number), batch (INSTITUTION/YYYY-MM)")
@@ -40,6 +40,6 @@ def print_cmd(
     if as_json:
         emit_json(printed.as_dict())
         return
-    typer.echo(f"saved {printed.kind} {printed.number} to {printed.path}")
+    echo(f"saved {printed.kind} {printed.number} to {printed.path}")
     if printed.printer:
-        typer.echo(f"printer: {printed.printer}")
+        echo(f"printer: {printed.printer}")

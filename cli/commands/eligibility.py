@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from cli.main import app, cli_errors, emit_json, engine, policy, state
+from cli.main import app, cli_errors, emit_json, engine, policy, state, echo
 from core.errors import DomainError, Reason
 from core.i18n import N_, translate
 
@@ -90,6 +90,6 @@ def check(
         emit_json(result.as_dict(state.lang))
     else:
         for line in render(result, state.lang):
-            typer.echo(line)
+            echo(line)
     if not result.entitled:
         raise typer.Exit(1)

@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from cli.main import app, cli_errors, emit_json, engine
+from cli.main import app, cli_errors, emit_json, engine, echo
 
 case_app = typer.Typer(help="Investigation cases and suspension of bookkeeping (SZ-MT Art. 14, 15).",
                        no_args_is_help=True)
@@ -40,7 +40,7 @@ def case_show(ref: str = typer.Argument(..., help="Case number (INV-YYYY-NNNNNN)
         return
     for key in _FIELDS:
         if data[key] not in (None, "", False) or key == "status":
-            typer.echo(f"{key:<28} {data[key]}")
+            echo(f"{key:<28} {data[key]}")
 
 
 @case_app.command("list")
@@ -59,6 +59,6 @@ def case_list(enrollee: str = typer.Argument(..., help="Enrollee: ID number, car
     if as_json:
         emit_json({"enrollee": name, "account_state": account, "settlement": settlement, "cases": rows})
         return
-    typer.echo(f"{name}: account {account}, settlement {settlement}")
+    echo(f"{name}: account {account}, settlement {settlement}")
     for r in rows:
-        typer.echo(f"  {r['number']}  {r['status']:<16} {r['trigger']:<34} notice {r['notice_on']} due {r['notice_due']}")
+        echo(f"  {r['number']}  {r['status']:<16} {r['trigger']:<34} notice {r['notice_on']} due {r['notice_due']}")

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from cli.main import actor, app, cli_errors, emit_json, engine, policy, state
+from cli.main import actor, app, cli_errors, current_action, echo, emit_json, engine, policy, state
 
 
 @app.command("monitor")
@@ -28,12 +28,12 @@ def monitor(
     if as_json:
         emit_json(result.as_dict(state.lang))
         return
-    typer.echo(f"{result.month}: {len(result.enrollee_ids)} enrollee(s), {len(result.hits)} numeric hit(s), "
+    echo(f"{result.month}: {len(result.enrollee_ids)} enrollee(s), {len(result.hits)} numeric hit(s), "
                f"{len(result.manual)} manual trigger(s)")
     for h in result.hits:
-        typer.echo(f"{h.enrollee_name:<16}\t{h.enrollee_id}\t{h.trigger:<34}\t{h.message(state.lang)}")
+        echo(f"{h.enrollee_name:<16}\t{h.enrollee_id}\t{h.trigger:<34}\t{h.message(state.lang)}")
     for f in result.manual:
-        typer.echo(f"{f.enrollee_name:<16}\t{f.enrollee_id}\t{f.trigger:<34}\t{f.detail}")
+        echo(f"{f.enrollee_name:<16}\t{f.enrollee_id}\t{f.trigger:<34}\t{f.detail}")
 
 
 @app.command("flag")
@@ -51,8 +51,9 @@ def flag(
 
     with cli_errors():
         pol = policy()
-        with write_session(engine()) as s:
+        with write_session(engine(), action=current_action()) as s:
             e = get_enrollee(s, enrollee)
             f = record_manual_trigger(s, actor(s), pol, enrollee_id=e.id, trigger=trigger, detail=detail,
                                       month=month, on=date.today(), reason=reason)
-            typer.echo(f"recorded {f.trigger} for {e.name} ({f.month}): {f.id}")
+            done = f"recorded {f.trigger} for {e.name} ({f.month}): {f.id}"
+    echo(done)  # only after the commit

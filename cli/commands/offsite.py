@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from cli.main import actor, app, cli_errors, emit_json, engine, policy
+from cli.main import actor, app, cli_errors, emit_json, engine, policy, echo
 from cli.commands.eligibility import parse_on
 
 offsite_app = typer.Typer(help="Off-site filing of three institutions (SZ-MT Art. 9, 10).", no_args_is_help=True)
@@ -63,7 +63,7 @@ def file_cmd(
         with write_session(engine()) as s:
             f = file_filing(s, actor(s), enrollee, form, on=day, policy=pol, reason=reason)
             voucher = f.voucher_number
-    typer.echo(f"filed: voucher {voucher}")
+    echo(f"filed: voucher {voucher}")
 
 
 @offsite_app.command("cancel")
@@ -81,7 +81,7 @@ def cancel_cmd(
         with write_session(engine()) as s:
             f = cancel_filing(s, actor(s), filing, on=day, reason=reason)
             voucher = f.voucher_number
-    typer.echo(f"cancelled: voucher {voucher}")
+    echo(f"cancelled: voucher {voucher}")
 
 
 @offsite_app.command("show")
@@ -101,7 +101,7 @@ def show_cmd(
         return
     for r in rows:
         end = f" cancelled {r['cancelled_on']}: {r['cancel_reason']}" if r["cancelled_on"] else ""
-        typer.echo(f"{r['voucher']}\t{r['status']:<9}\t{r['filed_on']}\t{r['place']}\t{', '.join(r['institutions'])}{end}")
+        echo(f"{r['voucher']}\t{r['status']:<9}\t{r['filed_on']}\t{r['place']}\t{', '.join(r['institutions'])}{end}")
 
 
 @offsite_app.command("candidates")
@@ -119,4 +119,4 @@ def candidates_cmd(
         with read_session(engine()) as s:
             rows = [(i.code, i.level, i.name) for i in candidate_institutions(s, place, query, limit, policy=pol)]
     for code, level, name in rows:
-        typer.echo(f"{code}\tlevel {level}\t{name}")
+        echo(f"{code}\tlevel {level}\t{name}")

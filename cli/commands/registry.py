@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cli.main import actor, app, cli_errors, emit_json, engine, fail, policy, state
+from cli.main import actor, app, cli_errors, emit_json, engine, fail, policy, state, echo
 
 
 @app.command("import")
@@ -33,11 +33,11 @@ def import_cmd(
         emit_json(report.as_dict())
     else:
         for line, reason in report.bad:
-            typer.echo(f"{file}:{line}: {reason}", err=True)
+            echo(f"{file}:{line}: {reason}", err=True)
         if report.committed:
-            typer.echo(f"{kind}: {report.written} written, {len(report.bad)} skipped")
+            echo(f"{kind}: {report.written} written, {len(report.bad)} skipped")
         else:
-            typer.echo(f"{kind}: {len(report.bad)} bad row(s); nothing written (use --skip-bad to write the good rows)", err=True)
+            echo(f"{kind}: {len(report.bad)} bad row(s); nothing written (use --skip-bad to write the good rows)", err=True)
     if not report.committed:
         raise typer.Exit(2)
     if report.bad:
@@ -58,6 +58,6 @@ def demo(
             summary = fill_demo(eng, policy(), seed=seed, enrollees=enrollees)
         except DemoRefused as exc:
             fail(str(exc), 2)
-    typer.echo(f"demo data written to {eng.url.render_as_string(hide_password=True)}")
+    echo(f"demo data written to {eng.url.render_as_string(hide_password=True)}")
     for k, v in summary.items():
-        typer.echo(f"  {k}: {v}")
+        echo(f"  {k}: {v}")

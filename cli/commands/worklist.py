@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from cli.main import app, cli_errors, emit_json, engine, policy, state
+from cli.main import app, cli_errors, emit_json, engine, policy, state, echo
 
 
 @app.command("worklist")
@@ -37,8 +37,8 @@ def worklist_command(
         return
     for item in result.items:
         flags = ("!" if item.overdue else " ") + ("~" if item.provisional else " ")
-        typer.echo(f"{item.due.isoformat()}{flags} {item.kind:<20} {item.record:<18} {item.enrollee_name:<14} "
+        echo(f"{item.due.isoformat()}{flags} {item.kind:<20} {item.record:<18} {item.enrollee_name:<14} "
                    f"[{item.article}] {item.message(state.lang)}")
-    typer.echo(f"{len(result.items)} of {result.total} item(s) due"
+    echo(f"{len(result.items)} of {result.total} item(s) due"
                + (f"; {result.more} more (raise --limit or narrow the list)" if result.more else "")
                + "  (! overdue, ~ provisional date)")

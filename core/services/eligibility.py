@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from sqlmodel import Session, col, select
 
@@ -57,16 +56,16 @@ def disease_or_refuse(policy: Policy, code: str) -> Disease:
 
 
 def parse_amount_fen(text: str, field: str = "spent") -> int:
-    """A yuan amount typed by a caseworker (``1234.5``) as fen; refuses
-    negative amounts and more than two decimals."""
+    """A yuan amount typed by a caseworker (``1234.5``, ``1,234.50``) as fen;
+    refuses negative amounts, more than two decimals and anything that is
+    not a plain amount (``1e309``, ``1_000``, ``1,0,0``)."""
+    from core.services.registry import parse_yuan
+
     try:
-        value = Decimal(text.strip().replace(",", ""))
-    except (InvalidOperation, AttributeError):
-        raise BadInput.one("", field, N_("{value} is not an amount in yuan (e.g. 1234.50)."), value=text) from None
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        return parse_yuan(text, negative=False)
+    except (ValueError, TypeError):
         raise BadInput.one("", field, N_("{value} is not an amount in yuan with at most two decimals, zero or more."),
-                           value=text)
-    return int(value * 100)
+                           value=str(text)[:40]) from None
 
 
 def institution_facts(inst: Institution) -> InstitutionFacts:

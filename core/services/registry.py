@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, select
@@ -81,15 +81,19 @@ def parse_bool(value: Any) -> bool:
     raise ValueError(value)
 
 
-def parse_yuan(value: Any) -> int:
-    """Yuan (up to 2 decimals) to integer fen; never through float."""
-    try:
-        d = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        raise ValueError(value) from None
-    if d != d.quantize(Decimal("0.01")) or d.is_nan():
+# A well-formed amount in yuan: ASCII digits, thousands groups of three
+# (``12,345.67``) or none, at most two decimals, at most 12 integer digits.
+# No exponent, no ``_``, no stray commas (``1,0,0``), no other digit scripts.
+_YUAN = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3}){1,3}|[0-9]{1,12})(?:\.[0-9]{1,2})?")
+
+
+def parse_yuan(value: Any, *, negative: bool = True) -> int:
+    """Yuan (up to 2 decimals) to integer fen; never through float. Raises
+    ValueError for anything but a well-formed amount."""
+    text = str(value).strip()
+    if not _YUAN.fullmatch(text) or (not negative and text.startswith("-")):
         raise ValueError(value)
-    return int(d * 100)
+    return int(Decimal(text.replace(",", "")) * 100)
 
 
 # --------------------------------------------------------------------------- enrollees

@@ -1,0 +1,274 @@
+"""Issue 9 (short forms): private files, safe output, database faults, bad
+input. Real processes on real SQLite files; `bench/reliability.py` runs the
+long forms."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from core.db import make_engine, upgrade, write_session
+from core.safe_text import dumps_json, neutralise
+
+ROOT = Path(__file__).resolve().parents[1]
+NASTY = "\x1b[2J\x1b]0;owned\x07\x9b31m\r\u202e"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def me() -> str:
+    import pwd
+
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
+@pytest.fixture
+def world(tmp_path):
+    """A migrated database whose first user (the OS user running the tests)
+    is admin, one enrollee whose name and one monitoring flag whose detail
+    hold escape sequences; environment for real `casedesk` processes."""
+    db = tmp_path / "w.db"
+    eng = make_engine(f"sqlite:///{db}")
+    upgrade(eng)
+    env = {**os.environ, "CASEDESK_DB": str(db), "CASEDESK_CONFIG": str(tmp_path / "none.toml"),
+           "CASEDESK_LOG_DIR": str(tmp_path / "logs"), "LANG": "C.UTF-8", "PYTHONUTF8": "1"}
+    run(env, "user", "add", me(), "--role", "admin", check=True)
+    from core.auth import Actor
+    from core.policy import load_pack
+    from core.services import registry
+    from core.services.monitoring import record_manual_trigger
+    from tests.conftest import make_id_number
+
+    admin = Actor(me(), "admin")
+    with write_session(eng) as s:
+        e = registry.add_enrollee(s, admin, id_number=make_id_number(seq=7), card_number="SZ00000007",
+                                  name="Wang Er", scheme="comprehensive", employment="employed",
+                                  residence_city="Shenzhen", today=date(2026, 10, 1), reason="test")
+    with write_session(eng) as s:
+        record_manual_trigger(s, admin, load_pack(), enrollee_id=e.id, trigger="T10-card-lending",
+                              detail="lent card", on=date(2026, 10, 5), reason="test")
+    # Stored text from anywhere (an older version, an import, sqlite3): the
+    # printers must neutralise it whatever the validators let in.
+    with eng.begin() as c:
+        c.execute(text("UPDATE enrollee SET name = :n"), {"n": "Wang" + NASTY})
+        c.execute(text("UPDATE monitoring_flag SET detail = :d"), {"d": "lent" + NASTY})
+    eng.dispose()
+    return {"db": db, "env": env, "tmp": tmp_path}
+
+
+def run(env, *args, check=False, input=None):
+    """``casedesk ARGS`` as a real process, output piped; args may be bytes."""
+    cmd = [sys.executable, "-m", "cli", *args]
+    r = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, input=input, timeout=120)
+    if check:
+        assert r.returncode == 0, r.stderr.decode()
+    return r
+
+
+def assert_clean(r):
+    """No raw control character (except newline/tab) and no traceback."""
+    for stream in (r.stdout, r.stderr):
+        out = stream.decode("utf-8", "replace")
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", out), out
+        assert "Traceback" not in out
+
+
+# --------------------------------------------------------------------------- item 5: output is safe
+
+
+def test_neutralise_shows_controls_as_visible_escapes():
+    assert neutralise("a\x1b[2Jb") == "a\\x1b[2Jb"
+    assert neutralise("\x1b]0;t\x07") == "\\x1b]0;t\\x07"
+    assert neutralise("\x9b1m\r") == "\\x9b1m\\x0d"
+    assert neutralise("\u202eabc") == "\\u202eabc"
+    assert neutralise("王小明\tline\n") == "王小明\tline\n"
+    assert neutralise(neutralise(NASTY)) == neutralise(NASTY)
+
+
+def test_json_output_escapes_controls_and_still_decodes_to_the_original():
+    out = dumps_json({"name": NASTY + "王"})
+    assert not re.search("[\x00-\x1f\x7f-\x9f\u202a-\u202e]", out)
+    assert json.loads(out)["name"] == NASTY + "王"
+
+
+def test_lookup_and_monitor_never_send_an_escape_sequence_piped(world):
+    env = world["env"]
+    for args in (("lookup", "Wang"), ("lookup", "Wang", "--json"), ("monitor", "2026-10"),
+                 ("monitor", "2026-10", "--json"), ("lookup", "x" + NASTY), ("lookup", "x" + NASTY, "--json")):
+        r = run(env, *args)
+        assert r.returncode in (0, 1), r.stderr.decode()
+        assert_clean(r)
+    r = run(env, "lookup", "Wang")
+    assert "Wang\\x1b[2J" in r.stdout.decode()
+    r = run(env, "lookup", "Wang", "--json")
+    assert json.loads(r.stdout)["rows"][0]["name"] == "Wang" + NASTY  # the data is kept, only escaped
+
+
+def test_click_usage_errors_quoting_typed_text_are_neutralised(world):
+    r = run(world["env"], "no-such-command" + NASTY)
+    assert r.returncode == 2
+    assert_clean(r)
+
+
+def test_every_cli_printer_goes_through_the_one_neutralising_echo():
+    """Item 5: one function prints; a new ``typer.echo``/``print`` in cli/
+    would bypass it."""
+    offenders = []
+    for path in (ROOT / "cli").rglob("*.py"):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"\btyper\.echo\(|\bclick\.echo\(|(?<![.\w])print\(|sys\.std(out|err)\.write\(", line):
+                offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    allowed = {"cli/main.py"}  # echo() itself, and main()'s last-resort lines (through _SafeStream)
+    assert [o for o in offenders if o.split(":")[0] not in allowed] == []
+    main_lines = [o for o in offenders if o.startswith("cli/main.py")]
+    assert len(main_lines) <= 5, main_lines
+
+
+# --------------------------------------------------------------------------- item 4: private files
+
+
+def test_database_wal_shm_and_log_are_private(tmp_path):
+    db = tmp_path / "sub" / "new.db"
+    env = {**os.environ, "CASEDESK_DB": str(db), "CASEDESK_CONFIG": str(tmp_path / "none.toml"),
+           "CASEDESK_LOG_DIR": str(tmp_path / "logs")}
+    os.umask(0o022)  # a permissive login umask: the process sets its own
+    run(env, "db", "upgrade")
+    run(env, "user", "add", me(), "--role", "admin")
+    files = [p for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")) if p.exists()]
+    assert db in files
+    for p in files:
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
+    assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+
+
+def test_crash_log_is_private_and_holds_no_id_numbers_sql_parameters_or_argv(tmp_path):
+    from sqlalchemy.exc import OperationalError
+
+    from core import logs
+
+    idn = "440304196005170014"
+    try:
+        raise OperationalError("SELECT * FROM enrollee WHERE id_number = ?", (idn,), Exception(f"boom {idn}"))
+    except OperationalError as exc:
+        os.umask(0o022)
+        logs.setup_logging(tmp_path / "logs")
+        where = logs.log_crash(exc, ["lookup", idn, "--db", "/x.db", "--spent=12"])
+    path = Path(where)
+    content = path.read_text(encoding="utf-8")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert idn not in content and "4403**********0014" in content
+    assert "[parameters" not in content and "SELECT" not in content
+    assert "casedesk lookup … --db … --spent" in content
+    assert "/x.db" not in content
+
+
+def test_log_records_are_masked():
+    import logging
+
+    from core.logs import MaskingFilter
+
+    rec = logging.LogRecord("casedesk", logging.INFO, __file__, 1, "user %s card %s", ("440304196005170014", "SZ00012345"),
+                            None)
+    MaskingFilter().filter(rec)
+    assert rec.getMessage() == "user 4403**********0014 card SZ****2345"
+
+
+def test_tui_error_notice_shows_no_sql_parameters():
+    from sqlalchemy.exc import OperationalError
+
+    from core.logs import describe_exception
+
+    exc = OperationalError("UPDATE enrollee SET phone=? WHERE id_number=?", ("13800000000", "440304196005170014"),
+                           Exception("some driver problem"))
+    shown = describe_exception(exc)
+    assert "440304196005170014" not in shown and "13800000000" not in shown and "UPDATE" not in shown
+    assert shown == "OperationalError: some driver problem"
+
+
+# --------------------------------------------------------------------------- item 6: faults named, success after commit
+
+
+def test_busy_database_says_busy_try_again_with_the_command(world, monkeypatch):
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    import core.db
+    from cli.main import app
+
+    monkeypatch.setattr(core.db, "BUSY_TIMEOUT_MS", 200)
+    for k, v in world["env"].items():
+        if k.startswith("CASEDESK"):
+            monkeypatch.setenv(k, v)
+    hold = sqlite3.connect(world["db"], isolation_level=None)
+    hold.execute("BEGIN IMMEDIATE")
+    try:
+        r = CliRunner().invoke(app, ["user", "add", "newbie", "--role", "clerk"])
+    finally:
+        hold.rollback()
+        hold.close()
+    assert r.exit_code == 2, r.output
+    assert "busy — try again" in r.output and "user add" in r.output
+    assert "added" not in r.output and "nexpected" not in r.output
+
+
+def test_read_only_database_prints_no_success(world):
+    env = {**world["env"], "CASEDESK_DB": f"sqlite:///file:{world['db']}?mode=ro&uri=true"}
+    r = run(env, "user", "add", "newbie", "--role", "clerk")
+    assert r.returncode == 2
+    err = r.stderr.decode()
+    assert "read-only" in err and "added" not in r.stdout.decode()
+    r = run(env, "flag", "SZ00000007", "T10-card-lending", "--detail", "x")
+    assert r.returncode == 2 and b"recorded" not in r.stdout
+    assert_clean(r)
+
+
+# --------------------------------------------------------------------------- item 10: bad input
+
+
+@pytest.mark.parametrize("value", ["1,0,0", "1_000", "١٠٠", "1e309", "1e3", "NaN", "Infinity", "--1", "1.234",
+                                   "", " ", "1,00", "12345678901234", "0x10", "+1", "1.", ".5"])
+def test_parse_yuan_refuses_all_but_well_formed_amounts(value):
+    from core.services.registry import parse_yuan
+
+    with pytest.raises(ValueError):
+        parse_yuan(value)
+
+
+def test_parse_yuan_well_formed():
+    from core.services.registry import parse_yuan
+
+    assert parse_yuan("1,234.5") == 123_450
+    assert parse_yuan("1234.56") == 123_456
+    assert parse_yuan("-3") == -300
+    assert parse_yuan("0.01") == 1
+
+
+def test_bad_arguments_exit_2_with_the_field_named(world):
+    env = world["env"]
+    cases = [
+        ((b"lookup", b"\xff\xfeabc"), "argument 2"),
+        ((b"--db", b"/tmp/\xff.db", b"lookup", b"x"), "--db"),
+        (("check", "SZ00000007", "MD-I-09", "--spent", "1e309"), "spent"),
+        (("check", "SZ00000007", "MD-I-09", "--spent", "١٠٠"), "spent"),
+        (("lookup", "x", "--page", "99999999999999999999"), "--page"),
+        (("--policy", "p" * 100_000, "monitor", "2026-10"), "policy"),
+        (("--policy", str(ROOT / "data" / "policies" / "zezhou.toml"), "monitor", "2026-10"), "policy"),
+    ]
+    for args, field in cases:
+        r = run(env, *args)
+        err = r.stderr.decode("utf-8", "replace")
+        assert r.returncode == 2, (args[:3], err)
+        assert field in err, (args[:3], err)
+        assert_clean(r)
