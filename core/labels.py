@@ -92,6 +92,16 @@ LABELS: dict[str, dict[str, str]] = {
         "deputy_chief": N_("deputy chief physician"),
         "chief": N_("chief physician"),
     },
+    "document": {
+        "notice": N_("notice to explain"),
+        "suspension": N_("suspension notice"),
+        "decision": N_("verification decision"),
+        "filing-form": N_("filing form"),
+        "voucher": N_("record voucher"),
+        "certificate": N_("certificate summary"),
+        "book-receipt": N_("record book receipt"),
+        "batch": N_("batch transmittal list"),
+    },
     "yes_no": {
         "yes": N_("yes"),
         "no": N_("no"),

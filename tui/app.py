@@ -331,6 +331,12 @@ class CasedeskApp(App[None]):
                             lambda: self.set_timer(0.1, self.deliver_screenshot))
         yield SystemCommand(_("Audit history"), _("Audit events of an enrollee or of any record"),
                             lambda: self.open_workflow("history", self._current_enrollee()))
+        for kind, number in getattr(screen, "printable", lambda: [])():
+            from tui.labels import label
+
+            yield SystemCommand(_("Print {kind} {number}", kind=label("document", kind), number=number),
+                                _("Save the document as PDF and send it to the printer"),
+                                partial(screen.action_print_document, kind, number))
         yield from self.binding_commands(screen)
 
     def binding_commands(self, screen: Screen) -> Iterable[SystemCommand]:

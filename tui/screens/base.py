@@ -92,6 +92,8 @@ class BaseScreen(Screen[Any]):
 
     BINDINGS = [
         Binding("escape", "back", N_("Back"), id="back", tooltip=N_("Go back to the previous screen")),
+        Binding("f10", "print_document", N_("Print"), id="print",
+                tooltip=N_("Print the document the rules require for the highlighted record (saved as PDF)")),
     ]
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
@@ -178,6 +180,8 @@ class BaseScreen(Screen[Any]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back" and not self.CAN_GO_BACK:
             return False
+        if action == "print_document" and not self.printable():
+            return False
         return True
 
     def action_back(self) -> None:
@@ -195,6 +199,46 @@ class BaseScreen(Screen[Any]):
         self.mark_clean()
         if len(self.app.screen_stack) > 1 and self.app.screen is self:
             self.dismiss()
+
+    # ------------------------------------------------------------------ documents
+    def printable(self) -> list[tuple[str, str]]:
+        """``(kind, number)`` of the documents that belong to what the screen
+        shows (see :data:`core.documents.KINDS`), the latest step's last;
+        empty when there is nothing to print. F10 prints the last one, the
+        command palette offers each."""
+        return []
+
+    def action_print_document(self, kind: str = "", number: str = "") -> None:
+        """Save the document as PDF through :mod:`core.services.documents`,
+        send it to the printer when CUPS is there, and say where it went."""
+        docs = self.printable()
+        if not docs:
+            self.notify(_("Nothing to print here."), severity="warning")
+            return
+        kind, number = (kind, number) if kind else docs[-1]
+        actor, policy, lang, on = self.actor, self.policy, self.lang, self.today
+
+        def work(session: Session):
+            from core.services.documents import print_document
+
+            return print_document(session, actor, policy, kind, number, lang=lang, on=on)
+
+        def done(printed) -> None:
+            self.run_worker(lambda: self._send(printed), thread=True, group="printer")
+
+        self.run_service(work, done, write=True, group="print")
+
+    def _send(self, printed) -> None:
+        from core.services.documents import send_to_printer
+
+        sent = send_to_printer(printed)
+        from tui.labels import label
+
+        msg = _("Saved {kind} {number} to {path}.", kind=label("document", sent.kind), number=sent.number,
+                path=str(sent.path))
+        if sent.printer:
+            msg += " " + _("Printer: {answer}", answer=sent.printer)
+        self.app.call_from_thread(self.notify, msg, title=_("Printed"), timeout=10, markup=False)
 
     # ------------------------------------------------------------------ services
     def run_service(

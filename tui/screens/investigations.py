@@ -333,6 +333,12 @@ class InvestigationsScreen(WorkflowScreen):
         self.action_notice()
 
     # ------------------------------------------------------------------ helpers
+    def printable(self) -> list[tuple[str, str]]:
+        from core.documents import case_documents
+
+        c = self.subject.case(self.current_key) if self.subject else None
+        return [(kind, c.number) for kind in case_documents(c)] if c is not None else []
+
     def _case(self) -> InvestigationCase | None:
         c = self.subject.case(self.current_key) if self.subject else None
         if c is None:
