@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0005_audit_chain"
-down_revision: Union[str, None] = "0002"
+down_revision: Union[str, None] = "0004_search"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
