@@ -272,3 +272,167 @@ def test_bad_arguments_exit_2_with_the_field_named(world):
         assert r.returncode == 2, (args[:3], err)
         assert field in err, (args[:3], err)
         assert_clean(r)
+
+
+# --------------------------------------------------------------------------- item 6/10: the importer
+
+
+ENROLLEE_HEADER = "id_number,card_number,name,scheme,supplementary,city_household,employment\n"
+
+
+def _enrollee_csv(n0: int, count: int = 2) -> str:
+    from tests.conftest import make_id_number
+
+    return ENROLLEE_HEADER + "".join(
+        f"{make_id_number(seq=n0 + i)},SZ{n0 + i:08d},王{i}明,comprehensive,1,1,employed\n" for i in range(count))
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
+def test_import_reads_what_excel_saves_in_china(engine, clerk, tmp_path, encoding):
+    from core.models import Enrollee
+    from core.services.importer import import_csv
+    from sqlmodel import Session, select
+
+    path = tmp_path / "e.csv"
+    path.write_bytes(_enrollee_csv(400).encode(encoding))  # Python's utf-16 writes a BOM
+    rep = import_csv(engine, clerk, "enrollees", path)
+    assert rep.committed and rep.written == 2
+    with Session(engine) as s:
+        assert sorted(s.exec(select(Enrollee.name))) == ["王0明", "王1明"]
+
+
+@pytest.mark.parametrize("data, named", [
+    (b"\x00\x01\x02\x03binary\xff\xfe\x00garbage" * 10, "UTF-8 or GB18030/GBK"),
+    (bytes(range(256)) * 4, "UTF-8 or GB18030/GBK"),
+    (b"\xff\xfe" + b"\x00\xd8" + b"a\x00", "UTF-16"),  # a BOM, then a lone surrogate
+])
+def test_import_refuses_binary_or_undecodable_files_naming_the_encoding(engine, clerk, tmp_path, data, named):
+    from core.services.importer import ImportRefused, import_csv
+    from tests.conftest import db_fingerprint
+
+    path = tmp_path / "b.csv"
+    path.write_bytes(data)
+    before = db_fingerprint(engine)
+    with pytest.raises(ImportRefused) as err:
+        import_csv(engine, clerk, "enrollees", path)
+    (line, reason), = err.value.report.bad
+    assert line == 1 and reason.startswith("file:") and named in reason
+    assert db_fingerprint(engine) == before
+
+
+def test_import_refuses_huge_fields_and_unknown_or_repeated_columns(engine, clerk, tmp_path):
+    from core.services.importer import ImportRefused, import_csv
+
+    path = tmp_path / "e.csv"
+    path.write_text(_enrollee_csv(410, 1) + "440304196005170014,SZ1," + "x" * 200_000 + ",comprehensive,1,1,employed\n",
+                    encoding="utf-8")
+    with pytest.raises(ImportRefused) as err:
+        import_csv(engine, clerk, "enrollees", path)
+    assert "longer than 131072 characters" in err.value.report.bad[-1][1]
+    path.write_text(ENROLLEE_HEADER.strip() + ",name,shoe_size\n", encoding="utf-8")
+    with pytest.raises(ImportRefused) as err:
+        import_csv(engine, clerk, "enrollees", path)
+    assert "unknown columns: shoe_size" in err.value.report.bad[0][1]
+    assert "columns given twice: name" in err.value.report.bad[0][1]
+
+
+def test_import_refuses_the_same_key_twice_in_one_file(engine, clerk, tmp_path):
+    from core.services.importer import ImportRefused, import_csv
+
+    body = _enrollee_csv(420, 2)
+    first = body.splitlines()[1]
+    path = tmp_path / "e.csv"
+    path.write_text(body + first + "\n", encoding="utf-8")
+    with pytest.raises(ImportRefused) as err:
+        import_csv(engine, clerk, "enrollees", path)
+    assert err.value.report.bad == [(4, "card_number: same as line 2"), (4, "id_number: same as line 2")]
+
+
+def _expenses(build, n: int, tmp_path) -> Path:
+    people = [build.enrollee() for _ in range(20)]
+    lines = ["enrollee_id_number,occurred_at,amount_yuan,visit_kind"]
+    for i in range(n):
+        lines.append(f"{people[i % 20].id_number},2026-10-{1 + i % 28:02d}T09:{i % 60:02d},{i % 900}.5,general_outpatient")
+    path = tmp_path / "x.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _write_lock_times(engine) -> list[float]:
+    """Seconds each write transaction (BEGIN IMMEDIATE … COMMIT/ROLLBACK) held the lock."""
+    import time
+
+    from sqlalchemy import event
+
+    from core.db import WRITE_OPTION
+
+    held: list[float] = []
+    started: dict[int, float] = {}
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        if conn.get_execution_options().get(WRITE_OPTION):
+            started[id(conn.connection.dbapi_connection)] = time.perf_counter()
+
+    def _end(conn):
+        t0 = started.pop(id(conn.connection.dbapi_connection), None)
+        if t0 is not None:
+            held.append(time.perf_counter() - t0)
+
+    event.listen(engine, "commit", _end)
+    event.listen(engine, "rollback", _end)
+    return held
+
+
+def test_20000_expense_rows_hold_the_write_lock_well_under_a_second(engine, clerk, build, tmp_path):
+    from core.services.importer import import_csv
+
+    path = _expenses(build, 20_000, tmp_path)
+    held = _write_lock_times(engine)
+    rep = import_csv(engine, clerk, "expenses", path)
+    assert rep.written == 20_000
+    assert len(held) == 1, held  # one write transaction, validation outside it
+    assert held[0] < 1.0, held
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM expense_record")).scalar_one() == 20_000
+
+
+@pytest.mark.parametrize("skip_bad", [False, True])
+def test_full_disk_during_import_leaves_the_database_exactly_as_before(engine, clerk, build, tmp_path, skip_bad):
+    """SQLITE_FULL (``PRAGMA max_page_count``): the outer transaction is
+    rolled back and no per-row savepoint commits afterwards."""
+    from sqlalchemy import event
+
+    from core.errors import DatabaseFault
+    from core.services.importer import import_csv
+    from tests.conftest import db_fingerprint
+
+    path = _expenses(build, 5_000, tmp_path)
+    if skip_bad:  # one bad row: --skip-bad then writes the rest
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write("nobody,2026-10-01T09:00,1,general_outpatient\n")
+    engine.dispose()
+    with engine.connect() as c:
+        pages = c.exec_driver_sql("PRAGMA page_count").scalar_one()
+
+    @event.listens_for(engine, "connect")
+    def _tiny_disk(dbapi_conn, _rec):
+        dbapi_conn.execute(f"PRAGMA max_page_count = {pages + 3}")
+
+    engine.dispose()
+    before = db_fingerprint(engine)
+    with pytest.raises(DatabaseFault) as err:
+        import_csv(engine, clerk, "expenses", path, skip_bad=skip_bad)
+    assert err.value.kind == "full"
+    assert "disk holding the database is full" in err.value.messages()[0]
+    assert "importing" in err.value.messages()[0]
+    assert db_fingerprint(engine) == before
+
+
+def test_cli_import_of_a_binary_file_exits_2_naming_the_encoding(world):
+    bad = world["tmp"] / "bin.csv"
+    bad.write_bytes(bytes(range(256)) * 8)
+    r = run(world["env"], "import", "enrollees", str(bad))
+    assert r.returncode == 2
+    assert "UTF-8 or GB18030/GBK" in r.stderr.decode()
+    assert_clean(r)

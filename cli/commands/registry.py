@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cli.main import actor, app, cli_errors, emit_json, engine, fail, policy, state, echo
+from cli.main import actor, app, cli_errors, current_action, echo, emit_json, engine, fail, policy, read, state
 
 
 @app.command("import")
@@ -17,16 +17,15 @@ def import_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Import master data from CSV. All-or-nothing unless --skip-bad. Columns: see `core/services/importer.py`."""
-    from core.db import write_session
     from core.services.importer import KINDS, ImportRefused, import_csv
 
     if kind not in KINDS:
         fail(f"kind: must be one of {', '.join(KINDS)}", 2)
     with cli_errors():
         eng = engine()
-        try:
-            with write_session(eng) as s:
-                report = import_csv(s, actor(s), kind, file, skip_bad=skip_bad, lang=state.lang)
+        who = read(actor)
+        try:  # validates the whole file first, then writes in one short transaction
+            report = import_csv(eng, who, kind, file, skip_bad=skip_bad, lang=state.lang, action=current_action())
         except ImportRefused as exc:
             report = exc.report
     if as_json:

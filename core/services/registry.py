@@ -355,8 +355,7 @@ def end_team_member(session: Session, actor: Actor, *, institution_code: str, sp
 # --------------------------------------------------------------------------- expenses
 
 
-def add_expense(
-    session: Session,
+def expense_values(
     actor: Actor,
     *,
     enrollee_id: uuid.UUID,
@@ -368,11 +367,9 @@ def add_expense(
     settlement: str = "bookkeeping",
     large_equipment: bool = False,
     source: str = "",
-    audit_it: bool = True,
-) -> ExpenseRecord:
-    """One settled visit. Expense records are facts reported by institutions;
-    they are append-only. ``audit_it=False`` is for bulk loads, which record
-    one audit event for the whole load instead."""
+) -> dict[str, Any]:
+    """The checked column values of one expense record (no session: the
+    bulk import validates every row before it takes the write lock)."""
     actor.require("record", action=N_("record expenses"))
     p = _Problems()
     _choice(p, "visit_kind", visit_kind, VisitKind)
@@ -380,13 +377,19 @@ def add_expense(
     if amount_fen < 0:
         p.add("amount", N_("An amount cannot be negative."))
     p.raise_any()
-    rec = ExpenseRecord(
-        enrollee_id=enrollee_id, occurred_at=occurred_at, amount_fen=amount_fen, visit_kind=visit_kind,
-        institution_id=institution_id, disease_code=disease_code or None, settlement=settlement,
-        large_equipment=large_equipment, source=source,
-    )
+    return dict(enrollee_id=enrollee_id, occurred_at=occurred_at, amount_fen=amount_fen, visit_kind=visit_kind,
+                institution_id=institution_id, disease_code=disease_code or None, settlement=settlement,
+                large_equipment=large_equipment, source=source)
+
+
+def add_expense(session: Session, actor: Actor, *, audit_it: bool = True, **values: Any) -> ExpenseRecord:
+    """One settled visit (see :func:`expense_values` for the fields).
+    Expense records are facts reported by institutions; they are
+    append-only. ``audit_it=False`` is for bulk loads, which record one
+    audit event for the whole load instead."""
+    rec = ExpenseRecord(**expense_values(actor, **values))
     if audit_it:
-        audit.created(session, actor, rec, "expense.add", reason=source or "expense reported")
+        audit.created(session, actor, rec, "expense.add", reason=rec.source or "expense reported")
     else:
         session.add(rec)
     return rec
