@@ -53,13 +53,13 @@ def main() -> int:
     print(f"import cli.main (no TUI)  {core_ms:7.0f} ms")
     print(f"import tui.app            {tui_ms:7.0f} ms")
     with tempfile.TemporaryDirectory() as d:
-        from core.db import open_engine
+        from core.db import init_database
         from core.demo import fill_demo
         from core.policy import load_pack
 
         empty, demo = Path(d) / "empty.db", Path(d) / "demo.db"
-        open_engine(str(empty)).dispose()
-        fill_demo(open_engine(str(demo)), load_pack(), enrollees=300)
+        init_database(str(empty))[0].dispose()
+        fill_demo(init_database(str(demo), demo=True)[0], load_pack(), enrollees=300)
         for label, db in (("empty", empty), ("demo", demo)):
             ms = asyncio.run(first_paint(db))
             print(f"first paint, {label:<5} db     {ms:7.0f} ms (headless, in-process)")

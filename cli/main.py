@@ -30,6 +30,7 @@ app.add_typer(user_app, name="user")
 
 class State:
     db: Optional[str] = None
+    db_from_option: bool = False
     lang: str = "en"
     as_user: Optional[str] = None
     policy: Optional[str] = None
@@ -113,10 +114,39 @@ def cli_errors(as_json: bool = False):
         raise typer.Exit(2) from None
 
 
-def engine(auto_create: bool = True):
+def engine():
+    """The database, opened only for a known, active caseworker (reads
+    included, issue 9): every command that touches data goes through here."""
+    from core import gateway
+
+    eng = open_db()
+    gateway.read(eng, lambda s: actor(s).username)
+    return eng
+
+
+def open_db():
+    """The configured database, schema checked, never created on the side."""
+    from core.auth import login
     from core.db import open_engine
 
-    return open_engine(state.db, auto_create=auto_create)
+    if state.db_from_option and login().via_service_account:
+        fail("--db: casedesk started for a caseworker through the service account uses the configured "
+             "database only (docs/DEPLOY.md).", 2)
+    return open_engine(state.db)
+
+
+def maintainer(eng, permission: str = "admin"):
+    """For database upkeep (check, verify, backup): the caseworker, who needs
+    ``permission``; or None when the service account that owns the files runs
+    it itself (it could read them with sqlite3 anyway)."""
+    from core import gateway
+    from core.auth import login
+
+    if login().data_owner and not state.as_user:
+        return None
+    who = gateway.read(eng, actor)
+    who.require(permission, action=permission)
+    return who
 
 
 def policy():
@@ -171,6 +201,7 @@ def main_callback(
 
     cfg = load_config()
     state.db = db or cfg.db
+    state.db_from_option = db is not None
     state.lang = normalise_lang(lang) if lang else (normalise_lang(cfg.lang) if cfg.lang else lang_from_env())
     state.as_user = as_user
     state.policy = policy_pack
@@ -186,11 +217,13 @@ def main_callback(
 
 
 def _ensure_demo() -> None:
-    with cli_errors():
-        eng = engine()
-        from core.demo import has_records, fill_demo
+    from core import gateway
+    from core.db import init_database
+    from core.demo import created_as_demo, fill_demo
 
-        if not read(has_records):
+    with cli_errors():
+        eng, _created = init_database(state.db, demo=True)  # the demo file is made as a demo on first use
+        if gateway.read(eng, created_as_demo):
             echo("Filling the demo database (first run)…", err=True)
             fill_demo(eng, policy(), seed=2026)
 
@@ -211,43 +244,6 @@ def tui() -> None:
     _open_tui()
 
 
-# --------------------------------------------------------------------------- db
-
-
-@db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Bring the database schema up to this casedesk's version."""
-    from core.db import current_revision, head_revision, make_engine, upgrade
-
-    with cli_errors():
-        eng = make_engine(state.db)
-        before = current_revision(eng)
-        upgrade(eng)
-        echo(f"schema: {before or '(empty)'} -> {head_revision()}")
-
-
-@db_app.command("check")
-def db_check() -> None:
-    """Exit 0 if the schema is current, 1 (with what to run) if not."""
-    from core.db import check_schema, make_engine
-
-    eng = make_engine(state.db)
-    try:
-        check_schema(eng, auto_create=False)
-    except SchemaError as exc:
-        fail(str(exc), 1)
-    echo(f"ok: {eng.url.render_as_string(hide_password=True)} is at the current schema")
-
-
-@db_app.command("current")
-def db_current() -> None:
-    """Print the database's schema revision and this casedesk's."""
-    from core.db import current_revision, head_revision, make_engine
-
-    eng = make_engine(state.db)
-    echo(f"database: {current_revision(eng) or '(none)'}\ncasedesk: {head_revision()}")
-
-
 # --------------------------------------------------------------------------- users
 
 
@@ -259,7 +255,7 @@ def user_add(
     name: str = typer.Option("", "--name", help="Display name"),
     reason: str = typer.Option("new caseworker", "--reason"),
 ) -> None:
-    """Add a caseworker (admin only; the first user of an empty database may add themselves)."""
+    """Add a caseworker (admin only; `casedesk db init` records the first admin)."""
     from core.records import frozen
     from core.services import users
 

@@ -40,8 +40,13 @@ class Report:
 def storage_problems(engine: Engine) -> list[Reason]:
     if engine.dialect.name != "sqlite":
         return []
-    with engine.connect() as c:
-        rows = [r[0] for r in c.exec_driver_sql("PRAGMA integrity_check").fetchall()]
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with engine.connect() as c:
+            rows = [r[0] for r in c.exec_driver_sql("PRAGMA integrity_check").fetchall()]
+    except DBAPIError as exc:  # too damaged to even run the check
+        rows = [str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__]
     if rows == ["ok"]:
         return []
     return [Reason("", "storage", N_("The database file is damaged: {detail}"), {"detail": r}) for r in rows[:10]]
@@ -73,7 +78,7 @@ def check_database(engine: Engine, *, against: audit.Head | None = None) -> Repo
     try:
         check_schema(engine, auto_create=False)
     except SchemaError as exc:
-        report.problems.append(Reason("", "schema", N_("{detail}"), {"detail": str(exc)}))
+        report.problems.append(Reason("", "schema", N_("Schema: {detail}"), {"detail": str(exc)}))
         return report
     report.passed.append(N_("schema"))
     found = trigger_problems(engine)

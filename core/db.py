@@ -1,8 +1,10 @@
 """Engine, SQLite pragmas, sessions and the schema check.
 
-- Default database: ``casedesk.db`` in the platform's user data directory,
-  created on first use; ``--db URL`` / ``CASEDESK_DB`` choose another SQLite
-  file (a plain path is accepted) or a ``postgresql+psycopg://`` URL.
+- Default database: ``casedesk.db`` in the platform's user data directory;
+  ``--db URL`` / ``CASEDESK_DB`` choose another SQLite file (a plain path is
+  accepted) or a ``postgresql+psycopg://`` URL. Nothing is created
+  implicitly: :func:`init_database` (``casedesk db init``) creates a database
+  (0600 file in a 0700 directory), :func:`open_engine` refuses a missing one.
 - SQLite: WAL, ``synchronous=FULL``, ``foreign_keys=ON``, a busy timeout, and
   write transactions opened with ``BEGIN IMMEDIATE`` (read transactions stay
   deferred so readers never queue behind writers). Python 3.11's sqlite3
@@ -42,14 +44,20 @@ def resolve_url(url: str | None = None) -> str:
     is taken as an SQLite file."""
     url = url or os.environ.get("CASEDESK_DB") or ""
     if not url:
-        path = default_db_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{path}"
+        return f"sqlite:///{default_db_path()}"
     if "://" not in url:
-        path = Path(url).expanduser().resolve()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{path}"
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
     return url
+
+
+def sqlite_path(engine_or_url) -> Path | None:
+    """The file of an SQLite database (None for PostgreSQL or in-memory)."""
+    from sqlalchemy.engine import make_url
+
+    url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(resolve_url(engine_or_url))
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
 
 
 def _install_sqlite_events(engine: Engine) -> None:
@@ -218,36 +226,88 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
-def check_schema(engine: Engine, *, auto_create: bool = True) -> None:
-    """Make sure the schema is this casedesk's. A brand-new empty database is
-    migrated (created on first use); anything else out of step is refused."""
+def check_schema(engine: Engine, *, auto_create: bool = False, upgrading: bool = False) -> None:
+    """Make sure the schema is this casedesk's; anything out of step is
+    refused with what to do. ``auto_create`` migrates a brand-new empty
+    database (``db init``); ``upgrading``: only refuse what ``db upgrade``
+    cannot fix (a newer schema, tables with no version)."""
     cur = current_revision(engine)
     head = head_revision()
     if cur == head:
         return
-    if cur is None and is_empty(engine) and auto_create:
-        upgrade(engine)
-        return
+    if cur is None and is_empty(engine):
+        if auto_create:
+            upgrade(engine)
+            return
+        if upgrading:
+            raise SchemaError(
+                "This database is empty (no casedesk schema). Create it with `casedesk db init`."
+            )
+        raise SchemaError(
+            "This database is empty (no casedesk schema). Create it with `casedesk db init`, or choose another with --db."
+        )
     if cur is None:
         raise SchemaError(
-            "The database has tables but no casedesk schema version. "
-            "Run `casedesk db upgrade` if it is a casedesk database, or choose another with --db."
+            "The database has tables but no casedesk schema version, so it is not a casedesk database "
+            "(or one too damaged to upgrade); casedesk will not change it. Choose the right one with --db, "
+            "restore a backup with `casedesk db restore`, or create a new database with `casedesk db init`."
         )
     if cur not in known_revisions():
         raise SchemaError(
-            f"The database schema ({cur}) is newer than this casedesk ({head}). "
-            "Upgrade casedesk before using this database."
+            f"The database schema ({cur}) is newer than this casedesk ({head}); it was upgraded by a newer "
+            "casedesk. Install that version (or newer) to use it; do not downgrade the database."
         )
+    if upgrading:
+        return
     raise SchemaError(
-        f"The database schema is at {cur}; this casedesk needs {head}. Run `casedesk db upgrade`."
+        f"The database schema is at {cur}; this casedesk needs {head}. Run `casedesk db upgrade` "
+        "(it takes a backup first)."
     )
 
 
-def open_engine(url: str | None = None, *, auto_create: bool = True) -> Engine:
-    """The engine the CLI and TUI use: resolved, schema checked."""
+def open_engine(url: str | None = None, *, auto_create: bool = False) -> Engine:
+    """The engine the CLI and TUI use: resolved, schema checked. A missing
+    SQLite file is refused (never created on the side)."""
+    path = sqlite_path(url)
+    if path is not None and not auto_create and not path.exists():
+        raise SchemaError(
+            f"There is no casedesk database at {path}. Check --db / CASEDESK_DB / config.toml, "
+            "or create one with `casedesk db init`."
+        )
     engine = make_engine(url)
     check_schema(engine, auto_create=auto_create)
     return engine
+
+
+def create_private_file(path: Path) -> None:
+    """Make an empty 0600 file (and 0700 directories up to it) if there is none."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def init_database(url: str | None = None, *, demo: bool = False) -> tuple[Engine, bool]:
+    """``casedesk db init``: create the database (SQLite: a 0600 file, whose
+    WAL and SHM files SQLite creates with the same mode) and its schema, and
+    note whether it was made as a demo (``casedesk demo`` may fill only
+    those without an admin). An existing database is only schema-checked;
+    returns ``(engine, created)``."""
+    path = sqlite_path(url)
+    if path is not None:
+        create_private_file(path)
+    engine = make_engine(url)
+    if current_revision(engine) is not None or not is_empty(engine):
+        check_schema(engine)
+        return engine, False
+    upgrade(engine)
+    with write_session(engine) as s:
+        set_meta(s, "created_as", "demo" if demo else "real")
+        if demo:
+            set_meta(s, "demo", "1")
+    return engine, True
 
 
 def get_meta(session: _SASession, key: str, default: str = "") -> str:

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from core.auth import Actor
+from core.i18n import N_
 from core.db import get_meta, read_session, set_meta, write_session
 from core.models import Caseworker, Enrollee, Institution, Physician
 from core.policy import Policy
@@ -106,27 +107,57 @@ def _name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
 
 
+def created_as_demo(session: Session) -> bool:
+    """Made by ``casedesk db init --demo`` / ``casedesk demo`` and still
+    without caseworkers or records: anyone may fill it."""
+    return (get_meta(session, "created_as") == "demo"
+            and session.exec(select(func.count()).select_from(Caseworker)).one() == 0
+            and not has_records(session))
+
+
+def _check_may_fill(session: Session, by: Actor | None) -> None:
+    if created_as_demo(session):
+        return
+    if by is None:
+        raise DemoRefused("Filling this database with demo data needs an admin: it was not created as a demo "
+                          "database (`casedesk db init --demo`), or it already has caseworkers.")
+    by.require("admin", action=N_("fill a database with demo data"))
+
+
 def fill_demo(engine: Engine, policy: Policy, *, seed: int = 2026, enrollees: int = 300,
-              today: date | None = None) -> dict[str, int]:
-    """Write the demo. Deterministic for (seed, today)."""
+              today: date | None = None, by: Actor | None = None) -> dict[str, int]:
+    """Write the demo. Deterministic for (seed, today). ``by``: the admin
+    asking (None: whoever runs it, allowed only on a database created as a
+    demo and still empty). The demo's caseworkers, the one running it (as a
+    reviewer) and the switch to demo mode are audited like real changes."""
+    from core import audit
     from core.auth import os_username
+    from core.services import users
 
     today = today or date.today()
     rng = random.Random(seed)
     with read_session(engine) as s:
         _check_refusal(s)
+        _check_may_fill(s, by)
     summary: dict[str, int] = {}
     city = policy.pack.city
+    me = os_username()
+    setter = by or Actor(me, "admin", "", me)
     with write_session(engine) as s:
         for a in (DEMO_ADMIN, DEMO_CLERK, DEMO_CLERK2, DEMO_REVIEWER):
-            s.add(Caseworker(username=a.username, role=a.role, branch=a.branch, display_name=a.display_name))
-        me = os_username()
-        if me not in {a.username for a in (DEMO_ADMIN, DEMO_CLERK, DEMO_CLERK2, DEMO_REVIEWER)}:
-            s.add(Caseworker(username=me, role="reviewer", branch="futian", display_name=f"{me} (demo reviewer)"))
+            if not users.exists(s, a.username):
+                users.add_user(s, setter, username=a.username, role=a.role, branch=a.branch,
+                               display_name=a.display_name, reason="demo caseworker")
+        if not users.exists(s, me):
+            users.add_user(s, setter, username=me, role="reviewer", branch="futian",
+                           display_name=f"{me} (demo reviewer)", reason="runs the demo")
         set_meta(s, "demo", "1")
         set_meta(s, "demo_seed", str(seed))
         set_meta(s, "demo_today", today.isoformat())
         set_meta(s, "policy", policy.id)
+        audit.record(s, setter, "db.demo", entity="database", entity_id="demo",
+                     after={"demo": "1", "seed": seed, "today": today.isoformat(), "policy": policy.id},
+                     reason="demo data")
     with write_session(engine) as s:
         summary["institutions"] = _institutions(s, city)
     with write_session(engine) as s:

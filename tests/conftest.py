@@ -97,6 +97,18 @@ def admin(engine):
     return Actor("admin1", "admin", "")
 
 
+@pytest.fixture
+def me(engine):
+    """The account running the tests as an admin caseworker: the CLI acts as
+    the OS user (the kernel's real uid), and every command needs a known one."""
+    from core.auth import os_username
+
+    name = os_username()
+    with write_session(engine) as s:
+        s.add(Caseworker(username=name, role="admin", branch="futian", display_name=name))
+    return Actor(name, "admin", "futian")
+
+
 def make_id_number(birth: date = date(1960, 5, 17), region: str = "440304", seq: int | None = None) -> str:
     n = seq if seq is not None else next(_seq)
     first17 = f"{region}{birth:%Y%m%d}{n % 1000:03d}"

@@ -598,7 +598,7 @@ def test_present_accepts_typed_number(w, engine):
 # --------------------------------------------------------------------------- CLI
 
 
-def test_cli_certificate_show_and_batch_list(w, db_path):
+def test_cli_certificate_show_and_batch_list(w, db_path, me):
     from typer.testing import CliRunner
 
     from cli.main import app

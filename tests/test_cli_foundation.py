@@ -17,6 +17,8 @@ def dbfile(tmp_path, monkeypatch):
     path = tmp_path / "cli.db"
     monkeypatch.setenv("CASEDESK_DB", str(path))
     monkeypatch.setenv("CASEDESK_CONFIG", str(tmp_path / "none.toml"))
+    r = runner.invoke(app, ["db", "init"])  # whoever runs this test is the first admin
+    assert r.exit_code == 0, r.output
     return path
 
 
@@ -57,13 +59,13 @@ def test_demo_is_deterministic(tmp_path, monkeypatch):
 
     from sqlalchemy import text
 
-    from core.db import open_engine
+    from core.db import init_database
     from core.demo import fill_demo
     from core.policy import load_pack
 
     names = []
     for i in range(2):
-        eng = open_engine(str(tmp_path / f"d{i}.db"))
+        eng, _ = init_database(str(tmp_path / f"d{i}.db"), demo=True)
         fill_demo(eng, load_pack(), seed=7, enrollees=30, today=date(2026, 11, 22))
         with eng.connect() as c:
             names.append(c.execute(text("SELECT name, id_number FROM enrollee ORDER BY id_number")).all())

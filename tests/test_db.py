@@ -140,10 +140,24 @@ def test_migrations_match_models(tmp_path):
     assert diff == []
 
 
-def test_new_empty_database_is_created_on_first_use(tmp_path):
-    eng = make_engine(f"sqlite:///{tmp_path / 'first.db'}")
-    check_schema(eng)  # auto_create
-    assert current_revision(eng) == head_revision()
+def test_a_missing_database_is_never_created_on_the_side(tmp_path):
+    """A mistyped --db made directories and a fresh database (issue 9);
+    only `casedesk db init` creates one (0600 in a 0700 directory)."""
+    from core.db import init_database, open_engine
+
+    typo = tmp_path / "no" / "such" / "dir" / "casedesk.db"
+    with pytest.raises(SchemaError, match="db init"):
+        open_engine(str(typo))
+    assert not (tmp_path / "no").exists()
+    eng, created = init_database(str(typo))
+    assert created and current_revision(eng) == head_revision()
+    assert typo.stat().st_mode & 0o777 == 0o600
+    assert typo.parent.stat().st_mode & 0o777 == 0o700
+    with eng.begin() as c:
+        c.exec_driver_sql("CREATE TABLE t (x)")  # WAL and SHM exist now
+    for f in (typo, typo.with_name(typo.name + "-wal"), typo.with_name(typo.name + "-shm")):
+        assert f.stat().st_mode & 0o777 == 0o600, f
+    assert init_database(str(typo))[1] is False  # a second init changes nothing
 
 
 def test_unmigrated_database_refused(tmp_path):
@@ -152,8 +166,11 @@ def test_unmigrated_database_refused(tmp_path):
     con.execute("CREATE TABLE something (x)")
     con.commit()
     con.close()
-    with pytest.raises(SchemaError, match="casedesk db upgrade"):
+    with pytest.raises(SchemaError, match="not a casedesk database") as err:
         check_schema(make_engine(f"sqlite:///{path}"))
+    assert "db upgrade" not in str(err.value)  # an upgrade could not fix it
+    with pytest.raises(SchemaError, match="not a casedesk database"):
+        check_schema(make_engine(f"sqlite:///{path}"), upgrading=True)
 
 
 def test_older_schema_refused_with_upgrade_hint(engine):

@@ -610,7 +610,7 @@ def test_parse_amount_fen():
 
 
 @pytest.fixture
-def cli(db_path, tmp_path, monkeypatch):
+def cli(db_path, tmp_path, monkeypatch, me):
     from cli.main import app
 
     monkeypatch.setenv("CASEDESK_CONFIG", str(tmp_path / "no-config.toml"))
@@ -677,7 +677,7 @@ def test_cli_check_unknown_enrollee_exit_2(cli):
     assert res.exit_code == 2 and "enrollee:" in res.output
 
 
-def test_cli_check_uses_the_db_path_option(world, build, db_path, tmp_path, monkeypatch):
+def test_cli_check_uses_the_db_path_option(world, build, db_path, tmp_path, monkeypatch, me):
     from cli.main import app
 
     monkeypatch.setenv("CASEDESK_CONFIG", str(tmp_path / "no-config.toml"))

@@ -372,7 +372,7 @@ def test_sz_mt_art_15_account_stays_suspended_while_another_case_holds_it(engine
     assert enrollee_of(engine, p).account_state == "normal"
 
 
-def test_sz_mt_art_14_cli_case_show_and_list(engine, build, clerk, reviewer, policy, db_path, monkeypatch, tmp_path):
+def test_sz_mt_art_14_cli_case_show_and_list(engine, build, clerk, reviewer, policy, db_path, monkeypatch, tmp_path, me):
     import json
 
     from typer.testing import CliRunner

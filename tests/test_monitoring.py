@@ -401,7 +401,7 @@ def test_sz_mt_art_13_manual_trigger_needs_record_role(engine, build, policy):
 # --------------------------------------------------------------------------- CLI
 
 
-def test_sz_mt_art_13_cli_monitor(engine, build, db_path, monkeypatch, tmp_path):
+def test_sz_mt_art_13_cli_monitor(engine, build, db_path, monkeypatch, tmp_path, me):
     from cli.main import app
 
     monkeypatch.setenv("CASEDESK_CONFIG", str(tmp_path / "none.toml"))
@@ -535,7 +535,7 @@ def test_sz_mt_art_13_visit_counting_matches_the_definition(engine, build, polic
         assert tuple(got.get(pid, [0, 0])) == (month_count, window_count), pid
 
 
-def test_sz_mt_art_13_cli_flag(engine, build, db_path, monkeypatch, tmp_path):
+def test_sz_mt_art_13_cli_flag(engine, build, db_path, monkeypatch, tmp_path, me):
     from cli.main import app
 
     monkeypatch.setenv("CASEDESK_CONFIG", str(tmp_path / "none.toml"))

@@ -348,14 +348,13 @@ def test_form_of_round_trips(engine, clerk, policy, stationed, wuhan):
 # --------------------------------------------------------------------------- CLI
 
 
-def test_cli_offsite_file_show_cancel(engine, db_path, clerk, policy, stationed, wuhan, tmp_path, monkeypatch):
+def test_cli_offsite_file_show_cancel(engine, db_path, clerk, policy, stationed, wuhan, tmp_path, monkeypatch, me):
     from typer.testing import CliRunner
 
     from cli.main import app
 
     monkeypatch.setenv("CASEDESK_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.setenv("CASEDESK_DB", str(db_path))
-    monkeypatch.setenv("LOGNAME", clerk.username)
     runner = CliRunner()
 
     def run(*args):

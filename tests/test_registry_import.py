@@ -160,15 +160,40 @@ def test_roles_clerk_cannot_add_users(engine, clerk):
             users.add_user(s, clerk, username="x", role="clerk")
 
 
-def test_first_user_of_empty_database_is_admin(engine):
+def test_no_first_user_exception_db_init_records_the_first_admin(engine):
+    """An empty caseworker table no longer lets the first comer in as admin
+    (issue 9): `casedesk db init` records the first admin, audited."""
     with Session(engine) as s:
-        a = actor_for(s, "alice")
-    assert a.role == "admin"
+        with pytest.raises(PermissionDenied, match="db init"):
+            actor_for(s, "alice")
     with write_session(engine) as s:
-        users.add_user(s, a, username="alice", role="admin")
+        users.add_first_admin(s, username="alice")
+    with write_session(engine) as s:
+        with pytest.raises(DomainError, match="already has caseworkers"):
+            users.add_first_admin(s, username="mallory")
     with Session(engine) as s:
+        assert actor_for(s, "alice").role == "admin"
         with pytest.raises(PermissionDenied, match="user add bob"):
             actor_for(s, "bob")
+        ev = s.exec(select(AuditEvent).where(AuditEvent.action == "user.add")).one()
+        assert (ev.actor, ev.seq) == ("alice", 1)
+
+
+def test_the_last_admin_cannot_be_demoted_or_deactivated(engine):
+    with write_session(engine) as s:
+        a = users.add_first_admin(s, username="alice")
+        boss = actor_for(s, "alice")
+    for work in (lambda s: users.set_role(s, boss, username="alice", role="clerk", reason="x"),
+                 lambda s: users.deactivate(s, boss, username="alice", reason="x")):
+        with pytest.raises(DomainError, match="last active admin"):
+            with write_session(engine) as s:
+                work(s)
+    with write_session(engine) as s:
+        users.add_user(s, boss, username="bea", role="admin", reason="second admin")
+    with write_session(engine) as s:
+        users.deactivate(s, boss, username="alice", reason="left")
+    with Session(engine) as s:
+        assert not s.get(Caseworker, a.id).active
 
 
 def test_deactivated_user_refused(engine, admin):

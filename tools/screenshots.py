@@ -53,12 +53,12 @@ def main() -> int:
     w, h = (int(x) for x in args.size.split("x"))
     from sqlalchemy import text
 
-    from core.db import open_engine
+    from core.db import init_database
     from core.demo import fill_demo
     from core.policy import load_pack
 
     with tempfile.TemporaryDirectory() as d:
-        engine = open_engine(str(Path(d) / "demo.db"))
+        engine, _ = init_database(str(Path(d) / "demo.db"), demo=True)
         fill_demo(engine, load_pack(), seed=2026, enrollees=300, today=TODAY)
         with engine.connect() as c:
             card = c.execute(text(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cli.main import actor, app, cli_errors, current_action, echo, emit_json, engine, fail, policy, read, state
+from cli.main import actor, app, cli_errors, current_action, echo, emit_json, engine, fail, open_db, policy, read, state
 
 
 @app.command("import")
@@ -48,13 +48,27 @@ def demo(
     seed: int = typer.Option(2026, "--seed", help="Same seed, same data."),
     enrollees: int = typer.Option(300, "--enrollees", min=20, max=100_000),
 ) -> None:
-    """Fill the selected database with demo data (refuses a database with real records)."""
-    from core.demo import DemoRefused, fill_demo
+    """Fill the selected database with demo data: anyone may fill one created as a demo (`db init --demo`,
+    or a new file named here); any other needs an admin. Refuses a database with real records."""
+    from core import gateway
+    from core.db import init_database, sqlite_path
+    from core.demo import DemoRefused, created_as_demo, fill_demo
+    from core.errors import PermissionDenied
 
     with cli_errors():
-        eng = engine()
+        path = sqlite_path(state.db)
+        if path is not None and not path.exists():
+            eng, _ = init_database(state.db, demo=True)  # named explicitly by this command: made as a demo
+        else:
+            eng = open_db()
+        who = None
+        if not gateway.read(eng, created_as_demo):
+            try:
+                who = gateway.read(eng, actor)
+            except PermissionDenied:
+                who = None
         try:
-            summary = fill_demo(eng, policy(), seed=seed, enrollees=enrollees)
+            summary = fill_demo(eng, policy(), seed=seed, enrollees=enrollees, by=who)
         except DemoRefused as exc:
             fail(str(exc), 2)
     echo(f"demo data written to {eng.url.render_as_string(hide_password=True)}")

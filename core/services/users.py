@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from core import audit
 from core.auth import Actor, validate_role
@@ -21,6 +21,10 @@ def _get(session: Session, username: str) -> Caseworker:
     return cw
 
 
+def exists(session: Session, username: str) -> bool:
+    return session.exec(select(Caseworker.id).where(Caseworker.username == username)).first() is not None
+
+
 def add_user(session: Session, actor: Actor, *, username: str, role: str, branch: str = "",
              display_name: str = "", reason: str = "new caseworker") -> Caseworker:
     actor.require("admin", action=N_("add caseworkers"))
@@ -35,10 +39,37 @@ def add_user(session: Session, actor: Actor, *, username: str, role: str, branch
     return cw
 
 
+def add_first_admin(session: Session, *, username: str, display_name: str = "",
+                    reason: str = "first admin of a new database") -> Caseworker:
+    """``casedesk db init``: the person setting up a database with no
+    caseworkers becomes its first admin (and the first audit event)."""
+    if session.exec(select(func.count()).select_from(Caseworker)).one():
+        raise DomainError.one("", "username", N_("This database already has caseworkers; an admin adds more "
+                                                 "with `casedesk user add`."))
+    return add_user(session, Actor(username=username, role="admin"), username=username, role="admin",
+                    display_name=display_name, reason=reason)
+
+
+def _keep_an_admin(session: Session, cw: Caseworker) -> None:
+    """The last active admin cannot be demoted or deactivated: nobody could
+    add caseworkers or restore a backup any more. The admin rows are locked
+    (PostgreSQL ``FOR UPDATE``; SQLite holds the write lock) so two admins
+    demoting each other at once cannot both succeed."""
+    if cw.role != "admin" or not cw.active:
+        return
+    admins = session.exec(select(Caseworker.id).where(Caseworker.role == "admin", Caseworker.active == True)  # noqa: E712
+                          .with_for_update()).all()
+    if len([i for i in admins if i != cw.id]) == 0:
+        raise DomainError.one("", "role", N_("{user} is the last active admin; make another caseworker admin first."),
+                              user=cw.username)
+
+
 def set_role(session: Session, actor: Actor, *, username: str, role: str, reason: str) -> Caseworker:
     actor.require("admin", action=N_("change roles"))
     validate_role(role)
     cw = _get(session, username)
+    if role != "admin":
+        _keep_an_admin(session, cw)
     before = audit.snapshot(cw)
     cw.role = role
     audit.changed(session, actor, cw, before, "user.set_role", reason=reason)
@@ -48,6 +79,7 @@ def set_role(session: Session, actor: Actor, *, username: str, role: str, reason
 def deactivate(session: Session, actor: Actor, *, username: str, reason: str) -> Caseworker:
     actor.require("admin", action=N_("deactivate caseworkers"))
     cw = _get(session, username)
+    _keep_an_admin(session, cw)
     before = audit.snapshot(cw)
     cw.active = False
     audit.changed(session, actor, cw, before, "user.deactivate", reason=reason)
