@@ -6,7 +6,7 @@ for the backfill and put back (SQLite recreates the table to make the columns
 NOT NULL, which would drop them anyway).
 
 Revision ID: 0005_audit_chain
-Revises: 0002
+Revises: 0004_search
 """
 from typing import Sequence, Union
 from types import SimpleNamespace
