@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from core.db import open_engine, read_session, write_session
+from core.db import init_database, read_session, write_session
 from core.demo import fill_demo
 from core.documents import KINDS, build, render
 from core.errors import DomainError
@@ -45,7 +45,7 @@ needs_poppler = pytest.mark.skipif(not (POPPLER and HAS_FONT),
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     path = tmp_path_factory.mktemp("docs") / "demo.db"
-    eng = open_engine(str(path))
+    eng, _ = init_database(str(path), demo=True)
     fill_demo(eng, load_pack(), seed=2026, enrollees=120, today=TODAY)
     yield eng, path
     eng.dispose()

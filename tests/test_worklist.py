@@ -222,7 +222,7 @@ def test_sz_md_art_12_renewal_bound_matches_the_certificate_window(policy):
             assert (opens <= on <= closes) == (on <= v <= bound), (on, v, bound)
 
 
-def test_sz_mt_art_14_worklist_cli(engine, build, clerk, policy, db_path, monkeypatch, tmp_path):
+def test_sz_mt_art_14_worklist_cli(engine, build, clerk, policy, db_path, monkeypatch, tmp_path, me):
     from cli.main import app
 
     monkeypatch.setenv("CASEDESK_CONFIG", str(tmp_path / "none.toml"))

@@ -28,7 +28,7 @@ def main() -> int:
     from sqlalchemy import text
 
     from core.auth import actor_for
-    from core.db import open_engine, read_session, write_session
+    from core.db import init_database, read_session, write_session
     from core.demo import fill_demo
     from core.policy import load_pack
     from core.services.documents import print_document
@@ -37,7 +37,7 @@ def main() -> int:
         print("pdftoppm not found: install Debian's poppler-utils", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory() as tmp:
-        eng = open_engine(str(Path(tmp) / "demo.db"))
+        eng, _ = init_database(str(Path(tmp) / "demo.db"), demo=True)
         fill_demo(eng, load_pack(), seed=2026, today=TODAY)
         with eng.connect() as c:
             case = c.execute(text("SELECT number FROM investigation_case WHERE status = 'notice_sent' "
