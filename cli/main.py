@@ -292,7 +292,8 @@ def user_list(as_json: bool = typer.Option(False, "--json")) -> None:
     from core.services import users
 
     with cli_errors(as_json):
-        rows = read(users.list_users)
+        rows = read(lambda s: [{"username": r.username, "role": r.role, "branch": r.branch, "name": r.display_name,
+                                "active": r.active} for r in users.list_users(s)])
     if as_json:
         emit_json(rows)
         return
