@@ -122,6 +122,10 @@ class BatchesScreen(WorkflowScreen):
 
         self.run_service(work, self._shown, on_refused=self._refused, group="load")
 
+    def printable(self) -> list[tuple[str, str]]:
+        v = self.view
+        return [("batch", f"{v.institution.code}/{v.month}")] if v is not None and v.batch is not None else []
+
     def _shown(self, view: BatchView) -> None:
         self.view = view
         self.query_one("#reasons", ReasonsList).clear()

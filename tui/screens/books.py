@@ -230,6 +230,10 @@ class BooksScreen(WorkflowScreen):
                                              issued_at_id=issuer),
                     lambda book: _("Record book {number} issued.", number=book.number))
 
+    def printable(self) -> list[tuple[str, str]]:
+        active = self.file.active if self.file else None
+        return [("book-receipt", active.book.number)] if active is not None else []
+
     def action_add(self) -> None:
         number = self._certificate_number()
         active = self.file.active if self.file else None

@@ -360,6 +360,10 @@ class CertificatesScreen(WorkflowScreen):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return self.rows.get(key) if key else None
 
+    def printable(self) -> list[tuple[str, str]]:
+        row = self.highlighted() if self.file is not None else None
+        return [("certificate", row.cert.number)] if row is not None else []
+
     def _show_detail(self) -> None:
         row = self.highlighted()
         detail = self.query_one("#detail", Static)

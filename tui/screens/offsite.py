@@ -496,6 +496,12 @@ class OffsiteScreen(WorkflowScreen):
         self.load()
 
     # ------------------------------------------------------------------ actions
+    def printable(self) -> list[tuple[str, str]]:
+        from core.documents import filing_documents
+
+        f = self.subject.active if self.subject else None
+        return [(kind, f.voucher) for kind in filing_documents(f.voucher)] if f is not None else []
+
     def action_file(self) -> None:
         if self.subject is None:
             return

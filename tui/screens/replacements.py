@@ -287,6 +287,13 @@ class ReplacementsScreen(WorkflowScreen):
                     title=repl.new_number)
         self.load()
 
+    def printable(self) -> list[tuple[str, str]]:
+        """The receipt of the latest replacement (SZ-MD Art. 5)."""
+        latest = self.file.records[0] if self.file and self.file.records else None
+        if latest is None:
+            return []
+        return [("book-receipt" if latest.item_kind == "book" else "certificate", latest.new_number)]
+
     def action_archive(self) -> None:
         records = self.query_one("#records", DataTable)
         if self.file is None or not records.row_count:
