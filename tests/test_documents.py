@@ -225,3 +225,18 @@ def test_cli_print_json_and_exit_codes(demo, tmp_path):
     bad = subprocess.run([*base, "voucher", "OF2099-999999", "--out", str(tmp_path / "n.pdf")],
                          capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("kind", ["notice", "filing-form", "certificate", "book-receipt"])
+def test_the_number_on_the_sheet_opens_the_record_in_the_lookup(demo, kind):
+    """What the QR code holds, scanned or typed at the counter, finds the record and its enrollee."""
+    from core.services.lookup import search
+
+    eng, _ = demo
+    number, name = _samples(eng)[kind]
+    with read_session(eng) as s:
+        doc = build(s, load_pack(), kind, number, lang="en", on=TODAY)
+        page = search(s, doc.number, on=TODAY)
+    assert page.kind == "document"
+    assert [h.number for h in page.hits] == [doc.number]
+    assert [r.name for r in page.rows] == [name]
