@@ -80,9 +80,7 @@ def build(path: Path, n: int, seed: int = 1) -> list[dict[str, str]]:
                 "initials, 3": k.initials.split()[0],
                 "initials, 2": k.initials.split()[0][:2],
                 "pinyin start, 2": k.pinyin[:2],  # wa, li, zh: a whole surname's worth of matches
-                "pinyin start, 2": ("SELECT * FROM enrollee WHERE name_pinyin LIKE :q OR name_initials LIKE :q "
-                        "ORDER BY name_pinyin, id LIMIT 20", "{}%"),
-    "ID as printed": f"{idn[:6]} {idn[6:10]} {idn[10:14]} {idn[14:]}",
+                "ID as printed": f"{idn[:6]} {idn[6:10]} {idn[10:14]} {idn[14:]}",
                 "ID full-width": idn.translate(FULL_WIDTH),
                 "card number": card,
             })
