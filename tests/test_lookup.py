@@ -278,3 +278,14 @@ def test_migration_backfills_existing_enrollees(tmp_path):
     for q in ("风良", "良", "李风良", "lifengliang", "lfl"):
         assert names(eng, q) == ["李风良"], q
     eng.dispose()
+
+
+def test_two_letters_pages_through_initials_then_pinyin(engine, clerk, people):
+    with write_session(engine) as s:
+        registry.add_enrollee(s, clerk, id_number=make_id_number(seq=610), card_number="SZ80000010",
+                              name="王安", scheme="comprehensive")  # initials wa
+    with read_session(engine) as s:
+        pages = [search(s, "wa", offset=i, limit=1) for i in range(3)]
+    assert [[r.name for r in p.rows] for p in pages] == [["王安"], ["王风"], []]
+    assert [p.has_more for p in pages] == [True, False, False]
+    assert names(engine, "wa") == ["王安", "王风"]

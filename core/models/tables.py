@@ -54,12 +54,17 @@ class Institution(Record, table=True):
 
 class Enrollee(Record, table=True):
     __tablename__ = "enrollee"
+    __table_args__ = (
+        # lookup by the start of the pinyin or the initials, read in index order (core.services.lookup)
+        Index("ix_enrollee_name_pinyin", "name_pinyin", "id"),
+        Index("ix_enrollee_name_initials", "name_initials", "id"),
+    )
     id_number: str = Field(max_length=18, unique=True, index=True)
     card_number: str = Field(max_length=32, unique=True, index=True)
     name: str = Field(max_length=64, index=True)
     # search keys written with the name (core.name_keys); indexed for lookup (migration 0004)
-    name_pinyin: str = Field(default="", max_length=1200, index=True)
-    name_initials: str = Field(default="", max_length=200, index=True)
+    name_pinyin: str = Field(default="", max_length=1200)
+    name_initials: str = Field(default="", max_length=200)
     sex: str = Field(default="", max_length=1)
     birth_date: Optional[date] = None
     scheme: str = Field(max_length=16, index=True)  # Scheme

@@ -34,7 +34,7 @@ from datetime import date
 
 from sqlalchemy import text
 from sqlalchemy.sql import Select
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, func, or_, select
 
 from core.errors import DomainError, NotFound, Reason
 from core.i18n import N_, Code
@@ -205,7 +205,7 @@ def search(session: Session, query: str, *, offset: int = 0, limit: int = PAGE_S
             if kind == kinds[-1] or session.exec(stmt.limit(1)).first() is not None:
                 return _fetch(session, q, kind, stmt, offset, limit)
     if _LATIN.match(q):
-        return _fetch(session, q, "pinyin", _pinyin_stmt(session, pinyin_query(q)), offset, limit)
+        return _pinyin_page(session, pinyin_query(q), q, offset, limit)
     return _fetch(session, q, "name", _name_stmt(session, q.replace(" ", "")), offset, limit)
 
 
@@ -260,26 +260,37 @@ def _name_stmt(session: Session, q: str):
     return select(Enrollee).where(text("enrollee.name LIKE :p ESCAPE '\\'").bindparams(p=_like(q))).order_by(*order)
 
 
-def _pinyin_stmt(session: Session, q: str):
-    """Full pinyin or initials: 1-2 letters at the start, 3+ anywhere; ordered by pinyin."""
+def _pinyin_page(session: Session, q: str, shown: str, offset: int, limit: int) -> LookupPage:
+    """Full pinyin or initials. One or two letters: the start of the initials
+    (in initials order), then the start of the full pinyin (in pinyin order),
+    each one index range read in order. Three or more: anywhere in the keys
+    (trigram index; SQLite returns them in the index's order, so a page of
+    ``wang`` costs a page, not a sort of every 王)."""
     if not q:
-        return None
-    order = (col(Enrollee.name_pinyin), col(Enrollee.id))
+        return _page(shown, "pinyin", [], 0, limit)
+    initials, pinyin = col(Enrollee.name_initials), col(Enrollee.name_pinyin)
     if len(q) < TRIGRAM:
-        return select(Enrollee).where(or_(
-            (col(Enrollee.name_initials) >= q) & (col(Enrollee.name_initials) < q + _HIGH),
-            (col(Enrollee.name_pinyin) >= q) & (col(Enrollee.name_pinyin) < q + _HIGH),
-        )).order_by(*order)
+        by_initials = select(Enrollee).where(initials >= q, initials < q + _HIGH).order_by(initials, col(Enrollee.id))
+        rows = list(session.exec(by_initials.offset(offset).limit(limit + 1)))
+        if len(rows) <= limit and len(q) > 1:  # one letter: every pinyin starting so is in the initials range
+            skip = 0 if rows else offset - session.exec(
+                select(func.count()).where(initials >= q, initials < q + _HIGH)).one()
+            by_pinyin = (select(Enrollee).where(pinyin >= q, pinyin < q + _HIGH)
+                         .where(or_(initials < q, initials >= q + _HIGH)).order_by(pinyin, col(Enrollee.id)))
+            rows += session.exec(by_pinyin.offset(max(0, skip)).limit(limit + 1 - len(rows)))
+        return LookupPage(query=shown, kind="pinyin", rows=tuple(_row(e) for e in rows[:limit]), offset=offset,
+                          limit=limit, has_more=len(rows) > limit)
     if _sqlite(session):
-        return select(Enrollee).from_statement(text(
-            "SELECT e.* FROM enrollee e JOIN enrollee_search_key k ON k.enrollee_id = e.id WHERE k.rid IN "
-            "(SELECT rowid FROM enrollee_search WHERE enrollee_search MATCH :m) ORDER BY e.name_pinyin, e.id "
+        stmt = select(Enrollee).from_statement(text(
+            "SELECT e.* FROM enrollee_search f JOIN enrollee_search_key k ON k.rid = f.rowid "
+            "JOIN enrollee e ON e.id = k.enrollee_id WHERE enrollee_search MATCH :m ORDER BY f.rowid "
             "LIMIT :limit OFFSET :offset"
         ).bindparams(m=_fts_phrase("{name_pinyin name_initials}", q)))
-    like = _like(q)
-    return select(Enrollee).where(text("(enrollee.name_pinyin LIKE :p ESCAPE '\\' "
-                                       "OR enrollee.name_initials LIKE :p ESCAPE '\\')").bindparams(p=like)
-                                  ).order_by(*order)
+    else:
+        stmt = select(Enrollee).where(text("(enrollee.name_pinyin LIKE :p ESCAPE '\\' "
+                                           "OR enrollee.name_initials LIKE :p ESCAPE '\\')").bindparams(p=_like(q))
+                                      ).order_by(pinyin, col(Enrollee.id))
+    return _fetch(session, shown, "pinyin", stmt, offset, limit)
 
 
 # --------------------------------------------------------------------------- documents

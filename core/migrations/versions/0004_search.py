@@ -89,9 +89,9 @@ def upgrade() -> None:
     with op.batch_alter_table("enrollee", schema=None) as batch_op:
         batch_op.add_column(sa.Column("name_pinyin", sa.String(length=1200), nullable=False, server_default=""))
         batch_op.add_column(sa.Column("name_initials", sa.String(length=200), nullable=False, server_default=""))
-        batch_op.create_index(batch_op.f("ix_enrollee_name_pinyin"), ["name_pinyin"], unique=False)
-        batch_op.create_index(batch_op.f("ix_enrollee_name_initials"), ["name_initials"], unique=False)
-    _backfill_keys()
+    _backfill_keys()  # before the indexes: one build each instead of an index update per row
+    op.create_index("ix_enrollee_name_pinyin", "enrollee", ["name_pinyin", "id"], unique=False)
+    op.create_index("ix_enrollee_name_initials", "enrollee", ["name_initials", "id"], unique=False)
     if dialect == "sqlite":
         op.execute("CREATE TABLE enrollee_search_key (rid INTEGER PRIMARY KEY, enrollee_id CHAR(32) NOT NULL UNIQUE)")
         op.execute("CREATE TABLE enrollee_search_pos (n INTEGER PRIMARY KEY)")
@@ -133,8 +133,8 @@ def downgrade() -> None:
         for index in ("grams", "name", "name_pinyin", "name_initials"):
             op.execute(f"DROP INDEX IF EXISTS ix_enrollee_search_{index}")
         op.execute("DROP FUNCTION IF EXISTS enrollee_search_grams(text)")
+    op.drop_index("ix_enrollee_name_initials", table_name="enrollee")
+    op.drop_index("ix_enrollee_name_pinyin", table_name="enrollee")
     with op.batch_alter_table("enrollee", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_enrollee_name_initials"))
-        batch_op.drop_index(batch_op.f("ix_enrollee_name_pinyin"))
         batch_op.drop_column("name_initials")
         batch_op.drop_column("name_pinyin")
