@@ -9,6 +9,9 @@ from enum import StrEnum
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
+# the stored states of the workflow machines, declared with the machines (core.workflows)
+from core.workflows.states import BookStatus, CaseStatus, CertificateStatus, FilingStatus  # noqa: F401
+
 
 def utcnow() -> datetime:
     """Aware UTC timestamp (stored as UTC; SQLite keeps no zone)."""
@@ -79,28 +82,6 @@ class Title(StrEnum):
 TITLE_RANK = {Title.RESIDENT: 1, Title.ATTENDING: 2, Title.DEPUTY_CHIEF: 3, Title.CHIEF: 4}
 
 
-class CertificateStatus(StrEnum):
-    DRAFT = "draft"
-    SIGNED = "signed"  # both diagnostic-team signatures present
-    SEALED = "sealed"  # hospital insurance-office seal
-    CONFIRMED = "confirmed"  # agency confirmation: gives benefits
-    INVALIDATED = "invalidated"  # false claim (SZ-MD Art. 13)
-    VOID = "void"  # reported lost and replaced (SZ-MD Art. 5)
-    SUPERSEDED = "superseded"  # continued by a re-application (SZ-MD Art. 12)
-    WITHDRAWN = "withdrawn"  # draft abandoned
-
-
-class BookStatus(StrEnum):
-    ACTIVE = "active"
-    USED_UP = "used_up"
-    VOID = "void"
-
-
-class FilingStatus(StrEnum):
-    ACTIVE = "active"
-    CANCELLED = "cancelled"
-
-
 class VisitKind(StrEnum):
     GENERAL_OUTPATIENT = "general_outpatient"
     MAJOR_DISEASE_OUTPATIENT = "major_disease_outpatient"
@@ -114,12 +95,3 @@ class Settlement(StrEnum):
     CASH = "cash"
 
 
-class CaseStatus(StrEnum):
-    NOTICE_SENT = "notice_sent"
-    CLOSED_EXPLAINED = "closed_explained"
-    SUSPENDED = "suspended"  # case opened, bookkeeping suspended
-    VERIFIED = "verified"
-    DECIDED = "decided"
-    RESUMED = "resumed"
-    VIOLATION = "violation"
-    REFERRED = "referred"

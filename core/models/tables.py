@@ -14,10 +14,17 @@ from typing import Optional
 
 from pydantic import NaiveDatetime
 
-from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.models.base import Record, new_id, utcnow
+from core.workflows import definitions as machines
+
+
+def _states(machine) -> tuple:
+    """A stray status string cannot be stored: the column holds the machine's
+    states (migration 0003_workflow_states)."""
+    return (CheckConstraint(machine.check_sql(), name=machine.check_name),)
 
 # --------------------------------------------------------------------------- people
 
@@ -126,6 +133,7 @@ class Certificate(Record, table=True):
     """Outpatient major-disease diagnosis certificate (SZ-MD Art. 4, 12, 13)."""
 
     __tablename__ = "certificate"
+    __table_args__ = _states(machines.CERTIFICATE)
     number: str = Field(max_length=32, unique=True, index=True)
     enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
     disease_code: str = Field(max_length=32, index=True)
@@ -187,6 +195,7 @@ class RecordBook(Record, table=True):
     """Special outpatient medical record book (SZ-MD Art. 5): one per enrollee."""
 
     __tablename__ = "record_book"
+    __table_args__ = _states(machines.BOOK)
     number: str = Field(max_length=32, unique=True, index=True)
     enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
     status: str = Field(max_length=16, index=True)  # BookStatus
@@ -233,6 +242,7 @@ class OffsiteFiling(Record, table=True):
     """Off-site filing of three designated institutions (SZ-MT Art. 9, 10)."""
 
     __tablename__ = "offsite_filing"
+    __table_args__ = _states(machines.FILING)
     enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
     basis: str = Field(max_length=16)  # stationed | retired
     place_city: str = Field(max_length=64)
@@ -337,6 +347,7 @@ class InvestigationCase(Record, table=True):
     """Investigation and suspension of bookkeeping (SZ-MT Art. 14, 15)."""
 
     __tablename__ = "investigation_case"
+    __table_args__ = _states(machines.CASE)
     number: str = Field(max_length=32, unique=True, index=True)
     enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
     trigger: str = Field(max_length=32)

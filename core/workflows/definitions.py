@@ -1,6 +1,6 @@
 """The seven workflow machines, declared once.
 
-States are the values of the StrEnums in :mod:`core.models.base` (the stored
+States are the values of the StrEnums in :mod:`core.workflows.states` (the stored
 vocabulary, and the database CHECK constraints of migration
 ``0003_workflow_states``); what each state *counts as* is a tag here, and
 every "is this state X" question in rules, services, screens and commands is
@@ -22,7 +22,7 @@ Readings taken (see docs/workflows.md):
 from __future__ import annotations
 
 from core.i18n import N_
-from core.models.base import BookStatus, CaseStatus, CertificateStatus, FilingStatus
+from core.workflows.states import BookStatus, CaseStatus, CertificateStatus, FilingStatus
 from core.workflows.machine import START, Event, Machine, State
 
 # --------------------------------------------------------------------------- tags

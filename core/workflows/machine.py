@@ -38,6 +38,9 @@ class State:
     tags: frozenset[str] = frozenset()
     final: bool = False
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", str(self.name))  # a StrEnum member stored as its plain value
+
 
 @dataclass(frozen=True)
 class Event:
@@ -54,6 +57,10 @@ class Event:
     guard: str = ""  # "module:function" in core.workflows.guards (asks the rules)
     forward: bool = False  # the next step of the main path (the TUI's "continue")
     fired_by: str = ""  # set when another record's event fires this one (renewal -> supersede)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sources", tuple(str(s) for s in self.sources))
+        object.__setattr__(self, "targets", tuple(str(s) for s in self.targets))
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,15 @@ class Machine:
 
     def can_fire(self, event: str, state: str) -> bool:
         return state in self.event(event).sources
+
+    def check_sql(self) -> str:
+        """The CHECK condition keeping the status column to the machine's states."""
+        values = ", ".join(f"'{s}'" for s in sorted(self.state_names))
+        return f"{self.status_field} IN ({values})"
+
+    @property
+    def check_name(self) -> str:
+        return f"ck_{self.entity}_{self.status_field}"
 
     # ------------------------------------------------------------------ generic refusals
 
