@@ -1,7 +1,7 @@
 """workflow states: a status column holds only its machine's states
 
 Revision ID: 0003_workflow_states
-Revises: 0004_search
+Revises: 0004_search, 0005_audit_chain (joins the two heads both made from 0002)
 
 The states are those of the machines in core.workflows.definitions (issue 7),
 written out here as they stood at this revision, so a later change to a
@@ -19,7 +19,7 @@ from typing import Sequence, Union
 from alembic import op
 
 revision: str = "0003_workflow_states"
-down_revision: Union[str, None] = "0004_search"
+down_revision: Union[str, Sequence[str], None] = ("0004_search", "0005_audit_chain")
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
