@@ -266,23 +266,28 @@ def user_add(
 
 
 @user_app.command("set-role")
-def user_set_role(username: str, role: str, reason: str = typer.Option(..., "--reason")) -> None:
+def user_set_role(username: str, role: str, reason: str = typer.Option(..., "--reason"),
+                  version: Optional[int] = typer.Option(None, "--version", min=1, max=2**31,
+                                                        help="The version `user list` showed: refuse if changed since.")) -> None:
     """Change a caseworker's role (admin only)."""
     from core.records import frozen
     from core.services import users
 
     with cli_errors():
-        cw = write(lambda s, who: frozen(users.set_role(s, who, username=username, role=role, reason=reason)))
+        cw = write(lambda s, who: frozen(users.set_role(s, who, username=username, role=role, reason=reason,
+                                                      expected_version=version)))
     echo(f"{cw.username} is now {cw.role}")
 
 
 @user_app.command("deactivate")
-def user_deactivate(username: str, reason: str = typer.Option(..., "--reason")) -> None:
+def user_deactivate(username: str, reason: str = typer.Option(..., "--reason"),
+                    version: Optional[int] = typer.Option(None, "--version", min=1, max=2**31,
+                                                          help="The version `user list` showed: refuse if changed since.")) -> None:
     """Deactivate a caseworker (admin only). Nothing is deleted."""
     from core.services import users
 
     with cli_errors():
-        write(lambda s, who: users.deactivate(s, who, username=username, reason=reason).username)
+        write(lambda s, who: users.deactivate(s, who, username=username, reason=reason, expected_version=version).username)
     echo(f"{username} deactivated")
 
 
@@ -293,12 +298,13 @@ def user_list(as_json: bool = typer.Option(False, "--json")) -> None:
 
     with cli_errors(as_json):
         rows = read(lambda s: [{"username": r.username, "role": r.role, "branch": r.branch, "name": r.display_name,
-                                "active": r.active} for r in users.list_users(s)])
+                                "active": r.active, "version": r.version} for r in users.list_users(s)])
     if as_json:
-        emit_json(rows)
+        emit_json(rows)  # "version": what set-role / deactivate --version take
         return
     for r in rows:
-        echo(f"{r['username']:<20} {r['role']:<9} {r['branch']:<12} {'active' if r['active'] else 'inactive':<8} {r['name']}")
+        echo(f"{r['username']:<20} {r['role']:<9} {r['branch']:<12} {'active' if r['active'] else 'inactive':<8} "
+             f"v{r['version']:<4} {r['name']}")
 
 
 # --------------------------------------------------------------------------- lookup

@@ -245,7 +245,8 @@ class _Walker:
             self.run(lambda s: health_centre.select_health_centre(
                 s, self.clerk, e.id, centres[k % len(centres)].code, applicant=applicant,
                 applicant_name=employer if applicant == "employer" else "", on=self.today - timedelta(days=100 - k),
-                policy=self.policy, reason="demo"))
+                policy=self.policy, reason="demo",
+                expected_version=s.get(Enrollee, e.id).version))  # the demo acts alone: read where it writes
             self.bump("health centre selections")
 
     def _investigations(self) -> None:

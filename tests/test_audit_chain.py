@@ -27,7 +27,7 @@ def trail(engine):
         users.add_user(s, BOOT, username="clerk.a", role="clerk", reason="new clerk")
     with write_session(engine) as s:
         users.add_user(s, BOOT, username="clerk.b", role="clerk", reason="new clerk")
-        users.set_role(s, BOOT, username="clerk.b", role="reviewer", reason="promoted")
+        users.set_role(s, BOOT, username="clerk.b", role="reviewer", reason="promoted", expected_version=None)
     return engine
 
 

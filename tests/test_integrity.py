@@ -38,11 +38,10 @@ def world(tmp_path):
     is admin, one enrollee whose name and one monitoring flag whose detail
     hold escape sequences; environment for real `casedesk` processes."""
     db = tmp_path / "w.db"
-    eng = make_engine(f"sqlite:///{db}")
-    upgrade(eng)
     env = {**os.environ, "CASEDESK_DB": str(db), "CASEDESK_CONFIG": str(tmp_path / "none.toml"),
            "CASEDESK_LOG_DIR": str(tmp_path / "logs"), "LANG": "C.UTF-8", "PYTHONUTF8": "1"}
-    run(env, "user", "add", me(), "--role", "admin", check=True)
+    run(env, "db", "init", check=True)  # the OS user running the tests is its first admin
+    eng = make_engine(f"sqlite:///{db}")
     from core.auth import Actor
     from core.policy import load_pack
     from core.services import registry
@@ -142,8 +141,8 @@ def test_database_wal_shm_and_log_are_private(tmp_path):
     env = {**os.environ, "CASEDESK_DB": str(db), "CASEDESK_CONFIG": str(tmp_path / "none.toml"),
            "CASEDESK_LOG_DIR": str(tmp_path / "logs")}
     os.umask(0o022)  # a permissive login umask: the process sets its own
-    run(env, "db", "upgrade")
-    run(env, "user", "add", me(), "--role", "admin")
+    run(env, "db", "init", check=True)
+    run(env, "user", "add", "someone", "--role", "clerk", check=True)
     files = [p for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")) if p.exists()]
     assert db in files
     for p in files:
@@ -223,15 +222,32 @@ def test_busy_database_says_busy_try_again_with_the_command(world, monkeypatch):
     assert "added" not in r.output and "nexpected" not in r.output
 
 
-def test_read_only_database_prints_no_success(world):
-    env = {**world["env"], "CASEDESK_DB": f"sqlite:///file:{world['db']}?mode=ro&uri=true"}
-    r = run(env, "user", "add", "newbie", "--role", "clerk")
-    assert r.returncode == 2
-    err = r.stderr.decode()
-    assert "read-only" in err and "added" not in r.stdout.decode()
-    r = run(env, "flag", "SZ00000007", "T10-card-lending", "--detail", "x")
-    assert r.returncode == 2 and b"recorded" not in r.stdout
-    assert_clean(r)
+def test_read_only_database_prints_no_success(world, monkeypatch):
+    """Success is printed only after the commit: on a read-only database
+    (``PRAGMA query_only``: SQLITE_READONLY, as for a file the process may
+    not write) ``flag`` and ``user add`` print no "recorded"/"added"."""
+    from sqlalchemy import event
+    from typer.testing import CliRunner
+
+    import core.db
+    from cli.main import app
+
+    make = core.db.make_engine
+
+    def read_only_engine(*a, **kw):
+        eng = make(*a, **kw)
+        event.listen(eng, "connect", lambda dbapi_conn, _rec: dbapi_conn.execute("PRAGMA query_only = 1"))
+        return eng
+
+    monkeypatch.setattr(core.db, "make_engine", read_only_engine)
+    for k, v in world["env"].items():
+        if k.startswith("CASEDESK"):
+            monkeypatch.setenv(k, v)
+    for args, success in ((["user", "add", "newbie", "--role", "clerk"], "added"),
+                          (["flag", "SZ00000007", "T10-card-lending", "--detail", "x"], "recorded")):
+        r = CliRunner().invoke(app, args)
+        assert r.exit_code == 2, r.output
+        assert "read-only" in r.output and success not in r.output, r.output
 
 
 # --------------------------------------------------------------------------- item 10: bad input
@@ -435,4 +451,37 @@ def test_cli_import_of_a_binary_file_exits_2_naming_the_encoding(world):
     r = run(world["env"], "import", "enrollees", str(bad))
     assert r.returncode == 2
     assert "UTF-8 or GB18030/GBK" in r.stderr.decode()
+    assert_clean(r)
+
+
+# --------------------------------------------------------------------------- item 7: no lost update
+
+
+def test_set_role_and_deactivate_refuse_a_change_made_since_the_caller_read(engine, admin, clerk):
+    from core.errors import StaleRecord
+    from core.services import users
+    from tests.conftest import db_fingerprint
+
+    with write_session(engine) as s:
+        v = next(u for u in users.list_users(s) if u.username == clerk.username).version
+    with write_session(engine) as s:  # the first admin's change
+        users.set_role(s, admin, username=clerk.username, role="reviewer", reason="promoted", expected_version=v)
+    before = db_fingerprint(engine)
+    for change in (lambda s: users.set_role(s, admin, username=clerk.username, role="admin", reason="x",
+                                            expected_version=v),
+                   lambda s: users.deactivate(s, admin, username=clerk.username, reason="x", expected_version=v)):
+        with pytest.raises(StaleRecord):
+            with write_session(engine) as s:
+                change(s)
+    assert db_fingerprint(engine) == before
+
+
+def test_cli_user_list_shows_the_version_set_role_takes(world):
+    env = world["env"]
+    run(env, "user", "add", "bob", "--role", "clerk", check=True)
+    rows = json.loads(run(env, "user", "list", "--json", check=True).stdout)
+    v = next(r["version"] for r in rows if r["username"] == "bob")
+    run(env, "user", "set-role", "bob", "reviewer", "--reason", "promoted", "--version", str(v), check=True)
+    r = run(env, "user", "set-role", "bob", "admin", "--reason", "again", "--version", str(v))
+    assert r.returncode in (1, 2) and b"changed by someone else" in r.stderr
     assert_clean(r)

@@ -40,7 +40,7 @@ def test_user_list_after_the_session_closed(tmp_path):
     assert [line.split()[0] for line in r.stdout.splitlines()] == sorted([me, "zz.bob"])
     r = _cli(tmp_path, db, "user", "list", "--json")
     assert r.returncode == 0, r.stderr
-    assert {"username": me, "role": "admin", "branch": "", "name": "Alice", "active": True} in json.loads(r.stdout)
+    assert {"username": me, "role": "admin", "branch": "", "name": "Alice", "active": True, "version": 1} in json.loads(r.stdout)
 
 
 def test_gateway_refuses_an_orm_row(engine, admin):
@@ -48,7 +48,7 @@ def test_gateway_refuses_an_orm_row(engine, admin):
     with pytest.raises(TypeError, match="Caseworker ORM row"):
         gateway.read(engine, lambda s: [{"who": s.get(Caseworker, users.list_users(s)[0].id)}])
     with pytest.raises(TypeError, match="Caseworker ORM row"):
-        gateway.write(engine, lambda s: users.set_role(s, admin, username="dave", role="reviewer", reason="x"))
+        gateway.write(engine, lambda s: users.set_role(s, admin, username="dave", role="reviewer", reason="x", expected_version=None))
     rows = gateway.read(engine, users.list_users)
     assert [(r.username, r.role) for r in rows if r.username == "dave"] == [("dave", "clerk")]  # rolled back
     with pytest.raises(ValidationError):

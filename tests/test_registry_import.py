@@ -183,15 +183,15 @@ def test_the_last_admin_cannot_be_demoted_or_deactivated(engine):
     with write_session(engine) as s:
         a = users.add_first_admin(s, username="alice")
         boss = actor_for(s, "alice")
-    for work in (lambda s: users.set_role(s, boss, username="alice", role="clerk", reason="x"),
-                 lambda s: users.deactivate(s, boss, username="alice", reason="x")):
+    for work in (lambda s: users.set_role(s, boss, username="alice", role="clerk", reason="x", expected_version=None),
+                 lambda s: users.deactivate(s, boss, username="alice", reason="x", expected_version=None)):
         with pytest.raises(DomainError, match="last active admin"):
             with write_session(engine) as s:
                 work(s)
     with write_session(engine) as s:
         users.add_user(s, boss, username="bea", role="admin", reason="second admin")
     with write_session(engine) as s:
-        users.deactivate(s, boss, username="alice", reason="left")
+        users.deactivate(s, boss, username="alice", reason="left", expected_version=None)
     with Session(engine) as s:
         assert not s.get(Caseworker, a.id).active
 
@@ -200,7 +200,7 @@ def test_deactivated_user_refused(engine, admin):
     with write_session(engine) as s:
         users.add_user(s, admin, username="carol", role="clerk")
     with write_session(engine) as s:
-        users.deactivate(s, admin, username="carol", reason="left the branch")
+        users.deactivate(s, admin, username="carol", reason="left the branch", expected_version=None)
     with Session(engine) as s:
         with pytest.raises(PermissionDenied):
             actor_for(s, "carol")

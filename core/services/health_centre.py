@@ -57,7 +57,7 @@ def candidate_centres(session: Session, *, policy: Policy, query: str = "", limi
 
 def select_health_centre(session: Session, actor: Actor, enrollee: str | uuid.UUID, institution_code: str, *,
                          applicant: str, on: date, policy: Policy, applicant_name: str = "", reason: str = "",
-                         expected_version: int | None = None, today: date | None = None) -> HealthCentreSelection:
+                         expected_version: int | None, today: date | None = None) -> HealthCentreSelection:
     """Record the selection of a community health centre (SZ-MT Art. 4).
     ``expected_version`` is the enrollee's version the caller read."""
     require_step(HEALTH_CENTRE, "select", None, actor, on, today=today)

@@ -6,6 +6,7 @@ from sqlmodel import Session, func, select
 
 from core import audit
 from core.auth import Actor, validate_role
+from core.db import check_version
 from core.errors import DomainError, NotFound
 from core.i18n import N_
 from core.models import Caseworker
@@ -64,10 +65,15 @@ def _keep_an_admin(session: Session, cw: Caseworker) -> None:
                               user=cw.username)
 
 
-def set_role(session: Session, actor: Actor, *, username: str, role: str, reason: str) -> Caseworker:
+def set_role(session: Session, actor: Actor, *, username: str, role: str, reason: str,
+             expected_version: int | None) -> Caseworker:
+    """Change a role. ``expected_version`` is the caseworker's version the
+    caller read (``user list``); a change made since is refused, never
+    overwritten (issue 9, item 7). None only where nothing was read first."""
     actor.require("admin", action=N_("change roles"))
     validate_role(role)
     cw = _get(session, username)
+    check_version(cw, expected_version)
     if role != "admin":
         _keep_an_admin(session, cw)
     before = audit.snapshot(cw)
@@ -76,9 +82,12 @@ def set_role(session: Session, actor: Actor, *, username: str, role: str, reason
     return cw
 
 
-def deactivate(session: Session, actor: Actor, *, username: str, reason: str) -> Caseworker:
+def deactivate(session: Session, actor: Actor, *, username: str, reason: str,
+               expected_version: int | None) -> Caseworker:
+    """Deactivate (nothing is deleted); ``expected_version`` as for :func:`set_role`."""
     actor.require("admin", action=N_("deactivate caseworkers"))
     cw = _get(session, username)
+    check_version(cw, expected_version)
     _keep_an_admin(session, cw)
     before = audit.snapshot(cw)
     cw.active = False
