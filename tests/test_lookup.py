@@ -289,3 +289,28 @@ def test_two_letters_pages_through_initials_then_pinyin(engine, clerk, people):
     assert [[r.name for r in p.rows] for p in pages] == [["王安"], ["王风"], []]
     assert [p.has_more for p in pages] == [True, False, False]
     assert names(engine, "wa") == ["王安", "王风"]
+
+
+def test_cli_lookup_of_a_demo_void_book_says_since_when_and_its_replacement(tmp_path, monkeypatch):
+    """`casedesk lookup` on the demo's lost-and-replaced record book (SZ-MD Art. 5)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    runner = CliRunner()
+    monkeypatch.setenv("CASEDESK_DB", str(tmp_path / "cli.db"))
+    monkeypatch.setenv("CASEDESK_CONFIG", str(tmp_path / "none.toml"))
+    assert runner.invoke(app, ["db", "init"]).exit_code == 0
+    assert runner.invoke(app, ["demo", "--enrollees", "40"]).exit_code == 0
+    eng = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    with eng.connect() as c:
+        old, new = c.execute(text("SELECT old_number, new_number FROM replacement WHERE item_kind = 'book'")).first()
+    eng.dispose()
+    r = runner.invoke(app, ["lookup", old.replace("-", " ").lower()])
+    assert r.exit_code == 0, r.output
+    assert "[SZ-MD Art. 5]" in r.output and "void since" in r.output and new in r.output
+    r = runner.invoke(app, ["--lang", "zh_CN", "lookup", old, "--json"])
+    (hit,) = json.loads(r.output)["hits"]
+    assert hit["replaced_by"] == new and "作废" in hit["note"]["message"]
