@@ -36,6 +36,7 @@ from core.rules.offsite import (
     check_filing,
     filing_basis,
 )
+from core.services import numbering
 from core.services.lookup import get_enrollee
 from core.workflows import FILING, require_role, require_step
 from core.workflows.definitions import FILING_CURRENT
@@ -150,6 +151,7 @@ def _candidate(i: Institution) -> CandidateFacts:
 
 
 def _voucher(session: Session, on: date, wanted: str | None) -> str:
+    numbering.lock_counter(session, "offsite voucher")  # PostgreSQL: no two concurrent filings take one number
     if wanted is not None:
         v = wanted.strip()
         taken = session.exec(select(OffsiteFiling.id).where(OffsiteFiling.voucher_number == v)).first()
