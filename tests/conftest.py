@@ -7,6 +7,7 @@ import itertools
 from datetime import date
 
 import pytest
+from hypothesis import settings
 from sqlmodel import Session
 
 from core.auth import Actor
@@ -22,6 +23,11 @@ from core.models import (
     TeamMembership,
 )
 from core.policy import load_pack
+
+# Property tests check answers, never speed: no per-example deadline, so a
+# loaded 2-core CI machine cannot turn a slow example into a "flaky" failure.
+settings.register_profile("casedesk", deadline=None)
+settings.load_profile("casedesk")
 
 _seq = itertools.count(1)
 
