@@ -135,7 +135,7 @@ def open_db():
     return open_engine(state.db)
 
 
-def maintainer(eng, permission: str = "admin"):
+def maintainer(eng, permission: str = "admin", action: str = ""):
     """For database upkeep (check, verify, backup): the caseworker, who needs
     ``permission``; or None when the service account that owns the files runs
     it itself (it could read them with sqlite3 anyway)."""
@@ -145,7 +145,7 @@ def maintainer(eng, permission: str = "admin"):
     if login().data_owner and not state.as_user:
         return None
     who = gateway.read(eng, actor)
-    who.require(permission, action=permission)
+    who.require(permission, action=action or permission)
     return who
 
 

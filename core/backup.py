@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from core.auth import Actor
-from core.db import create_private_file, head_revision, make_engine, sqlite_path, write_session
+from core.db import create_private_file, head_revision, sqlite_path, write_session
 from core.errors import DomainError, SchemaError
 from core.i18n import N_
 
@@ -39,6 +39,7 @@ def _copy(src: sqlite3.Connection, dest: Path) -> None:
     dst = sqlite3.connect(dest)
     try:
         src.backup(dst)  # pages=-1: the whole database in one step, one snapshot
+        dst.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
     finally:
         dst.close()
 
@@ -93,7 +94,10 @@ def _check_copy(path: Path, *, schema: bool = True):
     """Problems of the database at ``path`` (read in place)."""
     from core.checks import check_database
 
-    eng = make_engine(f"sqlite:///{path}")
+    from sqlalchemy import create_engine
+
+    # read-only and without casedesk's pragmas: checking a file never changes it
+    eng = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
     try:
         from core.db import current_revision
 

@@ -10,6 +10,7 @@ import typer
 
 from cli.main import actor, app, cli_errors, db_app, echo, emit_json, engine, fail, maintainer, open_db, state
 from core.errors import SchemaError
+from core.i18n import N_
 
 audit_app = typer.Typer(help="The audit trail: verify the hash chain, print its head, tell a record's history.",
                         no_args_is_help=True)
@@ -128,7 +129,7 @@ def db_backup(path: Path = typer.Argument(..., help="The new backup file (must n
 
     with cli_errors():
         eng = open_db()
-        who = maintainer(eng, "admin")
+        who = maintainer(eng, "admin", N_("back up the database"))
         out = backup(eng, who, path)
     echo(f"backup written: {out}")
 

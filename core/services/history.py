@@ -70,10 +70,10 @@ def _keys(session: Session, ref: str) -> tuple[str, list]:
         if row is not None:
             return f"{model.__tablename__} {ref}", [AuditEvent.entity_id == str(row.id)]
     try:
-        key = uuid.UUID(ref)
+        key = str(uuid.UUID(ref))
     except ValueError:
-        raise NotFound.one("", "record", N_("No enrollee or record with key {ref}."), ref=ref) from None
-    return str(key), [AuditEvent.entity_id == str(key)]
+        key = ref  # any other key an event names (the database file for db.restore …)
+    return key, [AuditEvent.entity_id == key]
 
 
 def record_history(session: Session, ref: str, *, limit: int = 500) -> History:
