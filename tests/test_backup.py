@@ -85,7 +85,7 @@ def test_backup_and_restore_need_an_admin(tmp_path, db):
     with write_session(eng) as s:
         users.add_user(s, Actor(ME, "admin"), username="other.admin", role="admin", reason="second admin")
     with write_session(eng) as s:
-        users.set_role(s, Actor("other.admin", "admin"), username=ME, role="clerk", reason="step down")
+        users.set_role(s, Actor("other.admin", "admin"), username=ME, role="clerk", reason="step down", expected_version=None)
     eng.dispose()
     r = cli(tmp_path, db, "db", "backup", str(tmp_path / "b.db"))
     assert r.returncode == 2 and "may not back up the database" in r.stderr, r.stderr
