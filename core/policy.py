@@ -397,3 +397,11 @@ def yuan_to_fen(yuan: Decimal | int | str) -> int:
 
 def fen_to_yuan(fen: int) -> Decimal:
     return (Decimal(fen) / 100).quantize(Decimal("0.01"))
+
+
+def stamp(record, policy: Policy) -> None:
+    """Write which pack decides ``record`` into its ``policy_pack`` and
+    ``policy_hash`` columns (issue 9, item 8): the id and the sha256 of the
+    pack file, so a record says which rules it was decided by."""
+    record.policy_pack = policy.id
+    record.policy_hash = policy.content_hash

@@ -485,3 +485,28 @@ def test_cli_user_list_shows_the_version_set_role_takes(world):
     r = run(env, "user", "set-role", "bob", "admin", "--reason", "again", "--version", str(v))
     assert r.returncode in (1, 2) and b"changed by someone else" in r.stderr
     assert_clean(r)
+
+
+# --------------------------------------------------------------------------- item 8: provenance
+
+
+def test_records_store_the_deciding_packs_id_and_content_hash(engine, clerk, build, policy):
+    """SZ-MT Art. 13: a manual monitoring flag, and its audit event, say which
+    pack (id + sha256 of the file) decided it."""
+    import hashlib
+
+    from core.models import AuditEvent, MonitoringFlag
+    from core.paths import data_dir
+    from core.services.monitoring import record_manual_trigger
+    from sqlmodel import Session, select
+
+    e = build.enrollee()
+    with write_session(engine) as s:
+        record_manual_trigger(s, clerk, policy, enrollee_id=e.id, trigger="T10-card-lending", detail="seen",
+                              on=date(2026, 10, 5), reason="report")
+    sha = hashlib.sha256((data_dir() / "policies" / "shenzhen-2008.toml").read_bytes()).hexdigest()
+    with Session(engine) as s:
+        flag = s.exec(select(MonitoringFlag)).one()
+        assert (flag.policy_pack, flag.policy_hash) == ("shenzhen-2008", sha)
+        ev = s.exec(select(AuditEvent).where(AuditEvent.action == "monitoring.flag")).one()
+        assert json.loads(ev.after)["policy_hash"] == sha

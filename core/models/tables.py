@@ -133,6 +133,8 @@ class Certificate(Record, table=True):
     """Outpatient major-disease diagnosis certificate (SZ-MD Art. 4, 12, 13)."""
 
     __tablename__ = "certificate"
+    # which policy pack decided (id + sha256 of its file; issue 9 item 8): core.policy.stamp
+    policy_hash: str = Field(default="", max_length=64)
     __table_args__ = _states(machines.CERTIFICATE)
     number: str = Field(max_length=32, unique=True, index=True)
     enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
@@ -195,6 +197,9 @@ class RecordBook(Record, table=True):
     """Special outpatient medical record book (SZ-MD Art. 5): one per enrollee."""
 
     __tablename__ = "record_book"
+    # which policy pack decided (id + sha256 of its file; issue 9 item 8): core.policy.stamp
+    policy_pack: str = Field(default="", max_length=64)
+    policy_hash: str = Field(default="", max_length=64)
     __table_args__ = _states(machines.BOOK)
     number: str = Field(max_length=32, unique=True, index=True)
     enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
@@ -242,6 +247,9 @@ class OffsiteFiling(Record, table=True):
     """Off-site filing of three designated institutions (SZ-MT Art. 9, 10)."""
 
     __tablename__ = "offsite_filing"
+    # which policy pack decided (id + sha256 of its file; issue 9 item 8): core.policy.stamp
+    policy_pack: str = Field(default="", max_length=64)
+    policy_hash: str = Field(default="", max_length=64)
     __table_args__ = _states(machines.FILING)
     enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
     basis: str = Field(max_length=16)  # stationed | retired
@@ -282,6 +290,9 @@ class HealthCentreSelection(Record, table=True):
     """Selection of a community health centre (SZ-MT Art. 4)."""
 
     __tablename__ = "health_centre_selection"
+    # which policy pack decided (id + sha256 of its file; issue 9 item 8): core.policy.stamp
+    policy_pack: str = Field(default="", max_length=64)
+    policy_hash: str = Field(default="", max_length=64)
     enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
     institution_id: uuid.UUID = Field(foreign_key="institution.id")
     applicant: str = Field(max_length=16)  # employer | village | self
@@ -334,6 +345,9 @@ class MonitoringFlag(Record, table=True):
     numeric hit kept for the record when a case is opened from it."""
 
     __tablename__ = "monitoring_flag"
+    # which policy pack decided (id + sha256 of its file; issue 9 item 8): core.policy.stamp
+    policy_pack: str = Field(default="", max_length=64)
+    policy_hash: str = Field(default="", max_length=64)
     enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
     trigger: str = Field(max_length=32)
     month: str = Field(max_length=7)  # YYYY-MM
@@ -347,6 +361,9 @@ class InvestigationCase(Record, table=True):
     """Investigation and suspension of bookkeeping (SZ-MT Art. 14, 15)."""
 
     __tablename__ = "investigation_case"
+    # which policy pack decided (id + sha256 of its file; issue 9 item 8): core.policy.stamp
+    policy_pack: str = Field(default="", max_length=64)
+    policy_hash: str = Field(default="", max_length=64)
     __table_args__ = _states(machines.CASE)
     number: str = Field(max_length=32, unique=True, index=True)
     enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)

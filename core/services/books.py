@@ -19,7 +19,7 @@ from core.db import check_version
 from core.errors import DomainError, NotFound
 from core.i18n import N_
 from core.models import BookEntry, BookStatus, Certificate, Institution, RecordBook, Replacement
-from core.policy import Policy
+from core.policy import Policy, stamp
 from core.rules import books as rules
 from core.rules.books import ART_BOOK
 from core.services.certificates import get_row, present_certificate
@@ -75,12 +75,19 @@ def _issuer(session: Session, issued_at_id: uuid.UUID | None) -> Institution | N
 
 
 def new_book(session: Session, actor: Actor, *, enrollee_id: uuid.UUID, issued_at_id: uuid.UUID | None,
-             previous_id: uuid.UUID | None, on: date, action: str, reason: str) -> RecordBook:
-    """Create an active book (with its audit event)."""
+             previous_id: uuid.UUID | None, on: date, action: str, reason: str,
+             provenance: RecordBook | Policy) -> RecordBook:
+    """Create an active book (with its audit event). ``provenance``: the
+    pack that decided it, or the book it continues (a replacement keeps the
+    pack that issued the lost one)."""
     book_id = uuid.uuid4()
     book = RecordBook(id=book_id, number=new_number(session, RecordBook, PREFIX_BOOK, on, book_id),
                       enrollee_id=enrollee_id, status=BookStatus.ACTIVE, issued_on=on, issued_by=actor.username,
                       issued_at_id=issued_at_id, previous_id=previous_id)
+    if isinstance(provenance, RecordBook):
+        book.policy_pack, book.policy_hash = provenance.policy_pack, provenance.policy_hash
+    else:
+        stamp(book, provenance)
     audit.created(session, actor, book, action, reason=reason, article=ART_BOOK)
     session.flush()  # no relationship() orders the insert before entries point at it
     return book
@@ -122,7 +129,7 @@ def issue_book(
     current = active_book(session, cert.enrollee_id)
     rules.check_issue(cert, current, issuer, card_presented, id_card_presented, policy, on).raise_if_refused()
     book = new_book(session, actor, enrollee_id=cert.enrollee_id, issued_at_id=issued_at_id, previous_id=None,
-                    on=on, action="book.issue", reason=reason)
+                    on=on, action="book.issue", reason=reason, provenance=policy)
     add_entry(session, actor, book, cert.id, cert.disease_code, on, reason)
     return book
 
@@ -177,6 +184,6 @@ def renew_book(
     old.status, old.ended_on, old.end_reason = BookStatus.USED_UP, on, "used up"
     audit.changed(session, actor, old, before, "book.used_up", reason=reason, article=ART_BOOK)
     book = new_book(session, actor, enrollee_id=old.enrollee_id, issued_at_id=issued_at_id, previous_id=old.id,
-                    on=on, action="book.renew", reason=reason)
+                    on=on, action="book.renew", reason=reason, provenance=policy)
     copy_entries(session, actor, entries, book, on, reason)
     return book

@@ -188,7 +188,7 @@ def draft_certificate(
     cert = Certificate(
         id=new_id, number=new_number(session, Certificate, PREFIX_CERTIFICATE, on, new_id),
         enrollee_id=enrollee.id, disease_code=disease.code, organ=organ or None, category=disease.category,
-        policy_pack=policy.id, status=CertificateStatus.DRAFT, institution_id=institution.id,
+        policy_pack=policy.id, policy_hash=policy.content_hash, status=CertificateStatus.DRAFT, institution_id=institution.id,
         offsite=offsite, continuation=continuation,
         **{k: (v if continuation else False) for k, v in checklist.items()},
         criteria_acknowledged=criteria_acknowledged, diagnosis_note=diagnosis_note, physician_id=physician.id,

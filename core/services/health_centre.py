@@ -16,7 +16,7 @@ from core import audit
 from core.auth import Actor
 from core.db import check_version
 from core.models import HealthCentreSelection, Institution, InstitutionKind
-from core.policy import Policy
+from core.policy import Policy, stamp
 from core.rules.health_centre import (
     ARTICLE,
     CentreFacts,
@@ -84,6 +84,7 @@ def select_health_centre(session: Session, actor: Actor, enrollee: str | uuid.UU
     name = applicant_name.strip() or (e.employer if applicant == "employer" else "")
     selection = HealthCentreSelection(enrollee_id=e.id, institution_id=centre.id, applicant=applicant,
                                       applicant_name=name, selected_on=on, recorded_by=actor.username)
+    stamp(selection, policy)
     audit.created(session, actor, selection, "health_centre.select", reason=why, article=ARTICLE)
     before = audit.snapshot(e)
     e.health_centre_id = centre.id

@@ -30,7 +30,7 @@ from core.models import (
     Settlement,
     new_id,
 )
-from core.policy import Policy
+from core.policy import Policy, stamp
 from core.rules import investigations as rules
 from core.rules import monitoring as mrules
 from core.rules.investigations import ART_NOTICE, ART_OUTCOME
@@ -113,6 +113,7 @@ def _new_case(session: Session, actor: Actor, policy: Policy, enrollee: Enrollee
         notice_due=due.due,
         notice_due_provisional=due.provisional,
     )
+    stamp(case, policy)
     audit.created(session, actor, case, "investigation.notice", reason=reason or detail,
                   article=policy.deadlines.article_notice)
     return case
@@ -138,6 +139,7 @@ def send_notice_for_hit(session: Session, actor: Actor, policy: Policy, *, enrol
                      reason=reason, cal=calendar or default_calendar(), today=today)
     flag = MonitoringFlag(enrollee_id=enrollee.id, trigger=trigger, month=m.label, detail=detail, source="scan",
                           recorded_by=actor.username, case_id=case.id)
+    stamp(flag, policy)
     audit.created(session, actor, flag, "monitoring.scan_hit", reason=reason or detail, article=hit.article)
     return case
 
@@ -207,6 +209,7 @@ def judge_explanation(session: Session, actor: Actor, policy: Policy, *, case_id
     require_step(CASE, "judge", case, actor, on, today=today, guard=True, inputs=None)
     rules.check_judgement(case, on).raise_if_refused()
     before = audit.snapshot(case)
+    stamp(case, policy)  # the pack that decides this step (issue 9, item 8)
     case.explanation_sufficient = sufficient
     if sufficient:
         case.status = CaseStatus.CLOSED_EXPLAINED
@@ -228,6 +231,7 @@ def record_no_show(session: Session, actor: Actor, policy: Policy, *, case_id: u
     require_step(CASE, "no_show", case, actor, on, today=today, guard=True, inputs=None)
     rules.check_no_show(case, on).raise_if_refused()
     before = audit.snapshot(case)
+    stamp(case, policy)  # the pack that decides this step (issue 9, item 8)
     _suspend(session, actor, case, policy, on, rules.OPEN_NO_SHOW, reason, calendar or default_calendar())
     audit.changed(session, actor, case, before, "investigation.open", reason=reason, article=ART_NOTICE)
     return case
@@ -247,6 +251,7 @@ def record_verification(session: Session, actor: Actor, policy: Policy, *, case_
     rules.check_verification(case, outcome, on).raise_if_refused()
     cal = calendar or default_calendar()
     before = audit.snapshot(case)
+    stamp(case, policy)  # the pack that decides this step (issue 9, item 8)
     case.status = CaseStatus.VERIFIED
     case.verified_on = on
     case.outcome = outcome

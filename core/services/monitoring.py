@@ -37,7 +37,7 @@ from core.auth import Actor
 from core.errors import NotFound
 from core.i18n import N_
 from core.models import Certificate, Enrollee, ExpenseRecord, MonitoringFlag
-from core.policy import Policy, Trigger, fen_to_yuan
+from core.policy import Policy, Trigger, fen_to_yuan, stamp
 from core.rules import monitoring as rules
 from core.rules.monitoring import ART_MONITORING, Month, ScanWindows
 
@@ -413,6 +413,7 @@ def record_manual_trigger(session: Session, actor: Actor, policy: Policy, *, enr
     rules.check_manual_trigger(policy, trigger, m, on, detail).raise_if_refused()
     flag = MonitoringFlag(enrollee_id=enrollee.id, trigger=trigger, month=m.label, detail=detail.strip(),
                           source="manual", recorded_by=actor.username)
+    stamp(flag, policy)
     audit.created(session, actor, flag, "monitoring.flag", reason=reason or detail.strip(),
                   article=ART_MONITORING)
     return flag

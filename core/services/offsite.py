@@ -25,7 +25,7 @@ from core.db import check_version
 from core.errors import DomainError, NotFound
 from core.i18n import N_
 from core.models import Enrollee, FilingInstitution, FilingStatus, Institution, OffsiteFiling
-from core.policy import Policy
+from core.policy import Policy, stamp
 from core.rules.decision import Decision
 from core.rules.offsite import (
     MEDICAL_KINDS,
@@ -186,7 +186,7 @@ def _decide(session: Session, e: Enrollee, form: FilingForm, *, replacing: Offsi
 
 
 def _create(session: Session, actor: Actor, e: Enrollee, form: FilingForm, insts: dict[str, Institution], *,
-            on: date, reason: str, voucher: str) -> OffsiteFiling:
+            on: date, reason: str, voucher: str, policy: Policy) -> OffsiteFiling:
     filing = OffsiteFiling(
         enrollee_id=e.id, basis=form.basis or filing_basis(_applicant(e)) or "", place_city=form.place_city,
         place_province=form.place_province.strip(), place_mainland=form.place_mainland, form_copies=form.form_copies,
@@ -198,6 +198,7 @@ def _create(session: Session, actor: Actor, e: Enrollee, form: FilingForm, insts
         agent_relation=form.agent_relation.strip() if form.filed_by == "agent" else "",
         filed_on=on, voucher_number=voucher, status=FilingStatus.ACTIVE, recorded_by=actor.username,
     )
+    stamp(filing, policy)
     session.add(filing)
     session.flush()
     for pos, code in enumerate(form.institution_codes, start=1):
@@ -232,7 +233,8 @@ def file_filing(session: Session, actor: Actor, enrollee: str | uuid.UUID, form:
     decision, insts = _decide(session, e, form, replacing=None, policy=policy, on=on)
     decision.raise_if_refused()
     voucher = _voucher(session, on, voucher_number)
-    return _create(session, actor, e, form, insts, on=on, reason=reason or "off-site filing", voucher=voucher)
+    return _create(session, actor, e, form, insts, on=on, reason=reason or "off-site filing", voucher=voucher,
+                   policy=policy)
 
 
 def cancel_filing(session: Session, actor: Actor, filing: str | uuid.UUID, *, on: date, reason: str,
@@ -273,4 +275,4 @@ def change_institutions(session: Session, actor: Actor, filing: str | uuid.UUID,
     voucher = _voucher(session, on, voucher_number)
     _cancel(session, actor, old, on=on, reason=reason)
     session.flush()
-    return _create(session, actor, e, form, insts, on=on, reason=reason.strip(), voucher=voucher)
+    return _create(session, actor, e, form, insts, on=on, reason=reason.strip(), voucher=voucher, policy=policy)

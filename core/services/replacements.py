@@ -129,7 +129,7 @@ def replace_book(
     audit.changed(session, actor, old, before, "book.void", reason=reason, article=ART_REPLACEMENT)
     issued_at = old.issued_at_id if place == "hospital" else None
     new = new_book(session, actor, enrollee_id=old.enrollee_id, issued_at_id=issued_at, previous_id=old.id,
-                   on=on, action="book.replacement", reason=reason)
+                   on=on, action="book.replacement", reason=reason, provenance=old)
     copy_entries(session, actor, entries, new, on, reason)
     return _record(session, actor, kind="book", enrollee_id=old.enrollee_id, old_id=old.id,
                    old_number=old.number, new_id=new.id, new_number_=new.number, place=place,
