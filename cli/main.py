@@ -210,9 +210,11 @@ def main_callback(
         from core.demo import demo_db_path
 
         state.db = state.db if db else str(demo_db_path())
+    if demo and ctx.invoked_subcommand != "demo":
+        # the demo database is created *and filled* on first use, whatever the
+        # command (`casedesk --demo lookup …` on a fresh machine finds people)
+        _ensure_demo()
     if ctx.invoked_subcommand is None:
-        if demo:
-            _ensure_demo()
         _open_tui()
 
 

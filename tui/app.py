@@ -154,7 +154,9 @@ class CasedeskApp(App[None]):
 
         from tui.text import clean
 
-        width = max(20, min(TOAST_MAX_WIDTH, self.size.width * TOAST_WIDTH_PCT // 100) - 3)
+        # the toast rack leaves a scrollbar and a margin (8 cells); the toast
+        # its left border and padding (3)
+        width = max(20, min(TOAST_MAX_WIDTH, (self.size.width - 8) * TOAST_WIDTH_PCT // 100) - 3)
         kept: list[str] = []
         rows = 0
         for line in [clean(line) for line in str(message).splitlines()]:
@@ -171,6 +173,16 @@ class CasedeskApp(App[None]):
             kept.append(line)
             rows += len(wrapped)
         super().notify("\n".join(kept), title=clean(title), severity=severity, timeout=timeout, markup=False)
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """Save an SVG of the screen: into the downloads folder when there is
+        one, else into casedesk's own screenshots folder (created), and say where."""
+        folder = Path(path) if path else screenshot_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        key = super().deliver_screenshot(filename, str(folder), time_format)
+        self.notify(_("Screenshot saved in {folder}.", folder=str(folder)), title=_("Screenshot"))
+        return key
 
     def get_key_display(self, binding: Binding) -> str:
         """Key names in ASCII: Textual draws arrows as ambiguous-width glyphs."""
@@ -355,6 +367,16 @@ class CasedeskApp(App[None]):
 
     async def _run_bound(self, action: str, node: Any) -> None:
         await self.run_action(action, node)
+
+
+def screenshot_dir() -> Path:
+    """The downloads folder if it exists, else ``<user data>/screenshots``."""
+    import platformdirs
+
+    downloads = Path(platformdirs.user_downloads_dir())
+    if downloads.is_dir():
+        return downloads
+    return Path(platformdirs.user_data_dir("casedesk", appauthor=False)) / "screenshots"
 
 
 def _lookup_screen() -> Screen:
