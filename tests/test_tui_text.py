@@ -28,7 +28,7 @@ from core.services import registry
 from tui.app import create_app
 from tui.crash import mask_numbers, write_crash_log
 from tui.text import UNSAFE
-from tui_support import TODAY, wait_until
+from tui_support import TODAY, settle, wait_until
 
 SIZE = (80, 24)
 BRACKETS = ["Evil[/x]", "[b]Bold[/b]", "[reverse blink]Blink[/]"]
@@ -82,8 +82,7 @@ async def look_up(pilot, query: str) -> None:
     await pilot.press(*query)
     await wait_until(pilot, lambda: getattr(pilot.app.screen, "page", None) is not None
                      and pilot.app.screen.page.query == query)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])
@@ -122,13 +121,15 @@ async def test_reasons_and_details_in_history_are_literal(engine, policy, people
         await wait_until(pilot, lambda: getattr(app.screen, "overview", None) is not None)
         await pilot.press("y")
         await wait_until(pilot, lambda: getattr(app.screen, "result", None) is not None)
-        await pilot.pause()
+        await settle(pilot)
         assert_safe(app)
-        await pilot.press("enter")  # the event's detail: before and after
-        await pilot.pause()
-        await app.workers.wait_for_complete()
+        # the reason, literally (the Why column may cut it; markup would eat the brackets)
+        await wait_until(pilot, lambda: "[b]loud" in screen_plain(app))
+        await pilot.press("down", "enter")  # the detail of the update (the second, older event)
+        await settle(pilot)
         assert_safe(app)
-        assert "[b]loud[/b]" in screen_plain(app)
+        await wait_until(pilot, lambda: "[i]old[/i]" in screen_plain(app))
+        assert_safe(app)
     assert app.failures == []
 
 
