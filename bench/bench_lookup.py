@@ -10,6 +10,25 @@ Prints figures; ``--check`` exits 1 when a generous bound is missed.
 
     python bench/bench_lookup.py                 # 1M enrollees, a few minutes
     python bench/bench_lookup.py --enrollees 200000
+
+Measured 2026-12-01, 1,000,000 enrollees, on the shared 2-core machine with a
+load average of about 11 (so the p95 and max columns are mostly other
+people's work); 818 MB file, upgrade 0002 -> head 622 s:
+
+    first page of          lookup p50      p95      max  rows    plain query p50      max  rows
+    name part, 2 chars        1.29 ms 17.53 ms106.34 ms    20            16.7 ms    35 ms    20
+    name, 3 chars             0.69 ms 12.99 ms 21.30 ms     6           329.5 ms   358 ms     8
+    pinyin (given name)       3.33 ms 17.53 ms 24.86 ms    20            16.5 ms    36 ms    20
+    full pinyin              28.14 ms 62.99 ms 94.22 ms    11           399.4 ms   410 ms    11
+    initials, 3               1.26 ms 17.42 ms 26.06 ms    20          1853.7 ms  2436 ms    20
+    initials, 2               0.83 ms  8.90 ms 12.95 ms    20          2193.0 ms  2443 ms    20
+    pinyin start, 2           1.75 ms 14.09 ms 20.15 ms    20          2657.0 ms  3364 ms    20
+    ID as printed             0.73 ms 13.18 ms205.84 ms     1           908.4 ms  1091 ms     1
+    ID full-width             0.86 ms 13.34 ms 25.34 ms     1             0.1 ms     0 ms     0
+    card number               0.66 ms 12.74 ms 17.24 ms     1           600.6 ms   708 ms     1
+
+(A plain query is quick only when matches are so common that an ordered walk
+stops after 20 of them, and finds nothing for full-width input.)
 """
 
 from __future__ import annotations
