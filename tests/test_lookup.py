@@ -314,3 +314,15 @@ def test_cli_lookup_of_a_demo_void_book_says_since_when_and_its_replacement(tmp_
     r = runner.invoke(app, ["--lang", "zh_CN", "lookup", old, "--json"])
     (hit,) = json.loads(r.output)["hits"]
     assert hit["replaced_by"] == new and "作废" in hit["note"]["message"]
+
+
+def test_imported_enrollees_are_found_by_pinyin_and_name_part(engine, clerk, tmp_path):
+    """The CSV importer writes through the registry service, keys and all."""
+    from core.services.importer import import_csv
+
+    csv = tmp_path / "e.csv"
+    csv.write_text("id_number,card_number,name,scheme,supplementary,city_household,employment\n"
+                   f"{make_id_number(seq=620)},SZ6200001,欧阳风良,comprehensive,1,1,employed\n", encoding="utf-8")
+    import_csv(engine, clerk, "enrollees", csv)
+    for q in ("风良", "ouyangfengliang", "oyfl", "oy"):
+        assert names(engine, q) == ["欧阳风良"], q
