@@ -64,6 +64,45 @@ def gettext(msgid: str, lang: str = "en") -> str:
     return catalogue(normalise_lang(lang)).get(msgid, msgid)
 
 
+@lru_cache(maxsize=None)
+def plural_catalogue(lang: str) -> tuple[dict[str, tuple[str, ...]], Any]:
+    """(singular msgid -> plural forms, n -> form index) for a language."""
+    import gettext as stdlib_gettext
+
+    from babel.messages.pofile import read_po
+
+    from core.paths import data_dir
+
+    path = data_dir() / "locale" / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not path.exists():
+        return {}, lambda n: int(n != 1)
+    with path.open("rb") as fh:
+        cat = read_po(fh, locale=lang)
+    forms: dict[str, tuple[str, ...]] = {}
+    for msg in cat:
+        if isinstance(msg.id, tuple) and isinstance(msg.string, tuple) and all(msg.string):
+            forms[msg.id[0]] = tuple(msg.string)
+    return forms, stdlib_gettext.c2py(cat.plural_expr)
+
+
+def ngettext(singular: str, plural: str, n: int, lang: str = "en", **params: Any) -> str:
+    """The form of ``singular`` / ``plural`` for the number ``n`` in ``lang``
+    (gettext plural forms from the catalogue), ``{placeholders}`` filled; ``n``
+    is passed as ``{n}`` unless given."""
+    forms, index = plural_catalogue(normalise_lang(lang))
+    found = forms.get(singular)
+    if found:
+        text = found[min(index(n), len(found) - 1)]
+    else:
+        text = singular if n == 1 else plural
+    params.setdefault("n", n)
+    params = {k: (v.text(lang) if isinstance(v, (Bilingual, Msg, Code)) else v) for k, v in params.items()}
+    try:
+        return text.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return (singular if n == 1 else plural).format(**params)
+
+
 @dataclass(frozen=True)
 class Bilingual:
     """A message parameter that has its own English and Chinese text (a

@@ -14,9 +14,11 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import i18n as tool  # noqa: E402
 
-from core.i18n import catalogue, translate  # noqa: E402
+from core.i18n import catalogue, ngettext, plural_catalogue, translate  # noqa: E402
 
-FOUND = tool.extract()
+EXTRACTED = tool.extract()
+FOUND = [m for m in EXTRACTED if isinstance(m, str)]
+PLURALS = [m for m in EXTRACTED if isinstance(m, tuple)]
 
 
 def _fields(text: str) -> set[str]:
@@ -29,6 +31,25 @@ def test_every_message_in_both_catalogues():
     missing_zh = [m for m in FOUND if m not in zh]
     assert missing_en == [], "run python tools/i18n.py update"
     assert missing_zh == [], f"{len(missing_zh)} messages lack a zh_CN translation, e.g. {missing_zh[:5]}"
+
+
+def test_every_plural_message_has_its_forms_in_both_catalogues():
+    for lang, forms_needed in (("en", 2), ("zh_CN", 1)):
+        forms, _index = plural_catalogue(lang)
+        missing = [m for m in PLURALS if len(forms.get(m[0], ())) != forms_needed]
+        assert missing == [], f"{lang}: run python tools/i18n.py update and translate {missing[:5]}"
+        zh_bad = [m for m in PLURALS if any(_fields(f) - {"n"} != _fields(m[0]) - {"n"}
+                                            for f in forms.get(m[0], ()))]
+        assert zh_bad == []
+
+
+def test_ngettext_picks_the_form_for_the_number():
+    # "1 certificates", "1 events" (issue 8)
+    assert ngettext("{n} finding", "{n} findings", 1, "en") == "1 finding"
+    assert ngettext("{n} finding", "{n} findings", 2, "en") == "2 findings"
+    assert ngettext("{n} finding", "{n} findings", 1, "zh_CN") == ngettext("{n} finding", "{n} findings", 3,
+                                                                           "zh_CN").replace("3", "1")
+    assert re.search(r"[\u4e00-\u9fff]", ngettext("{n} finding", "{n} findings", 2, "zh_CN"))
 
 
 def test_translations_keep_placeholders():

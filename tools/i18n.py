@@ -19,20 +19,23 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALE = ROOT / "data" / "locale"
-KEYWORDS = {"N_": None, "_": None, "gettext": None}
+KEYWORDS = {"N_": None, "_": None, "gettext": None, "ngettext": (1, 2), "n_": (1, 2)}
 LANGS = ("en", "zh_CN")
 
 
-def extract() -> dict[str, list[str]]:
-    """msgid -> places it is used."""
-    found: dict[str, list[str]] = {}
+def extract() -> dict[str | tuple[str, str], list[str]]:
+    """msgid (or (singular, plural)) -> places it is used."""
+    found: dict[str | tuple[str, str], list[str]] = {}
     for pkg in ("core", "tui"):
         method_map = [("**.py", "python")]
         for filename, lineno, message, _comments, _ctx in extract_from_dir(
             str(ROOT / pkg), method_map=method_map, keywords=KEYWORDS, comment_tags=()
         ):
-            if isinstance(message, str) and message:
-                found.setdefault(message, []).append(f"{pkg}/{filename}:{lineno}")
+            if isinstance(message, tuple) and len(message) == 2 and all(isinstance(m, str) for m in message):
+                message = (message[0], message[1])
+            elif not (isinstance(message, str) and message):
+                continue
+            found.setdefault(message, []).append(f"{pkg}/{filename}:{lineno}")
     return found
 
 
@@ -60,15 +63,31 @@ def update() -> None:
     for lang in LANGS:
         old = load(lang)
         new = Catalog(locale=lang, domain="casedesk", project="casedesk", fuzzy=False)
-        for msgid, places in sorted(found.items()):
-            prev = old.get(msgid)
-            if lang == "en":
+        for msgid, places in sorted(found.items(), key=lambda item: _key(item[0])):
+            prev = old.get(_key(msgid))
+            if isinstance(msgid, tuple):  # plural forms: en keeps both, zh_CN has one
+                if lang == "en":
+                    text: str | tuple[str, ...] = msgid
+                else:
+                    text = prev.string if prev is not None and isinstance(prev.string, tuple) and all(
+                        prev.string) else ("",) * new.num_plurals
+            elif lang == "en":
                 text = msgid
             else:
                 text = prev.string if prev is not None and prev.string else ""
             new.add(msgid, text, locations=[(p.rsplit(":", 1)[0], None) for p in places[:3]])
         save(new, lang)
         print(f"{lang}: {len(found)} messages")
+
+
+def _key(msgid: str | tuple[str, str]) -> str:
+    return msgid[0] if isinstance(msgid, tuple) else msgid
+
+
+def _translated(msg) -> bool:
+    if msg is None:
+        return False
+    return all(msg.string) if isinstance(msg.string, tuple) else bool(msg.string)
 
 
 def merge_json(path: str, lang: str = "zh_CN") -> None:
@@ -79,8 +98,11 @@ def merge_json(path: str, lang: str = "zh_CN") -> None:
     cat = load(lang)
     n = 0
     for msg in cat:
-        if msg.id and msg.id in data and data[msg.id]:
-            msg.string = data[msg.id]
+        key = _key(msg.id) if msg.id else ""
+        if key and key in data and data[key]:
+            value = data[key]
+            msg.string = tuple(value) if isinstance(msg.id, tuple) and isinstance(value, list) else (
+                (value,) * cat.num_plurals if isinstance(msg.id, tuple) else value)
             n += 1
     save(cat, lang)
     print(f"{lang}: {n} translations merged from {path}")
@@ -89,8 +111,8 @@ def merge_json(path: str, lang: str = "zh_CN") -> None:
 def missing() -> int:
     found = extract()
     zh = load("zh_CN")
-    miss = [m for m in sorted(found) if zh.get(m) is None or not zh.get(m).string]
-    for m in miss:
+    miss = [_key(m) for m in found if not _translated(zh.get(_key(m)))]
+    for m in sorted(miss):
         print(m)
     print(f"{len(miss)} of {len(found)} without a zh_CN translation", file=sys.stderr)
     return 1 if miss else 0

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.i18n import N_, normalise_lang, translate
+from core.i18n import N_, ngettext, normalise_lang, translate
 
-__all__ = ["N_", "_", "current_lang", "set_default_lang"]
+__all__ = ["N_", "_", "current_lang", "n_", "set_default_lang"]
 
 _default_lang = "en"
 
@@ -37,6 +37,12 @@ def current_lang() -> str:
 def _(msgid: str, **params: Any) -> str:
     """``msgid`` translated into the app's language, ``{placeholders}`` filled."""
     return translate(msgid, current_lang(), **params)
+
+
+def n_(singular: str, plural: str, n: int, **params: Any) -> str:
+    """The plural form for ``n`` in the app's language (gettext ``ngettext``);
+    ``{n}`` is filled with ``n``."""
+    return ngettext(singular, plural, n, current_lang(), **params)
 
 
 def translate_bindings(node: Any, lang: str | None = None) -> None:

@@ -47,7 +47,7 @@ from core.policy import Disease
 from core.rules.certificates import ART_CERT, renewal_window, validity_on_confirm
 from core.services import certificates as svc
 from core.services.certificates import TimelineStep
-from tui.i18n import N_, _, current_lang
+from tui.i18n import N_, _, current_lang, n_
 from tui.labels import category, day, label
 from tui.screens.base import WorkflowScreen
 from tui.screens.certificate_data import (
@@ -330,7 +330,8 @@ class CertificatesScreen(WorkflowScreen):
             self.query_one("#status", Label).update(_("No certificates yet. Ctrl+N drafts one."))
         else:
             self.query_one("#status", Label).update(
-                _("{count} certificates. Enter continues the highlighted one.", count=len(file.rows)))
+                n_("{n} certificate. Enter continues it.",
+                   "{n} certificates. Enter continues the highlighted one.", len(file.rows)))
             in_progress = [i for i, r in enumerate(file.rows) if r.cert.status in NEXT_PANE]
             row = (in_progress or [0])[0] if first_load else min(cursor, len(file.rows) - 1)
             table.move_cursor(row=row)

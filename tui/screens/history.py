@@ -27,7 +27,7 @@ from core.audit import history
 from core.errors import NotFound
 from core.models import AuditEvent
 from core.services.lookup import get_enrollee
-from tui.i18n import N_, _
+from tui.i18n import N_, _, n_
 from tui.screens.base import WorkflowScreen
 from tui.widgets.reasons import ReasonsList
 from tui.widgets.table import FitTable
@@ -139,7 +139,8 @@ class HistoryScreen(WorkflowScreen):
         if not result.events:
             detail.update(_("No audit events."))
         else:
-            detail.update(_("{n} events (newest first). Enter shows what changed.", n=len(result.events)))
+            detail.update(n_("{n} event. Enter shows what changed.",
+                             "{n} events (newest first). Enter shows what changed.", len(result.events)))
 
     @on(Input.Submitted, "#ref")
     def _submitted(self, event: Input.Submitted) -> None:

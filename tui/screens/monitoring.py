@@ -26,7 +26,7 @@ from core.models import InvestigationCase
 from core.rules.monitoring import Month
 from core.services import investigations
 from core.services.monitoring import FlagRow, Hit, ScanResult, scan
-from tui.i18n import N_, _
+from tui.i18n import N_, _, n_
 from tui.labels import due
 from tui.screens.base import BaseScreen
 from tui.widgets.confirm import ConfirmScreen
@@ -141,8 +141,10 @@ class MonitoringScreen(BaseScreen):
         if not n:
             text = _("{month}: no enrollee trips a trigger.", month=self.result.month)
         else:
-            text = _("{month}: {n} findings, {people} enrollees. {page}", month=self.result.month, n=n,
-                     people=len(self.result.enrollee_ids), page=table.page_text())
+            text = _("{month}: {findings}, {people}. {page}", month=self.result.month,
+                     findings=n_("{n} finding", "{n} findings", n),
+                     people=n_("{n} enrollee", "{n} enrollees", len(self.result.enrollee_ids)),
+                     page=table.page_text())
         self.query_one("#status", Label).update(text)
 
     # ------------------------------------------------------------------ rows
