@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from core.auth import actor_for
-from core.db import open_engine, read_session
+from core.db import init_database, read_session
 from core.demo import fill_demo
 from core.policy import load_pack
 from tui.app import create_app
@@ -25,7 +25,7 @@ TODAY = date(2026, 12, 1)
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    eng = open_engine(str(tmp_path_factory.mktemp("tuidocs") / "demo.db"))
+    eng, _ = init_database(str(tmp_path_factory.mktemp("tuidocs") / "demo.db"), demo=True)
     fill_demo(eng, load_pack(), seed=2026, enrollees=80, today=TODAY)
     yield eng
     eng.dispose()

@@ -69,6 +69,12 @@ class ServiceFailed(Message):
         self.error = error
 
 
+#: F10 prints the highlighted record's paper; screens with documents put it
+#: last in their ``BINDINGS`` so the workflow's own keys come first in the footer
+PRINT_BINDING = Binding("f10", "print_document", N_("Print"), id="print",
+                        tooltip=N_("Print the document the rules require for the highlighted record (saved as PDF)"))
+
+
 class BaseScreen(Screen[Any]):
     """Header, body, footer; Escape goes back; services run in thread workers.
 
@@ -92,8 +98,6 @@ class BaseScreen(Screen[Any]):
 
     BINDINGS = [
         Binding("escape", "back", N_("Back"), id="back", tooltip=N_("Go back to the previous screen")),
-        Binding("f10", "print_document", N_("Print"), id="print",
-                tooltip=N_("Print the document the rules require for the highlighted record (saved as PDF)")),
     ]
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:

@@ -29,7 +29,7 @@ from core.models import Certificate, Institution, MonthlyBatch
 from core.services import certificates as svc
 from tui.i18n import N_, _
 from tui.labels import day, label
-from tui.screens.base import WorkflowScreen
+from tui.screens.base import PRINT_BINDING, WorkflowScreen
 from tui.screens.certificate_data import diagnostic_hospitals, short_place
 from tui.screens.certificates import picked
 from tui.widgets.confirm import ConfirmScreen
@@ -74,6 +74,7 @@ class BatchesScreen(WorkflowScreen):
                 tooltip=N_("Show the next page of certificates")),
         Binding("pageup", "previous_page", N_("Prev page"), id="batches.previous_page", key_display="PgUp",
                 tooltip=N_("Show the previous page of certificates")),
+        PRINT_BINDING,
     ]
 
     def __init__(self, enrollee_id: str | uuid.UUID | None = None, *, institution_id: str | None = None,

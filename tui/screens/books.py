@@ -32,7 +32,7 @@ from core.services import books as svc
 from core.services.certificates import enrollee_certificates
 from tui.i18n import N_, _
 from tui.labels import day, label, yes_no
-from tui.screens.base import WorkflowScreen
+from tui.screens.base import PRINT_BINDING, WorkflowScreen
 from tui.screens.certificate_data import (
     AGENCY_KEY,
     Subject,
@@ -115,6 +115,7 @@ class BooksScreen(WorkflowScreen):
                 tooltip=N_("Write the highlighted certificate's disease into the existing book")),
         Binding("ctrl+r", "renew", N_("Renew book"), id="books.renew",
                 tooltip=N_("Renew the used-up book against the old one")),
+        PRINT_BINDING,
     ]
 
     def __init__(self, enrollee_id: str | uuid.UUID | None = None, **kwargs) -> None:

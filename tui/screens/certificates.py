@@ -49,7 +49,7 @@ from core.services import certificates as svc
 from core.services.certificates import TimelineStep
 from tui.i18n import N_, _, current_lang, n_
 from tui.labels import category, day, label
-from tui.screens.base import WorkflowScreen
+from tui.screens.base import PRINT_BINDING, WorkflowScreen
 from tui.screens.certificate_data import (
     Subject,
     diagnostic_hospitals,
@@ -203,6 +203,7 @@ class CertificatesScreen(WorkflowScreen):
                 tooltip=N_("Monthly batch of originals of the highlighted certificate's hospital")),
         Binding("ctrl+s", "submit", N_("Submit step"), id="certificates.submit",
                 tooltip=N_("Submit this step; the rules check it before the next")),
+        PRINT_BINDING,
     ]
 
     def __init__(self, enrollee_id: str | uuid.UUID | None = None, **kwargs) -> None:

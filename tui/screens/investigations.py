@@ -49,7 +49,7 @@ from core.services.lookup import get_enrollee
 from core.services.monitoring import Hit
 from tui.i18n import N_, _
 from tui.labels import day, due, label
-from tui.screens.base import WorkflowScreen
+from tui.screens.base import PRINT_BINDING, WorkflowScreen
 from tui.widgets.confirm import ConfirmScreen
 from tui.widgets.date_field import DateInput
 from tui.widgets.fields import AsciiCheckbox, AsciiSelect
@@ -204,6 +204,7 @@ class InvestigationsScreen(WorkflowScreen):
                 tooltip=N_("The decision was delivered to the enrollee in writing")),
         Binding("ctrl+r", "resume", N_("Resume"), id="investigations.resume",
                 tooltip=N_("Bookkeeping resumes after a verification that found no violation")),
+        PRINT_BINDING,
     ]
 
     def __init__(self, enrollee_id: str | uuid.UUID | None = None, **kwargs) -> None:

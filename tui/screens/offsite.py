@@ -45,7 +45,7 @@ from core.services.lookup import get_enrollee
 from core.services.offsite import FilingForm
 from tui.i18n import N_, _
 from tui.labels import day, label
-from tui.screens.base import WorkflowScreen
+from tui.screens.base import PRINT_BINDING, WorkflowScreen
 from tui.widgets.confirm import ConfirmScreen
 from tui.widgets.date_field import DateInput
 from tui.widgets.fields import AsciiCheckbox, AsciiSelect
@@ -214,6 +214,7 @@ class OffsiteScreen(WorkflowScreen):
         Binding("ctrl+g", "change", N_("Change"), id="offsite.change",
                 tooltip=N_("Change the institutions: cancel the active filing and file the chosen ones, "
                            "in one step")),
+        PRINT_BINDING,
     ]
 
     def __init__(self, enrollee_id: str | uuid.UUID | None = None, **kwargs) -> None:

@@ -31,7 +31,7 @@ from core.services.books import book_entries
 from core.services.certificates import enrollee_certificates
 from tui.i18n import N_, _
 from tui.labels import day, yes_no
-from tui.screens.base import WorkflowScreen
+from tui.screens.base import PRINT_BINDING, WorkflowScreen
 from tui.screens.certificate_data import (
     AGENCY_KEY,
     Subject,
@@ -113,6 +113,7 @@ class ReplacementsScreen(WorkflowScreen):
                 tooltip=N_("Void the highlighted lost document and issue its replacement")),
         Binding("ctrl+g", "archive", N_("Archive"), id="replacements.archive",
                 tooltip=N_("Send the highlighted replacement record to the agency's archive")),
+        PRINT_BINDING,
     ]
 
     def __init__(self, enrollee_id: str | uuid.UUID | None = None, **kwargs) -> None:
