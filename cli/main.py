@@ -126,12 +126,8 @@ def engine():
 
 def open_db():
     """The configured database, schema checked, never created on the side."""
-    from core.auth import login
     from core.db import open_engine
 
-    if state.db_from_option and login().via_service_account:
-        fail("--db: casedesk started for a caseworker through the service account uses the configured "
-             "database only (docs/DEPLOY.md).", 2)
     return open_engine(state.db)
 
 
@@ -202,6 +198,13 @@ def main_callback(
     cfg = load_config()
     state.db = db or cfg.db
     state.db_from_option = db is not None
+    if db is not None:
+        from core.auth import login
+
+        with cli_errors():
+            if login().via_service_account:
+                fail("--db: casedesk started for a caseworker through the service account uses the configured "
+                     "database only (docs/DEPLOY.md).", 2)
     state.lang = normalise_lang(lang) if lang else (normalise_lang(cfg.lang) if cfg.lang else lang_from_env())
     state.as_user = as_user
     state.policy = policy_pack

@@ -5,7 +5,9 @@ Keys: ``db`` (URL or path), ``policy`` (pack id), ``lang`` (en | zh_CN),
 ``policy_dir`` (an admin-owned directory of further packs: owned by root or
 the service account and writable by nobody else; packs are never taken from
 anywhere else outside demo).
-Environment variables ``CASEDESK_DB``, ``CASEDESK_POLICY``, ``CASEDESK_LANG``
+The root-owned system config ``/etc/casedesk/config.toml``
+(:func:`core.auth.system_config`; it also names the ``service_account``) gives
+the defaults the user's file overrides. Environment variables ``CASEDESK_DB``, ``CASEDESK_POLICY``, ``CASEDESK_LANG``
 override the file; command-line options override both.
 """
 
@@ -39,6 +41,8 @@ class Config:
 
 
 def load_config() -> Config:
+    from core.auth import system_config
+
     raw: dict = {}
     path = config_path()
     if path.exists():
@@ -46,6 +50,8 @@ def load_config() -> Config:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"{path}: {exc}") from None
+    # the administrator's /etc/casedesk/config.toml (root-owned) is the base layer
+    raw = {**{k: v for k, v in system_config().items() if k != "service_account"}, **raw}
     return Config(
         db=os.environ.get("CASEDESK_DB") or raw.get("db"),
         policy=os.environ.get("CASEDESK_POLICY") or raw.get("policy") or DEFAULT_PACK,

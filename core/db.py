@@ -269,6 +269,16 @@ def open_engine(url: str | None = None, *, auto_create: bool = False) -> Engine:
     """The engine the CLI and TUI use: resolved, schema checked. A missing
     SQLite file is refused (never created on the side)."""
     path = sqlite_path(url)
+    if path is not None:
+        try:
+            exists = path.exists() and os.access(path, os.R_OK | os.W_OK)
+        except PermissionError:
+            exists = None
+        if exists is None or (path.exists() and not exists):
+            raise SchemaError(
+                f"You may not open the database at {path} (permission denied). On a shared server casedesk is "
+                "started through its service account; see docs/DEPLOY.md."
+            )
     if path is not None and not auto_create and not path.exists():
         raise SchemaError(
             f"There is no casedesk database at {path}. Check --db / CASEDESK_DB / config.toml, "
