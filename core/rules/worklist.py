@@ -23,6 +23,9 @@ Readings taken:
 
 from __future__ import annotations
 
+import calendar
+import re
+
 import calendar as _calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -93,8 +96,18 @@ def parse_date(text: str | None, field: str, article: str = "") -> date | None:
     """``YYYY-MM-DD`` → date (None for empty); a DomainError naming ``field``."""
     if text is None or not text.strip():
         return None
+    value = text.strip()
     try:
-        return date.fromisoformat(text.strip())
+        return date.fromisoformat(value)
     except ValueError:
-        raise BadInput.one(article, field, N_("{value} is not a date; write it as YYYY-MM-DD."),
-                           value=text) from None
+        pass
+    shape = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value)
+    if shape is None:
+        raise BadInput.one(article, field, N_("{value} is not written as a date: write YYYY-MM-DD, e.g. 2026-05-12."),
+                           value=value)
+    year, month, _day = (int(g) for g in shape.groups())
+    if not 1 <= month <= 12:
+        raise BadInput.one(article, field, N_("{value} is not a day of the calendar: there is no month {month}."),
+                           value=value, month=month)
+    raise BadInput.one(article, field, N_("{value} is not a day of the calendar: {year}-{month} has {days} days."),
+                       value=value, year=year, month=f"{month:02d}", days=calendar.monthrange(year, month)[1])

@@ -24,6 +24,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
+from core.errors import DomainError
 from core.ids import mask_id_number
 from core.models import Certificate
 from core.rules.eligibility import EligibilityResult, Estimate, money
@@ -33,6 +34,7 @@ from core.services.overview import LIVE_CERTIFICATE
 from tui.i18n import N_, _
 from tui.labels import category
 from tui.screens.base import WorkflowScreen
+from tui.widgets.date_field import DateInput
 from tui.widgets.fields import AsciiCheckbox, AsciiSelect
 from tui.widgets.reasons import ReasonsList, reasons_table
 
@@ -83,6 +85,9 @@ class QuickCheckScreen(WorkflowScreen):
         with Horizontal(classes="field-row"):
             yield Label(_("Disease"))
             yield AsciiSelect(diseases, prompt=_("Pick a disease"), id="disease", compact=True)
+        with Horizontal(classes="field-row"):
+            yield Label(_("On"))
+            yield DateInput(self.today, id="on")
         with Horizontal(classes="field-row"):
             yield Label(_("Institution"))
             yield Input(placeholder=_("institution code (optional)"), id="institution", compact=True)
@@ -139,7 +144,12 @@ class QuickCheckScreen(WorkflowScreen):
             self.query_one("#verdict", Static).update(Text(_("Pick a disease."), style="bold"))
             self.query_one("#disease", Select).focus()
             return
-        on, policy = self.today, self.policy
+        try:  # the day the check is for (the CLI's --on)
+            on = self.query_one("#on", DateInput).day("on", "SZ-MD Art. 3")
+        except DomainError as exc:
+            self._refused(exc)
+            return
+        policy = self.policy
 
         def work(session: Session) -> EligibilityResult:
             spent_fen = parse_amount_fen(spent, "spent") if spent else None
@@ -159,6 +169,7 @@ class QuickCheckScreen(WorkflowScreen):
 
     def show_result(self, result: EligibilityResult) -> None:
         self.result = result
+        self.mark_clean()  # the answer is on the screen: nothing typed is lost by leaving
         self.query_one("#verdict", Static).update(verdict(result, self.lang))
         self.query_one("#reasons", ReasonsList).show_reasons(result.reasons)
         self.query_one("#estimate", Static).update(estimate(result.estimate, self.lang) if result.estimate else "")
@@ -166,6 +177,7 @@ class QuickCheckScreen(WorkflowScreen):
     def action_clear(self) -> None:
         for field in self.query(Input):
             field.value = ""
+        self.query_one("#on", DateInput).value = self.today.isoformat()
         self.query_one("#disease", Select).clear()
         self.query_one("#emergency", AsciiCheckbox).value = False
         self.query_one("#peritoneal", AsciiCheckbox).value = False
@@ -173,6 +185,8 @@ class QuickCheckScreen(WorkflowScreen):
         self.query_one("#reasons", ReasonsList).clear()
         self.query_one("#estimate", Static).update("")
         self.result = None
+        self.mark_clean()
+        self.query_one("#enrollee", Input).focus()  # start again at the first field
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
