@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import text
 
 from core.auth import Actor
-from core.db import make_engine, open_engine
+from core.db import init_database, make_engine
 from core.demo import fill_demo
 from core.policy import load_pack
 from tui.app import create_app
@@ -47,7 +47,7 @@ SCREENS = ["lookup", "enrollee", "worklist", "monitoring", "eligibility", "batch
 def demo_template(tmp_path_factory):
     """The demo (seed 2026) filled once; each test works on a copy."""
     path = tmp_path_factory.mktemp("walk") / "demo.db"
-    eng = open_engine(f"sqlite:///{path}", auto_create=True)
+    eng, _created = init_database(f"sqlite:///{path}", demo=True)
     fill_demo(eng, load_pack(), seed=2026, enrollees=120, today=TODAY)
     with eng.connect() as c:
         c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
