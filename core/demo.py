@@ -306,7 +306,7 @@ def _expenses(s: Session, rng: random.Random, today: date, policy: Policy) -> in
     from core import audit
 
     audit.record(s, DEMO_CLERK, "expense.import", entity="expense_record", entity_id="bulk",
-                 after={"rows": n}, reason="demo expense records")
+                 after={"rows": n}, reason="demo expense records", article=registry.EXPENSE_ARTICLE)
     return n
 
 

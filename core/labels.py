@@ -125,6 +125,7 @@ LABELS: dict[str, dict[str, str]] = {
         "db.demo": N_("filled the database with demo data"),
         "db.init": N_("created the database"),
         "db.restore": N_("restored the database from a backup"),
+        "document.print": N_("printed a document"),
         "enrollee.add": N_("added the enrollee"),
         "enrollee.health_centre": N_("changed the enrollee's health centre"),
         "enrollee.resume": N_("resumed the enrollee's benefits"),

@@ -393,7 +393,7 @@ def import_csv(engine: Engine, actor: Actor, kind: str, source: Path | str | io.
 
 def _audit_bulk(session: Session, actor: Actor, n: int) -> None:
     audit.record(session, actor, "expense.import", entity="expense_record", entity_id="bulk",
-                 after={"rows": n}, reason=f"import of {n} expense records")
+                 after={"rows": n}, reason=f"import of {n} expense records", article=registry.EXPENSE_ARTICLE)
 
 
 def _bulk_insert_sqlite(engine: Engine, actor: Actor, rows: list[dict], action: str) -> None:

@@ -99,6 +99,17 @@ def parse_yuan(value: Any, *, negative: bool = True) -> int:
 # --------------------------------------------------------------------------- enrollees
 
 
+# the articles master data rests on (audit events; issue 9): who is insured
+# (SZ-MT Art. 2), where recognition and treatment happen (SZ-MD Art. 4, 5),
+# and the costs monitoring reads (SZ-MT Art. 13)
+ENROLLEE_ARTICLE = "SZ-MT Art. 2"
+EXPENSE_ARTICLE = "SZ-MT Art. 13"
+
+
+def institution_article(inst: Institution) -> str:
+    return "SZ-MD Art. 4" if inst.diagnostic_hospital else "SZ-MD Art. 5"
+
+
 def add_enrollee(
     session: Session,
     actor: Actor,
@@ -176,7 +187,7 @@ def add_enrollee(
         branch=branch or actor.branch,
         is_demo=is_demo,
     )
-    audit.created(session, actor, e, "enrollee.add", reason=reason)
+    audit.created(session, actor, e, "enrollee.add", reason=reason, article=ENROLLEE_ARTICLE)
     return e
 
 
@@ -227,7 +238,7 @@ def add_institution(
         diagnostic_hospital=diagnostic_hospital, dialysis_centre=dialysis_centre,
         offsite_on_record=offsite_on_record, run_by_hospital_level=run_by_hospital_level,
     )
-    audit.created(session, actor, inst, "institution.add", reason=reason)
+    audit.created(session, actor, inst, "institution.add", reason=reason, article=institution_article(inst))
     return inst
 
 
@@ -262,7 +273,7 @@ def add_physician(
     p.raise_any()
     assert inst is not None
     doc = Physician(code=code, name=name.strip(), institution_id=inst.id, title=title, specialty=specialty.strip())
-    audit.created(session, actor, doc, "physician.add", reason=reason)
+    audit.created(session, actor, doc, "physician.add", reason=reason, article="SZ-MD Art. 4")
     return doc
 
 
@@ -389,7 +400,8 @@ def add_expense(session: Session, actor: Actor, *, audit_it: bool = True, **valu
     audit event for the whole load instead."""
     rec = ExpenseRecord(**expense_values(actor, **values))
     if audit_it:
-        audit.created(session, actor, rec, "expense.add", reason=rec.source or "expense reported")
+        audit.created(session, actor, rec, "expense.add", reason=rec.source or "expense reported",
+                      article=EXPENSE_ARTICLE)
     else:
         session.add(rec)
     return rec
