@@ -105,6 +105,10 @@ def cli_errors(as_json: bool = False):
         raise typer.Exit(code) from None
     except (SchemaError, PolicyError) as exc:
         fail(str(exc), 2)
+    except OSError as exc:  # a path that cannot be used: too long, no such directory, not allowed …
+        name = str(exc.filename or "file")
+        shown = name if len(name) <= 80 else name[:77] + "…"
+        fail(f"file: {shown}: {exc.strerror or type(exc).__name__} (nothing was changed)", 2)
     except DBAPIError as exc:
         # cannot connect, not a database, locked beyond the busy timeout …
         fault = database_fault(exc, current_action())

@@ -281,6 +281,7 @@ def test_bad_arguments_exit_2_with_the_field_named(world):
         (("lookup", "x", "--page", "99999999999999999999"), "--page"),
         (("--policy", "p" * 100_000, "monitor", "2026-10"), "policy"),
         (("--policy", str(ROOT / "data" / "policies" / "zezhou.toml"), "monitor", "2026-10"), "policy"),
+        (("db", "backup", str(world["tmp"] / ("x" * 100_000))), "file"),  # found by bench/reliability.py
     ]
     for args, field in cases:
         r = run(env, *args)
