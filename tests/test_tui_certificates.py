@@ -77,9 +77,11 @@ async def test_sz_md_art_4_certificate_registered_by_keys_then_confirmed_by_revi
                                                                                     w.member.id, D)
 
         await pilot.press(*"SEAL-7", "enter")
-        await wait_until(pilot, lambda: app.screen.pane == "confirm")
-        assert (_cert(engine).status, _cert(engine).seal_ref) == ("sealed", "SEAL-7")
-        assert "2026-05-12..2028-05-11" in shown(app)  # the validity confirmation would give
+        await wait_until(pilot, lambda: _cert(engine).status == "sealed")
+        assert _cert(engine).seal_ref == "SEAL-7"
+        # a clerk is not offered the agency's confirmation: the reasons instead of the pane (allowed_steps)
+        await wait_until(pilot, lambda: any("may not confirm certificates" in str(n.message) for n in app._notifications))
+        assert app.screen.pane == "list"
         assert not app.failures
 
     # the agency's reviewer confirms in a session of their own
@@ -124,14 +126,12 @@ async def test_sz_md_art_4_drafting_caseworker_confirming_refused_on_screen(w, e
     async with app.run_test(size=(80, 24)) as pilot:
         await open_by_keys(pilot, w.enrollee.card_number, "c", "CertificatesScreen")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.screen.pane == "confirm")
-        await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: app.screen.query_one("#confirm-reasons").display)
-        text = shown(app)
-        assert "[SZ-MD Art. 4]" in text and "rev1 entered this certificate and may not also confirm it." in text
-        assert app.screen.pane == "confirm"
+        # refused before any dialog: the reasons, not the confirmation pane (allowed_steps)
+        await wait_until(pilot, lambda: any("rev1 entered this certificate and may not also confirm it."
+                                            in str(n.message) for n in app._notifications))
+        text = next(str(n.message) for n in app._notifications if "may not also confirm" in str(n.message))
+        assert "[SZ-MD Art. 4]" in text
+        assert app.screen.pane == "list" and type(app.screen).__name__ == "CertificatesScreen"
         assert not app.failures
     assert db_fingerprint(engine) == before
     assert _cert(engine).status == "sealed"
@@ -240,10 +240,9 @@ async def test_sz_md_art_4_withdraw_draft_needs_reason(w, engine, policy, clerk)
         await pilot.press("ctrl+w")
         await wait_until(pilot, lambda: app.screen.pane == "end")
         before = db_fingerprint(engine)
-        await pilot.press("enter")  # no reason typed
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
-        await pilot.press("enter")
+        await pilot.press("enter")  # no reason typed: refused before any dialog
         await wait_until(pilot, lambda: app.screen.query_one("#end-reasons").display)
+        assert type(app.screen).__name__ == "CertificatesScreen"
         assert "[SZ-MD Art. 4] reason" in shown(app)
         assert db_fingerprint(engine) == before
         await pilot.press(*"entered twice", "enter")
@@ -259,12 +258,12 @@ async def test_sz_md_art_4_withdraw_draft_needs_reason(w, engine, policy, clerk)
 async def test_sz_md_art_13_invalidation_by_reviewer_with_reason(w, engine, policy, clerk, reviewer):
     w.recognise(D)
     app = create_app(engine, clerk, policy, today=D)
-    async with app.run_test(size=(80, 24)) as pilot:  # a clerk may not invalidate
+    async with app.run_test(size=(80, 24)) as pilot:  # a clerk may not invalidate: the key is not offered
         await open_by_keys(pilot, w.enrollee.card_number, "c", "CertificatesScreen")
+        assert app.screen.check_action("invalidate", ()) is False
         await pilot.press("ctrl+x")
-        await pilot.press(*"forged lab report", "enter", "enter")
-        await wait_until(pilot, lambda: app.screen.query_one("#end-reasons").display)
-        assert "[SZ-MD Art. 13] role" in shown(app)
+        await pilot.pause()
+        assert app.screen.pane == "list" and type(app.screen).__name__ == "CertificatesScreen"
     assert _cert(engine).status == "confirmed"
     app = create_app(engine, reviewer, policy, today=D)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -30,6 +30,7 @@ from core.auth import Actor
 from core.db import read_session, write_session
 from core.errors import DomainError
 from core.policy import Policy
+from core.workflows import Machine, Step, check_step
 from tui.i18n import N_, _, translate_bindings
 from tui.widgets.header import AppHeader
 from tui.widgets.keys import GlobalKeys
@@ -316,6 +317,29 @@ class BaseScreen(Screen[Any]):
     def on_service_failed(self, message: ServiceFailed) -> None:
         message.stop()
         self.casedesk.report_failure(message.error)
+
+    # ------------------------------------------------------------------ steps before keys
+    def step(self, record: Any, event: str, machine: Machine, *, on: date | None = None,
+             facts: dict[str, Any] | None = None, inputs: dict[str, Any] | None = None) -> Step:
+        """What :func:`core.workflows.check_step` says about ``event`` on
+        ``record`` for this caseworker (``on``: the step's date, default the
+        business date)."""
+        return check_step(machine, event, record, self.actor, on or self.today, today=self.today,
+                          policy=self.policy, facts=facts, inputs=inputs)
+
+    def refuse_before_asking(self, record: Any, event: str, machine: Machine, *,
+                             on_refused: Callable[[DomainError], Any] | None = None, **kw: Any) -> bool:
+        """Pre-check a step before its confirmation dialog: when the machine
+        or its rules would refuse it, show the reasons instead and return True."""
+        st = self.step(record, event, machine, **kw)
+        if st.allowed:
+            return False
+        (on_refused or self.show_refusal)(DomainError(list(st.reasons)))
+        return True
+
+    def role_allows(self, machine: Machine, event: str) -> bool:
+        """The caseworker's role may take ``event`` at all (keys are shown only then)."""
+        return self.actor.can(machine.event(event).permission)
 
     def show_refusal(self, error: DomainError) -> None:
         """Show a refusal: in the screen's ``ReasonsList`` if it has one, and

@@ -27,7 +27,8 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label, Static
 
 from core.errors import DomainError
-from core.models import BookEntry, BookStatus, Certificate, CertificateStatus, RecordBook
+from core.models import BookEntry, Certificate, RecordBook
+from core.workflows.definitions import BOOK_CURRENT, CERT_GIVES_BENEFITS
 from core.services import books as svc
 from core.services.certificates import enrollee_certificates
 from tui.i18n import N_, _
@@ -66,7 +67,7 @@ class BookFile:
 
     @property
     def active(self) -> BookRow | None:
-        return next((b for b in self.books if b.book.status == BookStatus.ACTIVE), None)
+        return next((b for b in self.books if b.book.status in BOOK_CURRENT), None)
 
 
 def load_books(session: Session, ref: str, lang: str) -> BookFile:
@@ -78,7 +79,7 @@ def load_books(session: Session, ref: str, lang: str) -> BookFile:
                     issued_at=short_place(places.get(b.issued_at_id) if b.issued_at_id else None, lang))
             for b in books]
     certs = [c for c in reversed(enrollee_certificates(session, subject.id))
-             if c.status == CertificateStatus.CONFIRMED]
+             if c.status in CERT_GIVES_BENEFITS]  # a renewed one still gives benefits (SZ-MD Art. 12)
     return BookFile(subject=subject, books=rows, certificates=certs)
 
 
@@ -92,7 +93,7 @@ def book_text(file: BookFile) -> RenderableType:
         diseases = ", ".join(e.disease_code for e in row.entries) or "-"
         text = Text.assemble(
             (b.number, "bold"), "  ",
-            (label("book_status", b.status), "bold" if b.status == BookStatus.ACTIVE else "dim"),
+            (label("book_status", b.status), "bold" if b.status in BOOK_CURRENT else "dim"),
             "  ", _("issued {day} by {user} at {place}", day=day(b.issued_on), user=b.issued_by, place=row.issued_at),
             "  ", _("diseases: {diseases}", diseases=diseases))
         if b.ended_on:

@@ -42,7 +42,9 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Input, Label, Static
 
 from core.errors import DomainError
-from core.models import Certificate, CertificateStatus
+from core.models import Certificate
+from core.workflows import CERTIFICATE
+from core.workflows.definitions import CERT_RENEWABLE
 from core.policy import Disease
 from core.rules.certificates import ART_CERT, renewal_window, validity_on_confirm
 from core.services import certificates as svc
@@ -69,8 +71,8 @@ from tui.widgets.filter_picker import FilterPicker
 from tui.widgets.reasons import ReasonsList, refusal_text
 from tui.widgets.table import FitTable
 
-#: the pane that continues a certificate in each status
-NEXT_PANE = {CertificateStatus.DRAFT: "sign", CertificateStatus.SIGNED: "seal", CertificateStatus.SEALED: "confirm"}
+#: the pane that continues a certificate in each status: the machine's forward steps
+NEXT_PANE = {s: e.name for e in CERTIFICATE.events if e.forward for s in e.sources}
 NEXT_STEP_LABELS = {
     "sign": N_("team signatures"),
     "seal": N_("insurance-office seal"),
@@ -342,10 +344,10 @@ class CertificatesScreen(WorkflowScreen):
             then()
 
     def _next_text(self, c: Certificate) -> str:
-        pane = NEXT_PANE.get(CertificateStatus(c.status))
+        pane = NEXT_PANE.get(c.status)
         if pane:
             return _(NEXT_STEP_LABELS[pane])
-        window = renewal_window(c, self.policy) if c.status == CertificateStatus.CONFIRMED else None
+        window = renewal_window(c, self.policy) if c.status in CERT_RENEWABLE else None
         if window is None:
             return "-"
         opens, closes = window
@@ -401,6 +403,8 @@ class CertificatesScreen(WorkflowScreen):
         self.query_one(first).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("withdraw", "invalidate") and not self.role_allows(CERTIFICATE, action):
+            return False  # the key is not offered to a role the machine refuses
         if action in LIST_ACTIONS:
             return self.pane == "list" and self.file is not None
         if action == "submit":
@@ -422,9 +426,12 @@ class CertificatesScreen(WorkflowScreen):
             return
         table = self.query_one("#certs", DataTable)
         table.move_cursor(row=table.get_row_index(row.key))
-        pane = NEXT_PANE.get(CertificateStatus(row.cert.status))
+        pane = NEXT_PANE.get(row.cert.status)
         if pane is None:
             self.show_pane("list")
+            return
+        if pane == "confirm" and self.refuse_before_asking(row.cert, "confirm", CERTIFICATE):
+            self.show_pane("list")  # a clerk, or the one who entered it: the reasons, not the pane
             return
         self.current = row
         getattr(self, f"_prepare_{pane}")(row)
@@ -547,7 +554,7 @@ class CertificatesScreen(WorkflowScreen):
         candidate = self.reapply_for if self.reapply_for and self.reapply_for.disease_code == code else None
         for row in (self.file.rows if self.file and code and candidate is None else []):
             c = row.cert
-            window = renewal_window(c, self.policy) if c.status == CertificateStatus.CONFIRMED else None
+            window = renewal_window(c, self.policy) if c.status in CERT_RENEWABLE else None
             if c.disease_code == code and window and window[0] <= self.today <= window[1]:
                 candidate = c
         box = self.query_one("#renewal", AsciiCheckbox)
@@ -704,6 +711,8 @@ class CertificatesScreen(WorkflowScreen):
         question = _("Confirm certificate {number} as {user}? It will be valid {validity}.",
                      number=row.cert.number, user=self.actor.username, validity=self._resulting_validity(row))
         actor, policy, on = self.actor, self.policy, self.today
+        if self.refuse_before_asking(row.cert, "confirm", CERTIFICATE, on_refused=self._refused_in("confirm")):
+            return
 
         def go(yes: bool | None) -> None:
             if yes:
@@ -716,7 +725,7 @@ class CertificatesScreen(WorkflowScreen):
     # ------------------------------------------------------------------ withdraw, invalidate
     def _start_end(self, mode: str) -> None:
         row = self.highlighted()
-        if row is None:
+        if row is None or self.refuse_before_asking(row.cert, mode, CERTIFICATE):
             return
         self.current, self.end_mode = row, mode
         if mode == "withdraw":
@@ -740,6 +749,9 @@ class CertificatesScreen(WorkflowScreen):
                 else N_("Certificate {number} invalidated."))
         question = (_("Withdraw certificate {number}?", number=row.cert.number) if mode == "withdraw"
                     else _("Invalidate certificate {number}? This cannot be undone.", number=row.cert.number))
+        if self.refuse_before_asking(row.cert, mode, CERTIFICATE, inputs={"reason": reason},
+                                     on_refused=self._refused_in("end")):
+            return
 
         def go(yes: bool | None) -> None:
             if yes:

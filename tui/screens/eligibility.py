@@ -31,6 +31,7 @@ from core.rules.eligibility import EligibilityResult, Estimate, money
 from core.services.eligibility import check, parse_amount_fen
 from core.services.lookup import get_enrollee
 from core.services.overview import LIVE_CERTIFICATE
+from core.workflows.definitions import CERT_GIVES_BENEFITS
 from tui.i18n import N_, _
 from tui.labels import category
 from tui.screens.base import WorkflowScreen
@@ -54,7 +55,9 @@ def load_subject(session: Session, ref: str) -> Subject:
     certs = session.exec(
         select(Certificate).where(Certificate.enrollee_id == e.id).order_by(col(Certificate.drafted_on))
     )
-    codes = [c.disease_code for c in certs if c.status in LIVE_CERTIFICATE]
+    # benefit-giving certificates first (F2 preselects the first), then those in process
+    live = sorted((c for c in certs if c.status in LIVE_CERTIFICATE), key=lambda c: c.status not in CERT_GIVES_BENEFITS)
+    codes = list(dict.fromkeys(c.disease_code for c in live))
     return Subject(id=str(e.id), name=e.name, id_masked=mask_id_number(e.id_number), disease_codes=codes)
 
 

@@ -38,7 +38,9 @@ from textual.widgets.option_list import Option
 from core.errors import DomainError
 from core.i18n import Bilingual
 from core.ids import mask_id_number
-from core.models import FilingInstitution, FilingStatus, Institution, OffsiteFiling
+from core.models import FilingInstitution, Institution, OffsiteFiling
+from core.workflows import FILING
+from core.workflows.definitions import FILING_CURRENT
 from core.rules.offsite import ApplicantFacts, filing_basis
 from core.services import offsite
 from core.services.lookup import get_enrollee
@@ -121,7 +123,7 @@ class Subject:
 
     @property
     def active(self) -> FilingRow | None:
-        return next((f for f in self.filings if f.status == FilingStatus.ACTIVE), None)
+        return next((f for f in self.filings if f.status in FILING_CURRENT), None)
 
 
 def _filing_row(session: Session, f: OffsiteFiling) -> FilingRow:
@@ -535,15 +537,19 @@ class OffsiteScreen(WorkflowScreen):
         if active is None or when is None:
             return
         reason = self._value("#reason")
+        if self.refuse_before_asking(active, "cancel", FILING, on=when, inputs={"reason": reason},
+                                     on_refused=self._refused):
+            return  # no reason, a date before the filing or after today: said before any dialog
         question = _("Cancel off-site filing {voucher} as of {on}?", voucher=active.voucher or "-", on=day(when))
         self.app.push_screen(ConfirmScreen(question),
                              lambda yes: self._cancel(active, when, reason) if yes else None)
 
     def _cancel(self, active: FilingRow, when: date, reason: str) -> None:
-        actor, key, version = self.actor, active.id, active.version
+        actor, key, version, today = self.actor, active.id, active.version, self.today
 
         def work(session: Session) -> str:
-            f = offsite.cancel_filing(session, actor, key, on=when, reason=reason, expected_version=version)
+            f = offsite.cancel_filing(session, actor, key, on=when, reason=reason, expected_version=version,
+                                      today=today)
             return f.voucher_number or ""
 
         self.run_service(work, lambda v: self._accepted(_("Filing {voucher} cancelled on {on}.", voucher=v,
@@ -555,12 +561,15 @@ class OffsiteScreen(WorkflowScreen):
         when = self._step_date() if active else None
         if active is None or when is None:
             return
+        if self.refuse_before_asking(active, "change", FILING, on=when, inputs={"reason": self._value("#reason")},
+                                     on_refused=self._refused):
+            return
         question = _("Cancel filing {voucher} and file the {n} chosen institutions as of {on}?",
                      voucher=active.voucher or "-", n=len(self.chosen), on=day(when))
         self.app.push_screen(ConfirmScreen(question), lambda yes: self._change(active, when) if yes else None)
 
     def _change(self, active: FilingRow, when: date) -> None:
-        actor, policy, key, version = self.actor, self.policy, active.id, active.version
+        actor, policy, key, version, today = self.actor, self.policy, active.id, active.version, self.today
         codes, stamped = self._codes()
         copies, stamp = self._copies(), self.query_one("#local-stamp", AsciiCheckbox).value
         office, reason = self._value("#office"), self._value("#reason")
@@ -568,7 +577,8 @@ class OffsiteScreen(WorkflowScreen):
         def work(session: Session) -> str:
             f = offsite.change_institutions(session, actor, key, institutions=codes, stamped=stamped,
                                             local_ss_stamp=stamp, form_copies=copies, on=when, reason=reason,
-                                            policy=policy, local_ss_office=office, expected_version=version)
+                                            policy=policy, local_ss_office=office, expected_version=version,
+                                            today=today)
             return f.voucher_number or ""
 
         self.run_service(work, lambda v: self._accepted(_("Institutions changed on {on}. Record voucher {voucher} "

@@ -25,7 +25,9 @@ from textual.widgets import DataTable, Input, Label, Select, Static
 
 from core.errors import DomainError
 from core.i18n import translate
-from core.models import BookStatus, Certificate, CertificateStatus, RecordBook, Replacement
+from core.models import Certificate, RecordBook, Replacement
+from core.workflows import BOOK
+from core.workflows.definitions import CERT_REPLACEABLE
 from core.services import replacements as svc
 from core.services.books import book_entries
 from core.services.certificates import enrollee_certificates
@@ -77,9 +79,9 @@ class ReplacementFile:
 def load_replacements(session: Session, ref: str, lang: str) -> ReplacementFile:
     subject = load_subject(session, ref)
     certs = [c for c in reversed(enrollee_certificates(session, subject.id))
-             if c.status == CertificateStatus.CONFIRMED]
-    books = list(session.exec(select(RecordBook).where(RecordBook.enrollee_id == subject.id)
-                              .where(RecordBook.status == BookStatus.ACTIVE)))
+             if c.status in CERT_REPLACEABLE]  # the certificate machine: confirmed or renewed (SZ-MD Art. 5, 12)
+    books = [b for b in session.exec(select(RecordBook).where(RecordBook.enrollee_id == subject.id))
+             if BOOK.can_fire("replace", b.status)]
     issuers: set[uuid.UUID | None] = {c.institution_id for c in certs}
     places = institutions_by_id(session, issuers | {b.issued_at_id for b in books})
     items = [_cert_item(c, places, lang) for c in certs]
