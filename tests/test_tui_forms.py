@@ -207,3 +207,34 @@ async def test_enter_opens_a_select(engine, policy, scene):
         await pilot.pause()
         assert select.expanded
     assert app.failures == []
+
+
+async def test_monitoring_focus_stays_on_the_row_after_a_refusal(engine, policy, scene):
+    """After a refusal the focus jumped to Month and the next key acted on another row."""
+    from textual.widgets import DataTable
+
+    from tui_support import add_expenses
+
+    add_expenses(engine, scene.zhao, "2026-04", yuan_each=700, count=10)  # SZ-MT Art. 13 cost trigger
+    add_expenses(engine, scene.li, "2026-04", yuan_each=700, count=10)
+    app = make_app(engine, policy)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f5", "ctrl+r")
+        await wait_until(pilot, lambda: getattr(app.screen, "result", None) is not None)
+        await app.workers.wait_for_complete()
+        screen = app.screen
+        table = screen.query_one("#hits", DataTable)
+        assert table.row_count >= 2
+        await pilot.press("down")
+        row = table.cursor_row
+        for _attempt in range(2):  # the second time the case is open already: refused
+            await pilot.press("ctrl+o")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: app.screen is screen)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert app.focused is table, app.focused
+            assert table.cursor_row == row
+        assert any(str(n.title) == "Refused" for n in app._notifications)  # the second time
+    assert app.failures == []
