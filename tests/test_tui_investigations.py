@@ -59,6 +59,14 @@ async def step(pilot, key: str, status: str) -> None:
     await wait_until(pilot, lambda: f"is now {status}" in shown(pilot.app, "result"))
 
 
+async def refused_first(pilot, key: str) -> None:
+    """Press a step key the machine refuses: the reasons, never a confirmation dialog."""
+    await pilot.press(key)
+    await settle(pilot)
+    await wait_until(pilot, lambda: "nothing was written" in shown(pilot.app, "result"))
+    assert type(pilot.app.screen).__name__ != "ConfirmScreen"
+
+
 async def set_date(pilot, value: date) -> None:
     await tab_to(pilot, "on")
     await pilot.press("ctrl+u", *value.isoformat())
@@ -86,20 +94,28 @@ async def test_sz_mt_art_14_15_notice_no_show_suspension_verification_decision_r
         # a clerk may not record the no-show: core refuses with the role and the article
         before = db_fingerprint(engine)
         await tab_to(pilot, "cases")
-        await pilot.press("f8")
-        await confirm(pilot)
+        await refused_first(pilot, "f8")
         reasons = shown(app, "reasons")
         assert "[SZ-MT Art. 14]" in reasons and "reviewer" in reasons and "role" in reasons
         assert db_fingerprint(engine) == before
         assert app.failures == []
 
-    # --- the reviewer, the day after the deadline
+    # --- the reviewer: a verification dated after the business date is refused (one date rule) ...
     app = create_app(engine, reviewer, policy, today=AFTER_DEADLINE)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_workflow(pilot, CARD, "i", "InvestigationsScreen")
-        assert app.focused.id == "cases"
         assert "(passed)" in shown(app, "steps")
-        await step(pilot, "f8", "suspended")
+        await step(pilot, "f8", "suspended")  # the day after the deadline
+        await set_date(pilot, VERIFIED_DAY)
+        await refused_first(pilot, "f9")
+        assert "after the business date" in shown(app, "reasons")
+        assert app.failures == []
+
+    # --- ... and taken on its day
+    app = create_app(engine, reviewer, policy, today=VERIFIED_DAY)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_workflow(pilot, CARD, "i", "InvestigationsScreen")
+        assert app.focused.id == "cases"
         account, [case] = state(engine, person.id)
         assert account == "suspended" and case.status == "suspended" and case.opened_on == AFTER_DEADLINE
         assert case.open_reason == "no_show" and case.verification_due == date(2026, 8, 25)
@@ -141,10 +157,9 @@ async def test_sz_mt_art_14_no_show_before_deadline_refused_explanation_sufficie
         await pilot.press("ctrl+o")
         await confirm(pilot)
         await wait_until(pilot, lambda: "is now notice sent" in shown(app, "result"))
-        # the explanation needs a note (SZ-MT Art. 14)
+        # the explanation needs a note (SZ-MT Art. 14): said before any dialog
         await tab_to(pilot, "cases")
-        await pilot.press("f6")
-        await confirm(pilot)
+        await refused_first(pilot, "f6")
         assert "[SZ-MT Art. 14]" in shown(app, "reasons") and "note" in shown(app, "reasons")
         await tab_to(pilot, "note")
         await type_into(pilot, "note", "Came with card and receipts; the card was never lent")
@@ -157,8 +172,7 @@ async def test_sz_mt_art_14_no_show_before_deadline_refused_explanation_sufficie
     async with app.run_test(size=(80, 24)) as pilot:
         await open_workflow(pilot, CARD, "i", "InvestigationsScreen")
         before = db_fingerprint(engine)
-        await pilot.press("f8")
-        await confirm(pilot)
+        await refused_first(pilot, "f8")  # a no-show before the deadline: refused before any dialog
         assert "[SZ-MT Art. 14]" in shown(app, "reasons") and "2026-05-26" in shown(app, "reasons")
         assert db_fingerprint(engine) == before
         await tab_to(pilot, "sufficient")

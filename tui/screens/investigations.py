@@ -47,6 +47,8 @@ from core.rules.monitoring import Month, manual_triggers
 from core.services import investigations, monitoring
 from core.services.lookup import get_enrollee
 from core.services.monitoring import Hit
+from core.workflows import CASE
+from core.workflows.definitions import CASE_OPEN
 from tui.i18n import N_, _
 from tui.labels import day, due, label
 from tui.screens.base import PRINT_BINDING, WorkflowScreen
@@ -302,7 +304,9 @@ class InvestigationsScreen(WorkflowScreen):
             self.query_one("#steps", Static).update("")
             return
         keys = [str(c.id) for c in subject.cases]
-        row = keys.index(key) if key in keys else 0
+        # the next key acts on the highlighted case: the open one, not the oldest closed one
+        open_rows = [i for i, c in enumerate(subject.cases) if c.status in CASE_OPEN]
+        row = keys.index(key) if key in keys else (open_rows or [0])[0]
         table.move_cursor(row=row)
         self._show_case(keys[row])
 
@@ -376,12 +380,18 @@ class InvestigationsScreen(WorkflowScreen):
 
         self.app.push_screen(ConfirmScreen(question), go)
 
-    def _step(self, article: str, question: str,
-              call: Callable[[Session, uuid.UUID, int, date], InvestigationCase]) -> None:
-        """Ask, then run ``call(session, case_id, version_read, on)`` on the highlighted case."""
+    def _step(self, event: str, article: str, question: str,
+              call: Callable[[Session, uuid.UUID, int, date], InvestigationCase],
+              inputs: dict | None = None) -> None:
+        """Ask, then run ``call(session, case_id, version_read, on)`` on the
+        highlighted case; a step the case machine or its rules would refuse
+        (a no-show before the deadline, a date after today …) shows its
+        reasons instead of the question."""
         c = self._case()
         when = self._date(article) if c else None
         if c is None or when is None:
+            return
+        if self.refuse_before_asking(c, event, CASE, on=when, inputs=inputs, on_refused=self._refused):
             return
         case_id, version = c.id, c.version
         self._confirm_then(_(question, number=c.number, on=day(when)),
@@ -400,17 +410,22 @@ class InvestigationsScreen(WorkflowScreen):
         if when is None:
             return
         kind, _sep, code = value.partition(":")
-        actor, policy, enrollee_id = self.actor, self.policy, uuid.UUID(self.subject.id)
+        actor, policy, enrollee_id, today = self.actor, self.policy, uuid.UUID(self.subject.id), self.today
         month, detail = self.query_one("#month", Input).value.strip(), self.query_one("#detail", Input).value
 
         def work(session: Session) -> InvestigationCase:
             if kind == "hit":
                 return investigations.send_notice_for_hit(session, actor, policy, enrollee_id=enrollee_id,
-                                                          trigger=code, month=month, on=when, reason=detail)
+                                                          trigger=code, month=month, on=when, reason=detail,
+                                                          today=today)
             flag = monitoring.record_manual_trigger(session, actor, policy, enrollee_id=enrollee_id, trigger=code,
                                                     detail=detail, on=when, month=month)
-            return investigations.send_notice_for_flag(session, actor, policy, flag_id=flag.id, on=when)
+            return investigations.send_notice_for_flag(session, actor, policy, flag_id=flag.id, on=when,
+                                                       today=today)
 
+        if self.refuse_before_asking(None, "notice", CASE, on=when, facts={"open_cases": self.subject.cases},
+                                     inputs={"trigger": code}, on_refused=self._refused):
+            return  # a second open case for the trigger, a date after today: said before any dialog
         trigger = self.policy.trigger(code)
         name = f"{trigger.number}. {trigger.name(self.lang)}" if trigger else code
         self._confirm_then(_("Send {name} an investigation notice for trigger {trigger} ({month}) on {on}?",
@@ -419,9 +434,10 @@ class InvestigationsScreen(WorkflowScreen):
     # ------------------------------------------------------------------ steps
     def action_explain(self) -> None:
         actor, note = self.actor, self._note()
-        self._step(ART_NOTICE, N_("Record the explanation for case {number} on {on}?"),
+        self._step("explain", ART_NOTICE, N_("Record the explanation for case {number} on {on}?"),
                    lambda s, key, version, on_: investigations.record_explanation(
-                       s, actor, case_id=key, note=note, on=on_, expected_version=version))
+                       s, actor, case_id=key, note=note, on=on_, expected_version=version, today=self.today),
+                   inputs={"note": note})
 
     def action_judge(self) -> None:
         actor, policy, reason = self.actor, self.policy, self._note()
@@ -429,31 +445,36 @@ class InvestigationsScreen(WorkflowScreen):
         question = (N_("Judge the explanation for case {number} sufficient on {on}? The case closes.") if sufficient
                     else N_("Judge the explanation for case {number} not sufficient on {on}? The case opens and "
                             "bookkeeping is suspended from that day."))
-        self._step(ART_NOTICE, question, lambda s, key, version, on_: investigations.judge_explanation(
-            s, actor, policy, case_id=key, sufficient=sufficient, on=on_, expected_version=version, reason=reason))
+        self._step("judge", ART_NOTICE, question, lambda s, key, version, on_: investigations.judge_explanation(
+            s, actor, policy, case_id=key, sufficient=sufficient, on=on_, expected_version=version, reason=reason,
+            today=self.today))
 
     def action_no_show(self) -> None:
         actor, policy, reason = self.actor, self.policy, self._note()
-        self._step(ART_NOTICE, N_("Record that the enrollee did not come for case {number}? The case opens and "
-                                  "bookkeeping is suspended from {on}."),
+        self._step("no_show", ART_NOTICE, N_("Record that the enrollee did not come for case {number}? The case "
+                                             "opens and bookkeeping is suspended from {on}."),
                    lambda s, key, version, on_: investigations.record_no_show(
-                       s, actor, policy, case_id=key, on=on_, expected_version=version, reason=reason))
+                       s, actor, policy, case_id=key, on=on_, expected_version=version, reason=reason,
+                       today=self.today))
 
     def action_verify(self) -> None:
         actor, policy, note = self.actor, self.policy, self._note()
         outcome = str(self.query_one("#outcome", Select).value)
-        self._step(ART_OUTCOME, N_("Record the verification of case {number} on {on}?"),
+        self._step("verify", ART_OUTCOME, N_("Record the verification of case {number} on {on}?"),
                    lambda s, key, version, on_: investigations.record_verification(
-                       s, actor, policy, case_id=key, outcome=outcome, on=on_, note=note, expected_version=version))
+                       s, actor, policy, case_id=key, outcome=outcome, on=on_, note=note, expected_version=version,
+                       today=self.today), inputs={"outcome": outcome})
 
     def action_decide(self) -> None:
         actor, reason = self.actor, self._note()
-        self._step(ART_NOTICE, N_("Record that the decision on case {number} was delivered on {on}?"),
+        self._step("decide", ART_NOTICE, N_("Record that the decision on case {number} was delivered on {on}?"),
                    lambda s, key, version, on_: investigations.deliver_decision(
-                       s, actor, case_id=key, on=on_, expected_version=version, reason=reason))
+                       s, actor, case_id=key, on=on_, expected_version=version, reason=reason,
+                       today=self.today))
 
     def action_resume(self) -> None:
         actor, reason = self.actor, self._note()
-        self._step(ART_OUTCOME, N_("Resume bookkeeping for case {number} on {on}?"),
+        self._step("resume", ART_OUTCOME, N_("Resume bookkeeping for case {number} on {on}?"),
                    lambda s, key, version, on_: investigations.resume(
-                       s, actor, case_id=key, on=on_, expected_version=version, reason=reason))
+                       s, actor, case_id=key, on=on_, expected_version=version, reason=reason,
+                       today=self.today))
