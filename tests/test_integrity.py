@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -511,3 +512,22 @@ def test_records_store_the_deciding_packs_id_and_content_hash(engine, clerk, bui
         assert (flag.policy_pack, flag.policy_hash) == ("shenzhen-2008", sha)
         ev = s.exec(select(AuditEvent).where(AuditEvent.action == "monitoring.flag")).one()
         assert json.loads(ev.after)["policy_hash"] == sha
+
+
+def test_a_corrupted_page_gives_a_clear_message_not_a_traceback(world):
+    """Probe 13: a damaged page (bytes overwritten inside the file) gives
+    "damaged … ask an admin to run `casedesk db check`", exit 2."""
+    db = world["db"]
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page = con.execute("PRAGMA page_size").fetchone()[0]
+    root = con.execute("SELECT rootpage FROM sqlite_master WHERE name = 'enrollee'").fetchone()[0]
+    con.close()
+    with open(db, "r+b") as fh:  # the enrollee table's first page
+        fh.seek((root - 1) * page)
+        fh.write(b"\xa5" * page)
+    r = run(world["env"], "lookup", "Wang")
+    err = r.stderr.decode()
+    assert r.returncode == 2, err
+    assert "damaged" in err and "db check" in err
+    assert_clean(r)
