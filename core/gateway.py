@@ -12,17 +12,21 @@ returns after the commit, so a caller reports success only once it is true.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from core.db import read_session, write_session
 from core.records import ensure_plain
 
 T = TypeVar("T")
 
-#: what the work receives: an open session, to pass on to ``core`` functions only
-Work = Callable[[Any], T]
+#: what the work receives: an open session, to pass on to ``core`` functions
+#: only (screens and commands import this name for their type hints)
+Work = Callable[[Session], T]
+
+__all__ = ["Session", "Work", "read", "run", "write"]
 
 
 def run(engine: Engine, work: Work[T], *, write: bool = False, action: str | None = None) -> T:

@@ -27,7 +27,10 @@ T = TypeVar("T", bound=SQLModel)
 def record_type(model: type[SQLModel]) -> type[BaseModel]:
     """The frozen read model of table ``model`` (``Certificate`` -> ``CertificateRecord``)."""
     fields = {name: (info.annotation, None) for name, info in model.model_fields.items()}
-    return create_model(f"{model.__name__}Record", __config__=ConfigDict(frozen=True), **fields)  # type: ignore[call-overload]
+    cls = create_model(f"{model.__name__}Record", __config__=ConfigDict(frozen=True), **fields)  # type: ignore[call-overload]
+    # the table it copies: ``core.workflows.machine_for`` finds a machine by table name
+    cls.__tablename__ = model.__tablename__
+    return cls
 
 
 def frozen(row: T) -> T:

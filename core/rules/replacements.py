@@ -50,15 +50,22 @@ def check_certificate(cert: Certificate, place: str, institution: Institution | 
     """A lost confirmed certificate that has not expired."""
     reasons = document_reasons(card_presented, id_card_presented, ART_REPLACEMENT)
     reasons += place_reasons(place, institution, cert.institution_id)
-    if cert.status not in CERT_REPLACEABLE:
-        reasons.append(refuse(ART_REPLACEMENT, "number",
-                              N_("Certificate {number} is {status}; only a confirmed certificate is replaced."),
-                              number=cert.number, status=Code("certificate_status", cert.status)))
-    elif cert.valid_until is not None and cert.valid_until < on:
-        reasons.append(refuse(ART_REPLACEMENT, "number",
-                              N_("Certificate {number} expired on {day}; an expired certificate is not replaced."),
-                              number=cert.number, day=cert.valid_until.isoformat()))
+    reasons += certificate_reasons(cert, on)
     return Decision.of(reasons)
+
+
+def certificate_reasons(cert: Certificate, on: date) -> list[Reason]:
+    """Whether ``cert`` may be reported lost and replaced on ``on``; the
+    replacement screen lists only certificates with none."""
+    if cert.status not in CERT_REPLACEABLE:
+        return [refuse(ART_REPLACEMENT, "number",
+                       N_("Certificate {number} is {status}; only a confirmed certificate is replaced."),
+                       number=cert.number, status=Code("certificate_status", cert.status))]
+    if cert.valid_until is not None and cert.valid_until < on:
+        return [refuse(ART_REPLACEMENT, "number",
+                       N_("Certificate {number} expired on {day}; an expired certificate is not replaced."),
+                       number=cert.number, day=cert.valid_until.isoformat())]
+    return []
 
 
 def check_book(book: RecordBook, place: str, institution: Institution | None,
@@ -66,11 +73,18 @@ def check_book(book: RecordBook, place: str, institution: Institution | None,
     """A lost active record book."""
     reasons = document_reasons(card_presented, id_card_presented, ART_REPLACEMENT)
     reasons += place_reasons(place, institution, book.issued_at_id)
-    if not BOOK.can_fire("replace", book.status):
-        reasons.append(refuse(ART_REPLACEMENT, "book_number",
-                              N_("Record book {number} is {status}; only the active book is replaced."),
-                              number=book.number, status=Code("book_status", book.status)))
+    reasons += book_reasons(book)
     return Decision.of(reasons)
+
+
+def book_reasons(book: RecordBook) -> list[Reason]:
+    """Whether ``book`` may be reported lost and replaced; the replacement
+    screen lists only books with none."""
+    if not BOOK.can_fire("replace", book.status):
+        return [refuse(ART_REPLACEMENT, "book_number",
+                       N_("Record book {number} is {status}; only the active book is replaced."),
+                       number=book.number, status=Code("book_status", book.status))]
+    return []
 
 
 def check_archive(archived: bool) -> Decision:

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import replace
 from datetime import date
 
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, col, func, select
 
 from core import audit
 from core.auth import Actor
@@ -28,7 +28,6 @@ from core.models import Enrollee, FilingInstitution, FilingStatus, Institution, 
 from core.policy import Policy, stamp
 from core.rules.decision import Decision
 from core.rules.offsite import (
-    MEDICAL_KINDS,
     ApplicantFacts,
     CandidateFacts,
     FilingForm,
@@ -97,24 +96,14 @@ def get_filing(session: Session, ref: str | uuid.UUID) -> OffsiteFiling:
 
 
 def candidate_institutions(session: Session, place_city: str, query: str = "", limit: int = 50, *,
-                           policy: Policy) -> list[Institution]:
+                           policy: Policy) -> tuple[Institution, ...]:
     """Institutions that may be filed in ``place_city`` (SZ-MT Art. 10):
     active, public, designated medical institutions of the pack's minimum
-    level or higher; ``query`` narrows by code or name."""
-    stmt = select(Institution).where(
-        func.lower(Institution.city) == place_city.strip().lower(),
-        col(Institution.kind).in_([str(k) for k in MEDICAL_KINDS]),
-        col(Institution.public).is_(True),
-        col(Institution.designated).is_(True),
-        col(Institution.active).is_(True),
-        col(Institution.level) >= policy.pack.filing_min_level,
-    )
-    q = query.strip()
-    if q:
-        stmt = stmt.where(or_(col(Institution.code).icontains(q, autoescape=True),
-                              col(Institution.name).icontains(q, autoescape=True),
-                              col(Institution.name_zh).contains(q, autoescape=True)))
-    return list(session.exec(stmt.order_by(col(Institution.level).desc(), col(Institution.name)).limit(limit)))
+    level or higher; ``query`` narrows by code or name. The rule decides:
+    see :func:`core.queries.places.filing_candidates`."""
+    from core.queries.places import filing_candidates
+
+    return filing_candidates(session, place_city, query, limit, policy=policy)
 
 
 def form_of(session: Session, filing: OffsiteFiling) -> FilingForm:

@@ -15,8 +15,6 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Engine
-from sqlmodel import Session
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,8 +24,8 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Footer, Input, RadioSet, Select, SelectionList, TextArea
 from textual.worker import Worker, get_current_worker
 
+from core import gateway
 from core.auth import Actor
-from core.db import read_session, write_session
 from core.errors import DomainError
 from core.policy import Policy
 from core.workflows import Machine, Step, check_step
@@ -37,6 +35,8 @@ from tui.widgets.keys import GlobalKeys
 from tui.widgets.reasons import ReasonsList, refusal_text
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from tui.app import CasedeskApp
 
 T = TypeVar("T")
@@ -137,7 +137,7 @@ class BaseScreen(Screen[Any]):
         return self.app  # type: ignore[return-value]
 
     @property
-    def engine(self) -> Engine:
+    def engine(self) -> "Engine":
         return self.casedesk.engine
 
     @property
@@ -248,7 +248,7 @@ class BaseScreen(Screen[Any]):
     # ------------------------------------------------------------------ services
     def run_service(
         self,
-        work: Callable[[Session], T],
+        work: gateway.Work[T],
         on_done: Callable[[T], Any],
         *,
         write: bool = False,
@@ -256,14 +256,15 @@ class BaseScreen(Screen[Any]):
         group: str = "service",
         exclusive: bool | None = None,
     ) -> Worker[None]:
-        """Run ``work(session)`` in a thread worker, then ``on_done(result)`` here.
+        """Run ``work(session)`` through :func:`core.gateway.run` in a thread
+        worker, then ``on_done(result)`` here.
 
-        ``write=True`` opens :func:`core.db.write_session` (one transaction,
-        committed when ``work`` returns, rolled back on any error; rows stay
-        readable after the commit); otherwise a read session, whose rows are
-        detached fully loaded so ``on_done`` can read them. A
-        :class:`DomainError` goes to ``on_refused`` (default
-        :meth:`show_refusal`); anything else is reported by the app.
+        ``work`` passes the session on to ``core`` query functions and
+        services only, and returns a plain result (frozen records,
+        dataclasses: the gateway refuses an ORM row). ``write=True`` runs it
+        in one transaction, committed before ``on_done`` is called, rolled
+        back on any error. A :class:`DomainError` goes to ``on_refused``
+        (default :meth:`show_refusal`); anything else is reported by the app.
 
         ``exclusive`` (default: for reads only) lets a newer call in the same
         ``group`` supersede an older one, whose result is then dropped. A
@@ -274,14 +275,8 @@ class BaseScreen(Screen[Any]):
 
         def job() -> None:
             worker = get_current_worker()
-            opener = write_session if write else read_session
             try:
-                with opener(engine) as session:
-                    result = work(session)
-                    if not write:
-                        # a read session ends in a rollback, which would expire
-                        # ORM rows returned by ``work``; detach them loaded
-                        session.expunge_all()
+                result = gateway.run(engine, work, write=write)
             except DomainError as exc:
                 if not worker.is_cancelled:
                     self.post_message(ServiceRefused(exc, refused))

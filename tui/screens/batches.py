@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import partial
 
 from rich.text import Text
-from sqlmodel import Session
 from textual import on
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -25,7 +23,10 @@ from textual.widget import Widget
 from textual.widgets import Input, Label
 
 from core.errors import DomainError
-from core.models import Certificate, Institution, MonthlyBatch
+from core.gateway import Session
+from core.models import Certificate, MonthlyBatch
+from core.queries.documents import BatchView, batch_view
+from core.records import frozen
 from core.services import certificates as svc
 from tui.i18n import N_, _
 from tui.labels import day, label
@@ -36,23 +37,6 @@ from tui.widgets.confirm import ConfirmScreen
 from tui.widgets.filter_picker import FilterPicker
 from tui.widgets.paged import PagedTable, Row
 from tui.widgets.reasons import ReasonsList, refusal_text
-
-
-@dataclass(frozen=True)
-class BatchView:
-    institution: Institution
-    month: str
-    batch: MonthlyBatch | None
-    in_batch: list[Certificate]
-    waiting: list[Certificate]
-
-
-def load_batch(session: Session, institution_id: uuid.UUID, month: str) -> BatchView:
-    inst = svc.get_row(session, Institution, institution_id, "institution_id")
-    batch = svc.find_batch(session, inst.id, month)
-    waiting = svc.batch_candidates(session, inst.id, month)  # refuses a malformed month
-    return BatchView(institution=inst, month=month, batch=batch,
-                     in_batch=svc.batch_certificates(session, batch) if batch else [], waiting=waiting)
 
 
 class BatchesScreen(WorkflowScreen):
@@ -119,7 +103,7 @@ class BatchesScreen(WorkflowScreen):
         institution, month = self._form()
 
         def work(session: Session) -> BatchView:
-            return load_batch(session, picked(institution, "institution_id", N_("Pick a hospital.")), month)
+            return batch_view(session, picked(institution, "institution_id", N_("Pick a hospital.")), month)
 
         self.run_service(work, self._shown, on_refused=self._refused, group="load")
 
@@ -176,7 +160,7 @@ class BatchesScreen(WorkflowScreen):
         institution, month = self._form()
 
         def job(session: Session) -> MonthlyBatch:
-            return work(session, picked(institution, "institution_id", N_("Pick a hospital.")), month)
+            return frozen(work(session, picked(institution, "institution_id", N_("Pick a hospital.")), month))
 
         def done(batch: MonthlyBatch) -> None:
             self.notify(_(done_msgid, month=batch.month))

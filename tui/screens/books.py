@@ -14,12 +14,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 from typing import TypeVar
 
 from rich.console import Group, RenderableType
 from rich.text import Text
-from sqlmodel import Session, col, select
 from textual import on
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -27,10 +27,12 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label, Static
 
 from core.errors import DomainError
+from core.gateway import Session
 from core.models import BookEntry, Certificate, RecordBook
-from core.workflows.definitions import BOOK_CURRENT, CERT_GIVES_BENEFITS
+from core.queries import documents
+from core.records import frozen
 from core.services import books as svc
-from core.services.certificates import enrollee_certificates
+from core.workflows.definitions import BOOK_CURRENT
 from tui.i18n import N_, _
 from tui.labels import day, label, yes_no
 from tui.screens.base import PRINT_BINDING, WorkflowScreen
@@ -63,23 +65,21 @@ class BookRow:
 class BookFile:
     subject: Subject
     books: list[BookRow]  # newest first
-    certificates: list[Certificate]  # confirmed, newest first
+    certificates: list[Certificate]  # those a book may take today, newest first
 
     @property
     def active(self) -> BookRow | None:
         return next((b for b in self.books if b.book.status in BOOK_CURRENT), None)
 
 
-def load_books(session: Session, ref: str, lang: str) -> BookFile:
+def load_books(session: Session, ref: str, lang: str, on: date) -> BookFile:
     subject = load_subject(session, ref)
-    books = list(session.exec(select(RecordBook).where(RecordBook.enrollee_id == subject.id)
-                              .order_by(col(RecordBook.issued_on).desc(), col(RecordBook.created_at).desc())))
+    books = documents.books_of(session, subject.id)
     places = institutions_by_id(session, {b.issued_at_id for b in books})
-    rows = [BookRow(book=b, entries=svc.book_entries(session, b.id),
+    rows = [BookRow(book=b, entries=list(documents.entries_of(session, b.id)),
                     issued_at=short_place(places.get(b.issued_at_id) if b.issued_at_id else None, lang))
             for b in books]
-    certs = [c for c in reversed(enrollee_certificates(session, subject.id))
-             if c.status in CERT_GIVES_BENEFITS]  # a renewed one still gives benefits (SZ-MD Art. 12)
+    certs = list(documents.book_certificates(session, subject.id, on))
     return BookFile(subject=subject, books=rows, certificates=certs)
 
 
@@ -156,9 +156,9 @@ class BooksScreen(WorkflowScreen):
 
     # ------------------------------------------------------------------ loading
     def load(self) -> None:
-        ref, lang = self.enrollee_id, self.lang
+        ref, lang, on = self.enrollee_id, self.lang, self.today
         if ref:
-            self.run_service(lambda s: load_books(s, ref, lang), self._loaded, on_refused=self._load_refused,
+            self.run_service(lambda s: load_books(s, ref, lang, on), self._loaded, on_refused=self._load_refused,
                              group="load")
 
     def _load_refused(self, error: DomainError) -> None:
@@ -219,7 +219,7 @@ class BooksScreen(WorkflowScreen):
             self.query_one("#reasons", ReasonsList).show_error(error)
             self.notify(refusal_text(error, self.lang), title=_("Refused"), severity="error", timeout=8)
 
-        self.run_service(work, finished, write=True, on_refused=refused, group="write")
+        self.run_service(lambda s: frozen(work(s)), finished, write=True, on_refused=refused, group="write")
 
     def action_issue(self) -> None:
         number = self._certificate_number()

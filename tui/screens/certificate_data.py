@@ -1,11 +1,11 @@
 """Read helpers of the certificate, record book, replacement and batch screens.
 
-Plain reads for the pickers (catalogue diseases and organs, hospitals,
+Labels for the pickers (catalogue diseases and organs, hospitals,
 physicians, team members, issuing offices) and for the enrollee shown at the
-top of each screen. Each loader runs in a screen's thread worker, asks the
-database for at most ``limit`` rows, and returns :class:`Choice` rows with
-their labels already in the screen's language. Nothing here decides what is
-allowed: the pickers only narrow the list; the core services check.
+top of each screen. Each loader runs in a screen's thread worker, asks a
+:mod:`core.queries.places` function for at most ``limit`` rows — which keeps
+only what the step's rule accepts — and returns :class:`Choice` rows with
+their labels already in the screen's language.
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import or_
-from sqlmodel import Session, col, select
+from datetime import date
 
+from core.gateway import Session
 from core.i18n import Bilingual, N_, translate
 from core.ids import mask_id_number
-from core.models import Institution, InstitutionKind, Physician, TeamMembership
+from core.models import Institution
 from core.policy import Disease, Policy
+from core.queries import places
 from core.services.lookup import get_enrollee
-from core.services.registry import team_for
 from tui.widgets.filter_picker import Choice
 
 TITLE_LABELS = {
@@ -74,10 +74,7 @@ def load_subject(session: Session, ref: str) -> Subject:
 
 
 def institutions_by_id(session: Session, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, Institution]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return {i.id: i for i in session.exec(select(Institution).where(col(Institution.id).in_(wanted)))}
+    return places.institutions_by_id(session, ids)
 
 
 def short_place(inst: Institution | None, lang: str) -> str:
@@ -111,54 +108,41 @@ def organ_choices(disease: Disease | None, lang: str) -> list[Choice]:
 # --------------------------------------------------------------------------- institutions
 
 
-def _narrowed(stmt, query: str):
-    q = query.strip()
-    if not q:
-        return stmt
-    return stmt.where(or_(col(Institution.code).icontains(q, autoescape=True),
-                          col(Institution.name).icontains(q, autoescape=True),
-                          col(Institution.name_zh).contains(q, autoescape=True),
-                          col(Institution.city).icontains(q, autoescape=True)))
-
-
-def _institutions(session: Session, stmt, query: str, limit: int, lang: str) -> list[Choice]:
-    rows = session.exec(_narrowed(stmt, query).order_by(col(Institution.code)).limit(limit))
+def _choices(rows, lang: str) -> list[Choice]:
     return [Choice(str(i.id), place_label(i, lang)) for i in rows]
 
 
 def diagnostic_hospitals(session: Session, query: str, limit: int, *, policy: Policy, lang: str) -> list[Choice]:
     """Active designated diagnostic hospitals of the pack's city (SZ-MD Art. 4)."""
-    stmt = select(Institution).where(col(Institution.active).is_(True), col(Institution.designated).is_(True),
-                                     col(Institution.diagnostic_hospital).is_(True),
-                                     Institution.city == policy.pack.city)
-    return _institutions(session, stmt, query, limit, lang)
+    return _choices(places.diagnostic_hospitals(session, query, limit, policy=policy), lang)
 
 
-def offsite_institutions(session: Session, query: str, limit: int, *, lang: str) -> list[Choice]:
-    """Active institutions on record with the agency for off-site issue (SZ-MD Art. 4(2))."""
-    stmt = select(Institution).where(col(Institution.active).is_(True),
-                                     col(Institution.offsite_on_record).is_(True))
-    return _institutions(session, stmt, query, limit, lang)
+def offsite_institutions(session: Session, query: str, limit: int, *, policy: Policy, enrollee_id: uuid.UUID,
+                         on: date, lang: str) -> list[Choice]:
+    """Institutions that may issue the enrollee's certificate off site (SZ-MD Art. 4(2))."""
+    return _choices(places.offsite_issuers(session, query, limit, policy=policy, enrollee_id=enrollee_id, on=on),
+                    lang)
+
+
+def _agency_first(query: str, lang: str) -> list[Choice]:
+    agency = Choice(AGENCY_KEY, translate(N_("The municipal agency"), lang))
+    needle = query.strip().lower()
+    return [agency] if not needle or needle in agency.label.lower() or needle in AGENCY_KEY else []
 
 
 def issuing_offices(session: Session, query: str, limit: int, *, policy: Policy, lang: str) -> list[Choice]:
-    """The agency first, then the city's diagnostic hospitals (SZ-MD Art. 5)."""
-    agency = Choice(AGENCY_KEY, translate(N_("The municipal agency"), lang))
-    needle = query.strip().lower()
-    head = [agency] if not needle or needle in agency.label.lower() or needle in AGENCY_KEY else []
-    return head + diagnostic_hospitals(session, query, limit - len(head), policy=policy, lang=lang)
+    """The agency first, then the hospitals that may issue a book (SZ-MD Art. 5)."""
+    head = _agency_first(query, lang)
+    return head + _choices(places.book_issuers(session, query, limit - len(head), policy=policy), lang)
 
 
-def replacement_offices(session: Session, query: str, limit: int, *, place: str, lang: str) -> list[Choice]:
-    """Where a lost document is replaced: hospitals for ``hospital``; the
-    agency itself and its offices for ``agency`` (SZ-MD Art. 5)."""
-    if place == AGENCY_KEY:
-        agency = Choice(AGENCY_KEY, translate(N_("The municipal agency"), lang))
-        stmt = select(Institution).where(col(Institution.active).is_(True),
-                                         Institution.kind == InstitutionKind.SOCIAL_SECURITY)
-        return [agency] + _institutions(session, stmt, query, limit - 1, lang)
-    stmt = select(Institution).where(Institution.kind == InstitutionKind.HOSPITAL)
-    return _institutions(session, stmt, query, limit, lang)
+def replacement_offices(session: Session, query: str, limit: int, *, place: str,
+                        original_id: uuid.UUID | None = None, lang: str) -> list[Choice]:
+    """Where a lost document is replaced: the hospital that issued it for
+    ``hospital``; the agency itself and its offices for ``agency`` (SZ-MD Art. 5)."""
+    head = _agency_first(query, lang) if place == AGENCY_KEY else []
+    return head + _choices(places.replacement_offices(session, query, limit - len(head), place=place,
+                                                      original_id=original_id), lang)
 
 
 # --------------------------------------------------------------------------- physicians and teams
@@ -166,38 +150,17 @@ def replacement_offices(session: Session, query: str, limit: int, *, place: str,
 
 def physicians(session: Session, query: str, limit: int, *, institution_id: uuid.UUID, specialty: str,
                lang: str) -> list[Choice]:
-    """Active physicians of the hospital in the disease's specialty."""
-    stmt = select(Physician).where(Physician.institution_id == institution_id, Physician.specialty == specialty,
-                                   col(Physician.active).is_(True))
-    q = query.strip()
-    if q:
-        stmt = stmt.where(or_(col(Physician.code).icontains(q, autoescape=True),
-                              col(Physician.name).icontains(q, autoescape=True)))
-    rows = session.exec(stmt.order_by(col(Physician.code)).limit(limit))
-    return [Choice(str(p.id), f"{p.code}  {p.name}, {title_label(p.title, lang)}") for p in rows]
+    """Active physicians of the hospital in the disease's specialty who may draft."""
+    return [Choice(str(p.id), f"{p.code}  {p.name}, {title_label(p.title, lang)}")
+            for p in places.physicians(session, query, limit, institution_id=institution_id, specialty=specialty)]
 
 
 def team_members(session: Session, query: str, limit: int, *, institution_id: uuid.UUID, specialty: str,
                  lang: str) -> list[Choice]:
     """The hospital's diagnostic team for the specialty, head first, with
     each membership's dates (SZ-MD Art. 4)."""
-    team = team_for(session, institution_id, specialty)
-    if team is None:
-        return []
-    stmt = (select(TeamMembership, Physician)
-            .where(TeamMembership.team_id == team.id)
-            .where(TeamMembership.physician_id == Physician.id))
-    q = query.strip()
-    if q:
-        stmt = stmt.where(or_(col(Physician.code).icontains(q, autoescape=True),
-                              col(Physician.name).icontains(q, autoescape=True)))
-    rows = session.exec(stmt.order_by(col(TeamMembership.is_head).desc(), col(Physician.code)).limit(limit))
     out: list[Choice] = []
-    seen: set[uuid.UUID] = set()
-    for m, p in rows:
-        if p.id in seen:  # a member who later became head is listed once, as head
-            continue
-        seen.add(p.id)
+    for m, p in places.team_members(session, query, limit, institution_id=institution_id, specialty=specialty):
         role = translate(N_("HEAD"), lang) if m.is_head else translate(N_("member"), lang)
         span = m.since.isoformat() + ".." + (m.until.isoformat() if m.until else "")
         out.append(Choice(str(p.id), f"{role:<6} {p.code}  {p.name}, {title_label(p.title, lang)}  {span}"))

@@ -34,7 +34,6 @@ from functools import partial
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from sqlmodel import Session
 from textual import on
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -42,13 +41,15 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Input, Label, Static
 
 from core.errors import DomainError
+from core.gateway import Session
 from core.models import Certificate
-from core.workflows import CERTIFICATE
-from core.workflows.definitions import CERT_RENEWABLE
 from core.policy import Disease
+from core.records import frozen, frozen_all
 from core.rules.certificates import ART_CERT, renewal_window, validity_on_confirm
 from core.services import certificates as svc
 from core.services.certificates import TimelineStep
+from core.workflows import CERTIFICATE
+from core.workflows.definitions import CERT_RENEWABLE
 from tui.i18n import N_, _, current_lang, n_
 from tui.labels import category, day, label
 from tui.screens.base import PRINT_BINDING, WorkflowScreen
@@ -113,7 +114,7 @@ class CertificateFile:
 
 def load_file(session: Session, ref: str, policy, lang: str) -> CertificateFile:
     subject = load_subject(session, ref)
-    certs = svc.enrollee_certificates(session, subject.id)
+    certs = frozen_all(svc.enrollee_certificates(session, subject.id))
     places = institutions_by_id(session, {c.institution_id for c in certs})
     by_id = {c.id: c for c in certs}
     rows = [CertRow(cert=c, previous=by_id.get(c.previous_id) if c.previous_id else None,
@@ -500,7 +501,8 @@ class CertificatesScreen(WorkflowScreen):
             self.notify(_(done_msgid, number=cert.number), title=cert.number)
             self.load(then=lambda: self.open_step(cert.id))
         self.query_one(f"#{pane}-reasons", ReasonsList).clear()
-        self.run_service(work, done, write=True, on_refused=self._refused_in(pane), group="write")
+        self.run_service(lambda s: frozen(work(s)), done, write=True, on_refused=self._refused_in(pane),
+                         group="write")
 
     # ------------------------------------------------------------------ 1. draft
     def _start_draft(self, renew: CertRow | None) -> None:
@@ -580,8 +582,9 @@ class CertificatesScreen(WorkflowScreen):
     def _hospital_source(self) -> None:
         policy, lang = self.policy, self.lang
         picker = self.query_one("#hospital", FilterPicker)
-        if self.query_one("#offsite", AsciiCheckbox).value:
-            picker.set_loader(partial(offsite_institutions, lang=lang))
+        if self.query_one("#offsite", AsciiCheckbox).value and self.file is not None:
+            picker.set_loader(partial(offsite_institutions, policy=policy, enrollee_id=self.file.subject.id,
+                                      on=self.today, lang=lang))
         else:
             picker.set_loader(partial(diagnostic_hospitals, policy=policy, lang=lang))
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from sqlmodel import Session, col, select
 from textual import on
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -25,8 +24,9 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from core.errors import DomainError
+from core.gateway import Session
 from core.ids import mask_id_number
-from core.models import Certificate
+from core.queries.documents import certificates_of
 from core.rules.eligibility import EligibilityResult, Estimate, money
 from core.services.eligibility import check, parse_amount_fen
 from core.services.lookup import get_enrollee
@@ -52,9 +52,7 @@ class Subject:
 
 def load_subject(session: Session, ref: str) -> Subject:
     e = get_enrollee(session, ref)
-    certs = session.exec(
-        select(Certificate).where(Certificate.enrollee_id == e.id).order_by(col(Certificate.drafted_on))
-    )
+    certs = certificates_of(session, e.id)
     # benefit-giving certificates first (F2 preselects the first), then those in process
     live = sorted((c for c in certs if c.status in LIVE_CERTIFICATE), key=lambda c: c.status not in CERT_GIVES_BENEFITS)
     codes = list(dict.fromkeys(c.disease_code for c in live))

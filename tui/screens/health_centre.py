@@ -19,7 +19,6 @@ from datetime import date
 
 from rich.console import Group, RenderableType
 from rich.text import Text
-from sqlmodel import Session
 from textual import on
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -29,9 +28,11 @@ from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from core.errors import DomainError
+from core.gateway import Session
 from core.i18n import Bilingual
 from core.ids import mask_id_number
 from core.models import Institution
+from core.queries.places import institutions_by_id
 from core.rules.health_centre import APPLICANTS, SelectorFacts, employer_applies
 from core.services import health_centre
 from core.services.lookup import get_enrollee
@@ -89,8 +90,10 @@ class Subject:
 def load_subject(session: Session, ref: str) -> Subject:
     e = get_enrollee(session, ref)
     rows = []
-    for sel in health_centre.selections_of(session, e.id):
-        inst = session.get(Institution, sel.institution_id)
+    selections = health_centre.selections_of(session, e.id)
+    centres = institutions_by_id(session, {sel.institution_id for sel in selections})
+    for sel in selections:
+        inst = centres.get(sel.institution_id)
         centre = Centre.of(inst) if inst else Centre(code="?", name="?", name_zh="")
         rows.append(SelectionRow(centre=centre, applicant=sel.applicant, applicant_name=sel.applicant_name,
                                  selected_on=sel.selected_on, ended_on=sel.ended_on, recorded_by=sel.recorded_by))

@@ -16,7 +16,6 @@ from datetime import datetime, timezone
 
 from rich.table import Table
 from rich.text import Text
-from sqlmodel import Session
 from textual import on
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -25,7 +24,9 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from core.audit import history
 from core.errors import NotFound
+from core.gateway import Session
 from core.models import AuditEvent
+from core.records import frozen_all
 from core.services.lookup import get_enrollee
 from tui.i18n import N_, _, n_
 from tui.screens.base import WorkflowScreen
@@ -51,11 +52,11 @@ def load_history(session: Session, ref: str, limit: int = HISTORY_LIMIT) -> Hist
             key = uuid.UUID(ref.strip())
         except ValueError:
             raise NotFound.one("", "record", N_("No enrollee or record with key {ref}."), ref=ref) from None
-        events = history(session, entity_id=key, limit=limit)
+        events = list(frozen_all(history(session, entity_id=key, limit=limit)))
         if not events:
             raise NotFound.one("", "record", N_("No enrollee or record with key {ref}."), ref=ref) from None
         return HistoryResult(subject=f"{events[0].entity} {key}", events=events)
-    return HistoryResult(subject=e.name, events=history(session, enrollee_id=e.id, limit=limit))
+    return HistoryResult(subject=e.name, events=list(frozen_all(history(session, enrollee_id=e.id, limit=limit))))
 
 
 def local_time(at: datetime) -> str:

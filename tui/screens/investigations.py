@@ -30,7 +30,6 @@ from datetime import date
 from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
-from sqlmodel import Session
 from textual import on
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -39,10 +38,12 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from core.errors import DomainError
+from core.gateway import Session
 from core.ids import mask_id_number
 from core.models import AccountState, InvestigationCase
 from core.policy import Policy
 from core.rules.investigations import ART_NOTICE, ART_OUTCOME, OUTCOMES
+from core.records import frozen, frozen_all
 from core.rules.monitoring import Month, manual_triggers
 from core.services import investigations, monitoring
 from core.services.lookup import get_enrollee
@@ -113,7 +114,8 @@ def load_subject(session: Session, ref: str, policy: Policy, month: str) -> Subj
         hits = []  # the month is still being typed; the trigger list then offers the manual triggers
     return Subject(id=str(e.id), name=e.name, id_masked=mask_id_number(e.id_number), account_state=e.account_state,
                    account_state_since=e.account_state_since,
-                   settlement=investigations.settlement_of(session, e.id), cases=investigations.cases_of(session, e.id),
+                   settlement=investigations.settlement_of(session, e.id),
+                   cases=list(frozen_all(investigations.cases_of(session, e.id))),
                    hits=hits, month=month)
 
 
@@ -376,7 +378,8 @@ class InvestigationsScreen(WorkflowScreen):
     def _confirm_then(self, question: str, work: Callable[[Session], InvestigationCase]) -> None:
         def go(yes: bool | None) -> None:
             if yes:
-                self.run_service(work, self._done, write=True, on_refused=self._refused, group="write")
+                self.run_service(lambda s: frozen(work(s)), self._done, write=True, on_refused=self._refused,
+                                 group="write")
 
         self.app.push_screen(ConfirmScreen(question), go)
 

@@ -15,14 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rich.text import Text
-from sqlmodel import Session
 from textual import on
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label, Static
 
+from core.gateway import Session
 from core.models import InvestigationCase
+from core.records import frozen
 from core.rules.monitoring import Month
 from core.services import investigations
 from core.services.monitoring import FlagRow, Hit, ScanResult, scan
@@ -195,9 +196,10 @@ class MonitoringScreen(BaseScreen):
 
         def work(session: Session) -> InvestigationCase:
             if item.flag is not None:
-                return investigations.send_notice_for_flag(session, actor, policy, flag_id=item.flag.id, on=on)
-            return investigations.send_notice_for_hit(session, actor, policy, enrollee_id=item.enrollee_id,
-                                                      trigger=item.trigger, month=month, on=on)
+                return frozen(investigations.send_notice_for_flag(session, actor, policy, flag_id=item.flag.id,
+                                                                  on=on))
+            return frozen(investigations.send_notice_for_hit(session, actor, policy, enrollee_id=item.enrollee_id,
+                                                             trigger=item.trigger, month=month, on=on))
 
         self.run_service(work, lambda case: self._case_opened(item, case), write=True, group="open_case")
 

@@ -26,7 +26,6 @@ from datetime import date
 
 from rich.console import Group, RenderableType
 from rich.text import Text
-from sqlmodel import Session, select
 from textual import on
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -36,9 +35,11 @@ from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from core.errors import DomainError
+from core.gateway import Session
 from core.i18n import Bilingual
 from core.ids import mask_id_number
-from core.models import FilingInstitution, Institution, OffsiteFiling
+from core.models import Institution, OffsiteFiling
+from core.queries.places import filed_institutions
 from core.workflows import FILING
 from core.workflows.definitions import FILING_CURRENT
 from core.rules.offsite import ApplicantFacts, filing_basis
@@ -127,9 +128,7 @@ class Subject:
 
 
 def _filing_row(session: Session, f: OffsiteFiling) -> FilingRow:
-    rows = session.exec(select(FilingInstitution).where(FilingInstitution.filing_id == f.id))
-    stamps = {fi.institution_id: fi.stamped for fi in rows}
-    insts = [(Pick.of(i), stamps.get(i.id, False)) for i in offsite.filed_institutions(session, f.id)]
+    insts = [(Pick.of(i), stamped) for i, stamped in filed_institutions(session, f.id)]
     return FilingRow(id=str(f.id), version=f.version, basis=f.basis, place_city=f.place_city,
                      place_province=f.place_province, status=f.status, filed_on=f.filed_on,
                      voucher=f.voucher_number or "", filed_by=f.filed_by, local_ss_office=f.local_ss_office,

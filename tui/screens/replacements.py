@@ -13,10 +13,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 
 from rich.text import Text
-from sqlmodel import Session, col, select
 from textual import on
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -24,13 +24,12 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from core.errors import DomainError
+from core.gateway import Session
 from core.i18n import translate
-from core.models import Certificate, RecordBook, Replacement
-from core.workflows import BOOK
-from core.workflows.definitions import CERT_REPLACEABLE
+from core.models import Certificate, Replacement
+from core.queries import documents
+from core.records import frozen
 from core.services import replacements as svc
-from core.services.books import book_entries
-from core.services.certificates import enrollee_certificates
 from tui.i18n import N_, _
 from tui.labels import day, yes_no
 from tui.screens.base import PRINT_BINDING, WorkflowScreen
@@ -76,22 +75,19 @@ class ReplacementFile:
     records: list[Replacement]  # newest first
 
 
-def load_replacements(session: Session, ref: str, lang: str) -> ReplacementFile:
+def load_replacements(session: Session, ref: str, lang: str, on: date) -> ReplacementFile:
     subject = load_subject(session, ref)
-    certs = [c for c in reversed(enrollee_certificates(session, subject.id))
-             if c.status in CERT_REPLACEABLE]  # the certificate machine: confirmed or renewed (SZ-MD Art. 5, 12)
-    books = [b for b in session.exec(select(RecordBook).where(RecordBook.enrollee_id == subject.id))
-             if BOOK.can_fire("replace", b.status)]
+    certs = documents.replaceable_certificates(session, subject.id, on)
+    books = documents.replaceable_books(session, subject.id)
     issuers: set[uuid.UUID | None] = {c.institution_id for c in certs}
     places = institutions_by_id(session, issuers | {b.issued_at_id for b in books})
     items = [_cert_item(c, places, lang) for c in certs]
     for b in books:
         place = places.get(b.issued_at_id) if b.issued_at_id else None
-        diseases = ", ".join(e.disease_code for e in book_entries(session, b.id)) or "-"
+        diseases = ", ".join(e.disease_code for e in documents.entries_of(session, b.id)) or "-"
         items.append(LostItem("book", b.number, diseases, "", b.issued_at_id, place.code if place else "",
                               b.version))
-    records = list(session.exec(select(Replacement).where(Replacement.enrollee_id == subject.id)
-                                .order_by(col(Replacement.reported_on).desc(), col(Replacement.created_at).desc())))
+    records = list(documents.replacements_of(session, subject.id))
     return ReplacementFile(subject=subject, items=items, records=records)
 
 
@@ -165,9 +161,9 @@ class ReplacementsScreen(WorkflowScreen):
 
     # ------------------------------------------------------------------ loading
     def load(self) -> None:
-        ref, lang = self.enrollee_id, self.lang
+        ref, lang, on = self.enrollee_id, self.lang, self.today
         if ref:
-            self.run_service(lambda s: load_replacements(s, ref, lang), self._loaded,
+            self.run_service(lambda s: load_replacements(s, ref, lang, on), self._loaded,
                              on_refused=self._show_refusal, group="load")
 
     def _loaded(self, file: ReplacementFile) -> None:
@@ -202,6 +198,7 @@ class ReplacementsScreen(WorkflowScreen):
         item = self.highlighted()
         if item is None:
             return
+        self._office_source()  # a hospital replaces only what it issued
         place = self.query_one("#place", Select)
         wanted = "hospital" if item.issued_at_id else AGENCY_KEY
         if place.value != wanted:
@@ -221,8 +218,10 @@ class ReplacementsScreen(WorkflowScreen):
         return value if isinstance(value, str) else "hospital"
 
     def _office_source(self) -> None:
+        item = self.highlighted()
         self.query_one("#office", FilterPicker).set_loader(
-            partial(replacement_offices, place=self._place(), lang=self.lang))
+            partial(replacement_offices, place=self._place(), original_id=item.issued_at_id if item else None,
+                    lang=self.lang))
 
     def _preset_office(self, item: LostItem) -> None:
         office = self.query_one("#office", FilterPicker)
@@ -272,7 +271,7 @@ class ReplacementsScreen(WorkflowScreen):
 
     def _run(self, work: Callable[[Session], Replacement], done: Callable[[Replacement], None]) -> None:
         self.query_one("#reasons", ReasonsList).clear()
-        self.run_service(work, done, write=True, on_refused=self._show_refusal, group="write")
+        self.run_service(lambda s: frozen(work(s)), done, write=True, on_refused=self._show_refusal, group="write")
 
     def _replaced(self, repl: Replacement) -> None:
         kind = _(KIND_LABELS.get(repl.item_kind, repl.item_kind))

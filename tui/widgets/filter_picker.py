@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
-from sqlmodel import Session
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -27,6 +26,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from core.gateway import Session
 from tui.i18n import N_, _, translate_bindings
 
 DEBOUNCE_SECONDS = 0.2
