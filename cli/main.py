@@ -172,6 +172,14 @@ def read(work):
     return gateway.read(engine(), work, action=current_action())
 
 
+def read_as(work):
+    """``work(session, actor)`` in a read session (a ``show``: which steps
+    are allowed depends on who asks)."""
+    from core import gateway
+
+    return gateway.read(engine(), lambda s: work(s, actor(s)), action=current_action())
+
+
 def write(work):
     """``work(session, actor)`` in one transaction through
     :func:`core.gateway.write`; returns (a plain result) after the commit, so
@@ -185,6 +193,25 @@ def emit_json(data: Any) -> None:
     from core.safe_text import dumps_json
 
     echo(dumps_json(data, indent=2, default=str))
+
+
+def plain_dict(record: Any) -> dict[str, Any]:
+    """A frozen record (or a dataclass) as a JSON-ready dict."""
+    import dataclasses
+    import json
+
+    if hasattr(record, "model_dump"):
+        return record.model_dump(mode="json")
+    return json.loads(json.dumps(dataclasses.asdict(record), default=str))
+
+
+def done(as_json: bool, text: str, record: Any = None, **extra: Any) -> None:
+    """Report a step that was committed: ``text``, or with ``--json``
+    ``{"ok": true, ..., "record": {...}}``."""
+    if as_json:
+        emit_json({"ok": True, **extra, **({"record": plain_dict(record)} if record is not None else {})})
+    else:
+        echo(text)
 
 
 @app.callback(invoke_without_command=True)

@@ -9,8 +9,8 @@ from typing import Optional
 
 import typer
 
-from cli.main import app, cli_errors, emit_json, engine, policy, state, echo
-from core.errors import DomainError, Reason
+from cli.main import app, cli_errors, echo, emit_json, policy, read, state
+from core.errors import BadInput, Reason
 from core.i18n import N_, translate
 
 
@@ -21,7 +21,7 @@ def parse_on(value: Optional[str]) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise DomainError.one("", "on", N_("{value} is not a date (YYYY-MM-DD)."), value=value) from None
+        raise BadInput.one("", "on", N_("{value} is not a date (YYYY-MM-DD)."), value=value) from None
 
 
 def reason_line(r: Reason, lang: str) -> str:
@@ -73,7 +73,6 @@ def check(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Entitled or not, with every reason and its article, and a benefit estimate."""
-    from core.db import read_session
     from core.services.eligibility import check as check_service
     from core.services.eligibility import parse_amount_fen
 
@@ -82,10 +81,9 @@ def check(
         spent_fen = parse_amount_fen(spent, "spent") if spent is not None else None
         supp_fen = parse_amount_fen(spent_supplementary, "spent_supplementary") if spent_supplementary is not None else 0
         pol = policy()
-        with read_session(engine()) as s:
-            result = check_service(s, enrollee, disease, on=day, policy=pol, institution_code=institution,
-                                   spent_fen=spent_fen, spent_supplementary_fen=supp_fen, emergency=emergency,
-                                   peritoneal_dialysis=peritoneal)
+        result = read(lambda s: check_service(s, enrollee, disease, on=day, policy=pol, institution_code=institution,
+                                              spent_fen=spent_fen, spent_supplementary_fen=supp_fen,
+                                              emergency=emergency, peritoneal_dialysis=peritoneal))
     if as_json:
         emit_json(result.as_dict(state.lang))
     else:

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from cli.main import actor, app, cli_errors, current_action, echo, emit_json, engine, policy, state
+from cli.main import app, cli_errors, echo, emit_json, policy, read, state, write
 
 
 @app.command("monitor")
@@ -16,15 +16,13 @@ def monitor(
     as_json: bool = typer.Option(False, "--json", help="Print the hits as JSON."),
 ) -> None:
     """List every enrollee who trips a monitoring trigger in MONTH (SZ-MT Art. 13)."""
-    from core.db import read_session
     from core.rules.monitoring import parse_month
     from core.services.monitoring import scan
 
     with cli_errors():
         m = parse_month(month)
         pol = policy()
-        with read_session(engine()) as s:
-            result = scan(s, pol, m)
+        result = read(lambda s: scan(s, pol, m))
     if as_json:
         emit_json(result.as_dict(state.lang))
         return
@@ -45,15 +43,17 @@ def flag(
     reason: str = typer.Option("", "--reason"),
 ) -> None:
     """Record a manual monitoring trigger for an enrollee (SZ-MT Art. 13)."""
-    from core.db import write_session
+    from core.records import frozen
     from core.services.lookup import get_enrollee
     from core.services.monitoring import record_manual_trigger
 
     with cli_errors():
         pol = policy()
-        with write_session(engine(), action=current_action()) as s:
+
+        def work(s, who):
             e = get_enrollee(s, enrollee)
-            f = record_manual_trigger(s, actor(s), pol, enrollee_id=e.id, trigger=trigger, detail=detail,
-                                      month=month, on=date.today(), reason=reason)
-            done = f"recorded {f.trigger} for {e.name} ({f.month}): {f.id}"
-    echo(done)  # only after the commit
+            return e.name, frozen(record_manual_trigger(s, who, pol, enrollee_id=e.id, trigger=trigger,
+                                                        detail=detail, month=month, on=date.today(), reason=reason))
+
+        name, f = write(work)
+    echo(f"recorded {f.trigger} for {name} ({f.month}): {f.id}")

@@ -1,6 +1,6 @@
 """``casedesk offsite``: file, cancel and show off-site filings of three
-institutions (SZ-MT Art. 9, 10; SZ-MD Art. 5). Bad input exits 2 and
-changes nothing."""
+institutions (SZ-MT Art. 9, 10; SZ-MD Art. 5). Exit 0 done, 1 refused by a
+rule or a role, 2 bad input; a refusal changes nothing."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ from typing import List, Optional
 
 import typer
 
-from cli.main import actor, app, cli_errors, emit_json, engine, policy, echo
 from cli.commands.eligibility import parse_on
+from cli.main import app, cli_errors, echo, done, emit_json, policy, read, read_as, write
+from cli.steps import allowed_lines, allowed_steps_json
 
 offsite_app = typer.Typer(help="Off-site filing of three institutions (SZ-MT Art. 9, 10).", no_args_is_help=True)
 app.add_typer(offsite_app, name="offsite")
 
 
-def _filing_dict(session, f) -> dict:
+def _filing_dict(session, f, allowed=None) -> dict:
     from core.services.offsite import filed_institutions
 
     return {
@@ -23,6 +24,7 @@ def _filing_dict(session, f) -> dict:
         "place": f.place_city, "filed_on": f.filed_on.isoformat(), "filed_by": f.filed_by,
         "institutions": [i.code for i in filed_institutions(session, f.id)],
         "cancelled_on": f.cancelled_on.isoformat() if f.cancelled_on else None, "cancel_reason": f.cancel_reason,
+        "allowed_steps": allowed,
     }
 
 
@@ -45,12 +47,12 @@ def file_cmd(
     not_mainland: bool = typer.Option(False, "--not-mainland", help="The place is Hong Kong, Macao or Taiwan"),
     on: Optional[str] = typer.Option(None, "--on", help="Filing date (default: today)"),
     reason: str = typer.Option("", "--reason"),
+    as_json: bool = typer.Option(False, "--json", help="Print the filing (or the refusal) as JSON."),
 ) -> None:
     """Accept a filing and print its voucher number."""
-    from core.db import write_session
     from core.services.offsite import FilingForm, file_filing
 
-    with cli_errors():
+    with cli_errors(as_json):
         day = parse_on(on)
         form = FilingForm(
             place_city=place, institution_codes=tuple(institution),
@@ -60,10 +62,9 @@ def file_cmd(
             place_mainland=not not_mainland,
         )
         pol = policy()
-        with write_session(engine()) as s:
-            f = file_filing(s, actor(s), enrollee, form, on=day, policy=pol, reason=reason)
-            voucher = f.voucher_number
-    echo(f"filed: voucher {voucher}")
+        data = write(lambda s, who: _filing_dict(s, file_filing(s, who, enrollee, form, on=day, policy=pol,
+                                                                reason=reason)))
+    done(as_json, f"filed: voucher {data['voucher']}", None, record=data)
 
 
 @offsite_app.command("cancel")
@@ -71,37 +72,47 @@ def cancel_cmd(
     filing: str = typer.Argument(..., help="Voucher number or record key"),
     reason: str = typer.Option(..., "--reason", help="Why (e.g. returned to work in the city)"),
     on: Optional[str] = typer.Option(None, "--on", help="Cancellation date (default: today)"),
+    as_json: bool = typer.Option(False, "--json", help="Print the filing (or the refusal) as JSON."),
 ) -> None:
     """Cancel a filing on return to the city."""
-    from core.db import write_session
     from core.services.offsite import cancel_filing
 
-    with cli_errors():
+    with cli_errors(as_json):
         day = parse_on(on)
-        with write_session(engine()) as s:
-            f = cancel_filing(s, actor(s), filing, on=day, reason=reason)
-            voucher = f.voucher_number
-    echo(f"cancelled: voucher {voucher}")
+        data = write(lambda s, who: _filing_dict(s, cancel_filing(s, who, filing, on=day, reason=reason)))
+    done(as_json, f"cancelled: voucher {data['voucher']}", None, record=data)
 
 
 @offsite_app.command("show")
 def show_cmd(
-    enrollee: str = typer.Argument(..., help="ID number, card number or record key"),
+    ref: str = typer.Argument(..., help="Voucher number or filing key, or the enrollee (ID number, card number, key)"),
+    on: Optional[str] = typer.Option(None, "--on", help="Date the allowed steps are asked for (default: today)"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """An enrollee's filings, newest first."""
-    from core.db import read_session
+    """A filing (by voucher) or an enrollee's filings, newest first, each with the steps allowed now."""
+    from core.errors import NotFound
     from core.services.lookup import get_enrollee
-    from core.services.offsite import filings_of
+    from core.services.offsite import filings_of, get_filing
 
-    with cli_errors(), read_session(engine()) as s:
-        rows = [_filing_dict(s, f) for f in filings_of(s, get_enrollee(s, enrollee).id)]
+    with cli_errors(as_json):
+        day, pol = parse_on(on), policy()
+
+        def work(s, who):
+            try:
+                filings = [get_filing(s, ref)]
+            except NotFound:
+                filings = filings_of(s, get_enrollee(s, ref).id)
+            return [_filing_dict(s, f, allowed_steps_json(s, f, who, day, pol)) for f in filings]
+
+        rows = read_as(work)
     if as_json:
         emit_json(rows)
         return
     for r in rows:
         end = f" cancelled {r['cancelled_on']}: {r['cancel_reason']}" if r["cancelled_on"] else ""
         echo(f"{r['voucher']}\t{r['status']:<9}\t{r['filed_on']}\t{r['place']}\t{', '.join(r['institutions'])}{end}")
+        for line in allowed_lines(r["allowed_steps"]):
+            echo("  " + line)
 
 
 @offsite_app.command("candidates")
@@ -111,12 +122,11 @@ def candidates_cmd(
     limit: int = typer.Option(50, "--limit", min=1, max=500),
 ) -> None:
     """Institutions that may be filed in a place (public, designated, township level or higher)."""
-    from core.db import read_session
-    from core.services.offsite import candidate_institutions
+    from core.queries.places import filing_candidates
 
     with cli_errors():
         pol = policy()
-        with read_session(engine()) as s:
-            rows = [(i.code, i.level, i.name) for i in candidate_institutions(s, place, query, limit, policy=pol)]
+        rows = [(i.code, i.level, i.name) for i in read(lambda s: filing_candidates(s, place, query, limit,
+                                                                                    policy=pol))]
     for code, level, name in rows:
         echo(f"{code}\tlevel {level}\t{name}")

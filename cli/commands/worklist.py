@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from cli.main import app, cli_errors, emit_json, engine, policy, state, echo
+from cli.main import app, cli_errors, echo, emit_json, policy, read, state
 
 
 @app.command("worklist")
@@ -21,7 +21,6 @@ def worklist_command(
 ) -> None:
     """Notices past their deadline, verifications, decisions and resumptions
     due, certificates to renew and monthly batches not received."""
-    from core.db import read_session
     from core.rules.worklist import parse_date
     from core.services.worklist import worklist
 
@@ -29,9 +28,8 @@ def worklist_command(
         day = parse_date(on, "on") or date.today()
         horizon = parse_date(due_before, "due_before")
         pol = policy()
-        with read_session(engine()) as s:
-            result = worklist(s, pol, on=day, due_before=horizon, branch=branch, caseworker=caseworker,
-                              limit=limit)
+        result = read(lambda s: worklist(s, pol, on=day, due_before=horizon, branch=branch,
+                                         caseworker=caseworker, limit=limit))
     if as_json:
         emit_json(result.as_dict(state.lang))
         return
