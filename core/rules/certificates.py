@@ -244,11 +244,17 @@ def _physician_reasons(f: DraftFacts, disease: Disease) -> list[Reason]:
         out.append(refuse(ART_CERT, "physician_id",
                           N_("Physician {code} is in {actual}; {disease} is certified in {specialty}."),
                           code=p.code, actual=p.specialty, disease=disease.code, specialty=disease.specialty))
+    return out + drafter_title_reasons(p)
+
+
+def drafter_title_reasons(p) -> list[Reason]:
+    """The attending physician drafting a certificate holds the title needed
+    (SZ-MD Art. 4); the physician picker offers only those with none."""
     if TITLE_RANK.get(p.title, 0) < TITLE_RANK[DRAFTER_MIN_TITLE]:
-        out.append(refuse(ART_CERT, "physician_id",
-                          N_("Physician {code} holds the title {title}; drafting needs {needed} or above."),
-                          code=p.code, title=p.title, needed=DRAFTER_MIN_TITLE.value))
-    return out
+        return [refuse(ART_CERT, "physician_id",
+                       N_("Physician {code} holds the title {title}; drafting needs {needed} or above."),
+                       code=p.code, title=p.title, needed=DRAFTER_MIN_TITLE.value)]
+    return []
 
 
 def _checklist_reasons(f: DraftFacts) -> list[Reason]:
