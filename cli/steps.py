@@ -4,6 +4,7 @@ from :func:`core.services.steps.steps_for` — the answer the TUI gets."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -33,3 +34,33 @@ def allowed_lines(allowed: list[dict] | None) -> list[str]:
                             else f"{r['field']}: {r['message']}" for r in st["reasons"])
             out.append(f"  refused  {st['event']:<18} {why}")
     return ["steps:"] + out
+
+
+def run_step(on: str | None, as_json: bool, call: Callable[[Any, Any, date, Any], Any]) -> Any:
+    """One workflow step: ``call(session, actor, day, policy)`` — a core
+    service — in one transaction; returns its record, frozen, after the
+    commit (refusals exit 1 or 2 through :func:`cli.main.cli_errors`)."""
+    from cli.commands.eligibility import parse_on
+    from cli.main import cli_errors, policy, write
+    from core.records import frozen
+
+    with cli_errors(as_json):
+        day, pol = parse_on(on), policy()
+        return write(lambda s, who: frozen(call(s, who, day, pol)))
+
+
+def run_show(on: str | None, as_json: bool, load: Callable[[Any, Any], tuple[Any, Any]]) -> tuple[Any, Any, Any]:
+    """A ``show``: ``load(session, policy)`` gives the record and what else
+    is shown; returns (the record frozen, the rest, its allowed steps on ``on``)."""
+    from cli.commands.eligibility import parse_on
+    from cli.main import cli_errors, policy, read_as
+    from core.records import frozen
+
+    with cli_errors(as_json):
+        day, pol = parse_on(on), policy()
+
+        def work(s, who):
+            row, extra = load(s, pol)
+            return frozen(row), extra, allowed_steps_json(s, row, who, day, pol)
+
+        return read_as(work)

@@ -372,6 +372,10 @@ def test_cli_offsite_file_show_cancel(engine, db_path, clerk, policy, stationed,
     voucher = res.output.strip().split()[-1]
     res = run("show", stationed.card_number, "--json")
     assert res.exit_code == 0 and json.loads(res.output)[0]["voucher"] == voucher
+    res = run("show", voucher, "--on", "2026-03-10", "--json")  # by voucher: the filing and its steps
+    shown = json.loads(res.output)
+    assert res.exit_code == 0 and [f["voucher"] for f in shown] == [voucher]
+    assert {s["event"]: s["allowed"] for s in shown[0]["allowed_steps"]}["cancel"] is True
     res = run("cancel", voucher, "--reason", "", "--on", "2026-04-01")
     assert res.exit_code == 1 and "reason:" in res.output
     res = run("cancel", voucher, "--reason", "returned", "--on", "2026-04-01")

@@ -72,3 +72,19 @@ def test_gateway_write_rolls_back_on_refusal(engine, admin):
     with pytest.raises(DomainError):
         gateway.write(engine, work)
     assert not any(r.username == "erin" for r in gateway.read(engine, users.list_users))
+
+
+def test_import_contracts_of_the_read_path_are_kept():
+    """tui/cli import no sqlalchemy, sqlmodel or core.db (beyond the app
+    factory, each exception commented in pyproject.toml); core.rules import
+    no service, query, gateway, db or audit (issue 7, item 6)."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, "-c",
+                        "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports())"],
+                       capture_output=True, text=True, cwd=root)
+    out = " ".join(r.stdout.split())
+    assert "tui and cli read and write only through core (no query, no session of their own)KEPT" in out \
+        or "tui and cli read and write only through core (no query, no session of their own) KEPT" in out, r.stdout
+    assert "core.rules are pure: no service, no database, no session KEPT" in out, r.stdout

@@ -15,8 +15,8 @@ import typer
 
 from cli.commands.certificates import JSON, ON, REASON
 from cli.commands.eligibility import parse_on
-from cli.main import app, cli_errors, echo, done, emit_json, plain_dict, policy, read_as, write
-from cli.steps import allowed_lines, allowed_steps_json
+from cli.main import app, cli_errors, echo, done, emit_json, plain_dict, policy, read_as
+from cli.steps import allowed_lines, allowed_steps_json, run_show, run_step
 
 book_app = typer.Typer(help="Special outpatient record books (SZ-MD Art. 5).", no_args_is_help=True)
 replacement_app = typer.Typer(help="Replacement of a lost certificate or record book (SZ-MD Art. 5).",
@@ -42,14 +42,11 @@ def book_issue(certificate: str = typer.Argument(..., help="Number of the confir
                card: bool = CARD, id_card: bool = ID_CARD, at: Optional[str] = AT,
                on: Optional[str] = ON, reason: str = REASON, as_json: bool = JSON) -> None:
     """Issue the enrollee's first record book against a confirmed certificate."""
-    from core.records import frozen
     from core.services.books import issue_book
 
-    with cli_errors(as_json):
-        day, pol = parse_on(on), policy()
-        book = write(lambda s, who: frozen(issue_book(
-            s, who, policy=pol, certificate_number=certificate, card_presented=card, id_card_presented=id_card,
-            on=day, issued_at_id=_issuer_id(s, at), reason=reason)))
+    book = run_step(on, as_json, lambda s, who, day, pol: issue_book(
+        s, who, policy=pol, certificate_number=certificate, card_presented=card, id_card_presented=id_card,
+        on=day, issued_at_id=_issuer_id(s, at), reason=reason))
     done(as_json, f"record book {book.number} issued", book, number=book.number, status=book.status)
 
 
@@ -59,14 +56,11 @@ def book_add(book: str = typer.Argument(..., help="Record book number"),
              card: bool = CARD, id_card: bool = ID_CARD,
              on: Optional[str] = ON, reason: str = REASON, as_json: bool = JSON) -> None:
     """Write a further recognised disease into the enrollee's record book."""
-    from core.records import frozen
     from core.services.books import add_to_book
 
-    with cli_errors(as_json):
-        day = parse_on(on)
-        entry = write(lambda s, who: frozen(add_to_book(
-            s, who, book_number=book, certificate_number=certificate, card_presented=card,
-            id_card_presented=id_card, on=day, reason=reason)))
+    entry = run_step(on, as_json, lambda s, who, day, pol: add_to_book(
+        s, who, book_number=book, certificate_number=certificate, card_presented=card,
+        id_card_presented=id_card, on=day, reason=reason))
     done(as_json, f"{entry.disease_code} written into record book {book}", entry, number=book)
 
 
@@ -75,14 +69,11 @@ def book_renew(book: str = typer.Argument(..., help="Number of the used-up recor
                card: bool = CARD, id_card: bool = ID_CARD, at: Optional[str] = AT,
                on: Optional[str] = ON, reason: str = REASON, as_json: bool = JSON) -> None:
     """Renew a used-up record book: the old one is used up, a new one takes its diseases."""
-    from core.records import frozen
     from core.services.books import renew_book
 
-    with cli_errors(as_json):
-        day, pol = parse_on(on), policy()
-        new = write(lambda s, who: frozen(renew_book(
-            s, who, policy=pol, book_number=book, card_presented=card, id_card_presented=id_card, on=day,
-            issued_at_id=_issuer_id(s, at), reason=reason)))
+    new = run_step(on, as_json, lambda s, who, day, pol: renew_book(
+        s, who, policy=pol, book_number=book, card_presented=card, id_card_presented=id_card, on=day,
+        issued_at_id=_issuer_id(s, at), reason=reason))
     done(as_json, f"record book {book} used up; {new.number} issued in its place", new, number=new.number,
          status=new.status)
 
@@ -93,17 +84,13 @@ def book_show(book: str = typer.Argument(..., help="Record book number"),
               as_json: bool = JSON) -> None:
     """Show a record book, the diseases written in it and the steps allowed now."""
     from core.queries.documents import entries_of
-    from core.records import frozen
     from core.services.books import find_book
 
-    with cli_errors(as_json):
-        day, pol = parse_on(on), policy()
+    def load(s, pol):
+        row = find_book(s, book)
+        return row, entries_of(s, row.id)
 
-        def work(s, who):
-            row = find_book(s, book)
-            return frozen(row), entries_of(s, row.id), allowed_steps_json(s, row, who, day, pol)
-
-        rec, entries, allowed = read_as(work)
+    rec, entries, allowed = run_show(on, as_json, load)
     if as_json:
         emit_json({**plain_dict(rec), "entries": [plain_dict(e) for e in entries], "allowed_steps": allowed})
         return
@@ -127,7 +114,19 @@ def _office_id(session, code: Optional[str]):
     return institution_by_code(session, code, field="institution_id", article="SZ-MD Art. 5").id if code else None
 
 
-def _replaced(as_json: bool, repl) -> None:
+def _replace(kind: str, number: str, place: str, office: Optional[str], card: bool, id_card: bool,
+             on: Optional[str], reason: str, as_json: bool) -> None:
+    """Report ``number`` lost and replace it: it is void, a new number is issued."""
+    from core.services.replacements import replace_book, replace_certificate
+
+    def call(s, who, day, pol):
+        common = dict(place=place, card_presented=card, id_card_presented=id_card, on=day,
+                      institution_id=_office_id(s, office), reason=reason)
+        if kind == "certificate":
+            return replace_certificate(s, who, number=number, **common)
+        return replace_book(s, who, book_number=number, **common)
+
+    repl = run_step(on, as_json, call)
     done(as_json, f"{repl.item_kind} {repl.old_number} is void from {repl.reported_on}; new number "
                   f"{repl.new_number}", repl, old_number=repl.old_number, new_number=repl.new_number)
 
@@ -138,15 +137,7 @@ def replace_certificate_cmd(number: str = typer.Argument(..., help="Number of th
                             id_card: bool = ID_CARD, on: Optional[str] = ON, reason: str = REASON,
                             as_json: bool = JSON) -> None:
     """Replace a lost confirmed certificate: its number is void, a new one is issued."""
-    from core.records import frozen
-    from core.services.replacements import replace_certificate
-
-    with cli_errors(as_json):
-        day = parse_on(on)
-        repl = write(lambda s, who: frozen(replace_certificate(
-            s, who, number=number, place=place, card_presented=card, id_card_presented=id_card, on=day,
-            institution_id=_office_id(s, office), reason=reason)))
-    _replaced(as_json, repl)
+    _replace("certificate", number, place, office, card, id_card, on, reason, as_json)
 
 
 @replacement_app.command("book")
@@ -155,27 +146,18 @@ def replace_book_cmd(number: str = typer.Argument(..., help="Number of the lost 
                      id_card: bool = ID_CARD, on: Optional[str] = ON, reason: str = REASON,
                      as_json: bool = JSON) -> None:
     """Replace a lost record book: a new active book with the same diseases."""
-    from core.records import frozen
-    from core.services.replacements import replace_book
-
-    with cli_errors(as_json):
-        day = parse_on(on)
-        repl = write(lambda s, who: frozen(replace_book(
-            s, who, book_number=number, place=place, card_presented=card, id_card_presented=id_card, on=day,
-            institution_id=_office_id(s, office), reason=reason)))
-    _replaced(as_json, repl)
+    _replace("book", number, place, office, card, id_card, on, reason, as_json)
 
 
 @replacement_app.command("archive")
 def replacement_archive(key: str = typer.Argument(..., help="Key of the replacement record"),
                         on: Optional[str] = ON, reason: str = REASON, as_json: bool = JSON) -> None:
     """Send a replacement record to the agency's archive."""
-    from core.records import frozen
+    from core.queries.documents import replacement_by_key
     from core.services.replacements import archive_replacement
 
-    with cli_errors(as_json):
-        day, rid = parse_on(on), _uuid(key, "replacement_id")
-        repl = write(lambda s, who: frozen(archive_replacement(s, who, replacement_id=rid, on=day, reason=reason)))
+    repl = run_step(on, as_json, lambda s, who, day, pol: archive_replacement(
+        s, who, replacement_id=replacement_by_key(s, key).id, on=day, reason=reason))
     done(as_json, f"replacement record {repl.old_number} -> {repl.new_number} archived", repl)
 
 
@@ -196,18 +178,6 @@ def replacement_list(enrollee: str = typer.Argument(..., help="Enrollee: ID numb
                    f"{'  archived' if r.archived else ''}")
 
 
-def _uuid(text: str, field: str):
-    import uuid
-
-    from core.errors import BadInput
-    from core.i18n import N_
-
-    try:
-        return uuid.UUID(text.strip())
-    except ValueError:
-        raise BadInput.one("", field, N_("{value} is not a record key."), value=text) from None
-
-
 # --------------------------------------------------------------------------- health centre
 
 
@@ -218,14 +188,11 @@ def centre_select(enrollee: str = typer.Argument(..., help="Enrollee: ID number,
                   applicant_name: str = typer.Option("", "--applicant-name", help="Employer or village committee"),
                   on: Optional[str] = ON, reason: str = REASON, as_json: bool = JSON) -> None:
     """Record the enrollee's selection of a community health centre (SZ-MT Art. 4)."""
-    from core.records import frozen
     from core.services.health_centre import select_health_centre
 
-    with cli_errors(as_json):
-        day, pol = parse_on(on), policy()
-        sel = write(lambda s, who: frozen(select_health_centre(
-            s, who, enrollee, centre, applicant=applicant, applicant_name=applicant_name, on=day, policy=pol,
-            reason=reason)))
+    sel = run_step(on, as_json, lambda s, who, day, pol: select_health_centre(
+        s, who, enrollee, centre, applicant=applicant, applicant_name=applicant_name, on=day, policy=pol,
+        reason=reason))
     done(as_json, f"health centre {centre} selected from {sel.selected_on}", sel, centre=centre)
 
 

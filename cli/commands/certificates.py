@@ -14,8 +14,8 @@ from typing import List, Optional
 import typer
 
 from cli.commands.eligibility import parse_on
-from cli.main import app, cli_errors, echo, done, emit_json, plain_dict, policy, read, read_as, state, write
-from cli.steps import allowed_lines, allowed_steps_json
+from cli.main import app, cli_errors, echo, done, emit_json, plain_dict, read, state
+from cli.steps import allowed_lines, run_show, run_step
 
 certificate_app = typer.Typer(help="Diagnosis certificates (SZ-MD Art. 4).", no_args_is_help=True)
 batch_app = typer.Typer(help="Monthly batches of certificate originals (SZ-MD Art. 4).", no_args_is_help=True)
@@ -58,24 +58,17 @@ def certificate_draft(
     as_json: bool = JSON,
 ) -> None:
     """Step 1: the attending physician's draft."""
-    from core.records import frozen
     from core.services.certificates import draft_certificate
     from core.services.lookup import get_enrollee, institution_by_code
     from core.services.registry import physician_by_code
 
-    with cli_errors(as_json):
-        day, pol = parse_on(on), policy()
-
-        def work(s, who):
-            return frozen(draft_certificate(
-                s, who, policy=pol, enrollee_id=get_enrollee(s, enrollee).id, disease_code=disease,
-                institution_id=institution_by_code(s, hospital, field="hospital", article="SZ-MD Art. 4").id,
-                physician_id=physician_by_code(s, physician).id, on=day, organ=organ, offsite=offsite,
-                continuation=continuation, cont_recent_record=recent_record, cont_original_papers=original_papers,
-                cont_originals_seen=originals_seen, cont_copies_kept=copies_kept, criteria_acknowledged=criteria,
-                diagnosis_note=note, renewal_of=renewal_of, reason=reason))
-
-        cert = write(work)
+    cert = run_step(on, as_json, lambda s, who, day, pol: draft_certificate(
+        s, who, policy=pol, enrollee_id=get_enrollee(s, enrollee).id, disease_code=disease,
+        institution_id=institution_by_code(s, hospital, field="hospital", article="SZ-MD Art. 4").id,
+        physician_id=physician_by_code(s, physician).id, on=day, organ=organ, offsite=offsite,
+        continuation=continuation, cont_recent_record=recent_record, cont_original_papers=original_papers,
+        cont_originals_seen=originals_seen, cont_copies_kept=copies_kept, criteria_acknowledged=criteria,
+        diagnosis_note=note, renewal_of=renewal_of, reason=reason))
     _step_done(as_json, cert, "drafted; next: team signatures")
 
 
@@ -88,20 +81,15 @@ def certificate_sign(
     as_json: bool = JSON,
 ) -> None:
     """Step 2: the diagnostic team's signatures (SZ-MD Art. 4(1); ZZ §3)."""
-    from core.records import frozen
     from core.services.certificates import sign_certificate
     from core.services.registry import physician_by_code
 
-    with cli_errors(as_json):
-        day, pol = parse_on(on), policy()
-        pairs = [_signature(text, day) for text in signature]
+    def work(s, who, day, pol):
+        sigs = [(physician_by_code(s, code).id, signed_on)
+                for code, signed_on in (_signature(text, day) for text in signature)]
+        return sign_certificate(s, who, policy=pol, number=number, signatures=sigs, on=day, reason=reason)
 
-        def work(s, who):
-            sigs = [(physician_by_code(s, code).id, signed_on) for code, signed_on in pairs]
-            return frozen(sign_certificate(s, who, policy=pol, number=number, signatures=sigs, on=day,
-                                           reason=reason))
-
-        cert = write(work)
+    cert = run_step(on, as_json, work)
     _step_done(as_json, cert, "signed; next: insurance-office seal")
 
 
@@ -114,13 +102,10 @@ def certificate_seal(
     as_json: bool = JSON,
 ) -> None:
     """Step 3: the hospital's medical insurance office seals it (SZ-MD Art. 4(1))."""
-    from core.records import frozen
     from core.services.certificates import seal_certificate
 
-    with cli_errors(as_json):
-        day = parse_on(on)
-        cert = write(lambda s, who: frozen(seal_certificate(s, who, number=number, seal_ref=seal_ref, on=day,
-                                                            reason=reason)))
+    cert = run_step(on, as_json, lambda s, who, day, pol: seal_certificate(s, who, number=number, seal_ref=seal_ref,
+                                                                           on=day, reason=reason))
     _step_done(as_json, cert, "sealed; next: agency confirmation")
 
 
@@ -132,25 +117,19 @@ def certificate_confirm(
     as_json: bool = JSON,
 ) -> None:
     """Step 4: the agency's reviewer confirms; validity starts (SZ-MD Art. 4, 12)."""
-    from core.records import frozen
     from core.services.certificates import confirm_certificate
 
-    with cli_errors(as_json):
-        day, pol = parse_on(on), policy()
-        cert = write(lambda s, who: frozen(confirm_certificate(s, who, policy=pol, number=number, on=day,
-                                                               reason=reason)))
+    cert = run_step(on, as_json, lambda s, who, day, pol: confirm_certificate(s, who, policy=pol, number=number,
+                                                                              on=day, reason=reason))
     until = cert.valid_until.isoformat() if cert.valid_until else "no end"
     _step_done(as_json, cert, f"confirmed, valid {cert.valid_from}..{until}")
 
 
 def _end(number: str, on: Optional[str], reason: str, as_json: bool, mode: str) -> None:
-    from core.records import frozen
     from core.services.certificates import invalidate_certificate, withdraw_certificate
 
     service = invalidate_certificate if mode == "invalidated" else withdraw_certificate
-    with cli_errors(as_json):
-        day = parse_on(on)
-        cert = write(lambda s, who: frozen(service(s, who, number=number, on=day, reason=reason)))
+    cert = run_step(on, as_json, lambda s, who, day, pol: service(s, who, number=number, on=day, reason=reason))
     _step_done(as_json, cert, mode)
 
 
@@ -182,17 +161,13 @@ def certificate_show(number: str = typer.Argument(..., help="Certificate number"
                      as_json: bool = JSON) -> None:
     """Show a certificate, its steps (who did what, when) and the steps allowed now."""
     from core.i18n import translate
-    from core.records import frozen
     from core.services.certificates import certificate_timeline, find_certificate
 
-    with cli_errors(as_json):
-        day, pol = parse_on(on), policy()
+    def load(s, pol):
+        cert = find_certificate(s, number)
+        return cert, certificate_timeline(s, cert, pol)
 
-        def work(s, who):
-            cert = find_certificate(s, number)
-            return frozen(cert), certificate_timeline(s, cert, pol), allowed_steps_json(s, cert, who, day, pol)
-
-        cert, steps, allowed = read_as(work)
+    cert, steps, allowed = run_show(on, as_json, load)
     if as_json:
         emit_json({**plain_dict(cert), "steps": [st.as_dict() for st in steps], "allowed_steps": allowed})
         return
@@ -210,16 +185,13 @@ def certificate_show(number: str = typer.Argument(..., help="Certificate number"
 
 
 def _batch(hospital: str, month: str, on: Optional[str], as_json: bool, receive: bool) -> None:
-    from core.records import frozen
     from core.services.certificates import assemble_batch, receive_batch
     from core.services.lookup import institution_by_code
 
     service = receive_batch if receive else assemble_batch
-    with cli_errors(as_json):
-        day = parse_on(on)
-        batch = write(lambda s, who: frozen(service(
-            s, who, institution_id=institution_by_code(s, hospital, field="hospital", article="SZ-MD Art. 4").id,
-            month=month, on=day)))
+    batch = run_step(on, as_json, lambda s, who, day, pol: service(
+        s, who, institution_id=institution_by_code(s, hospital, field="hospital", article="SZ-MD Art. 4").id,
+        month=month, on=day))
     what = f"received {batch.received_on}" if receive else "gathered"
     done(as_json, f"{hospital} {batch.month}: batch {what}", batch)
 

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from cli.main import app, cli_errors, echo, emit_json, engine, policy, state
+from cli.main import app, cli_errors, echo, emit_json, policy, state, write
 
 KIND_HELP = ("notice | suspension | decision (case number), filing-form | voucher (voucher number), "
              "certificate (certificate number), book-receipt (book number), batch (INSTITUTION/YYYY-MM)")
@@ -25,16 +25,14 @@ def print_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Save a document as PDF, send it to the printer, and record the print."""
-    from core.db import write_session
     from core.services.documents import print_document, send_to_printer
 
     from cli.commands.eligibility import parse_on
-    from cli.main import actor
 
-    with cli_errors():
-        day = parse_on(on)
-        with write_session(engine()) as s:
-            printed = print_document(s, actor(s), policy(), kind, number, lang=lang or state.lang, on=day, out=out)
+    with cli_errors(as_json):
+        day, pol = parse_on(on), policy()
+        printed = write(lambda s, who: print_document(s, who, pol, kind, number, lang=lang or state.lang, on=day,
+                                                      out=out))
         if send and out is None:
             printed = send_to_printer(printed)
     if as_json:

@@ -13,9 +13,8 @@ from typing import Any, Optional
 import typer
 
 from cli.commands.certificates import JSON, ON, REASON
-from cli.commands.eligibility import parse_on
-from cli.main import app, cli_errors, echo, done, emit_json, policy, read, read_as, write
-from cli.steps import allowed_lines, allowed_steps_json
+from cli.main import app, cli_errors, echo, done, emit_json, read
+from cli.steps import allowed_lines, run_show, run_step
 
 case_app = typer.Typer(help="Investigation cases and suspension of bookkeeping (SZ-MT Art. 14, 15).",
                        no_args_is_help=True)
@@ -43,13 +42,9 @@ def _stepped(as_json: bool, case) -> None:
         done(False, f"{case.number}: {case.status}")
 
 
-def _step(as_json: bool, call) -> None:
-    """Run ``call(session, actor)`` (a case service) and report the case."""
-    from core.records import frozen
-
-    with cli_errors(as_json):
-        case = write(lambda s, who: frozen(call(s, who)))
-    _stepped(as_json, case)
+def _step(on: Optional[str], as_json: bool, call) -> None:
+    """Run ``call(session, actor, day, policy)`` (a case service) and report the case."""
+    _stepped(as_json, run_step(on, as_json, call))
 
 
 CASE = typer.Argument(..., help="Case number (INV-YYYY-NNNNNN) or key")
@@ -70,7 +65,7 @@ def case_notice(
     from core.services import investigations, monitoring
     from core.services.lookup import get_enrollee
 
-    def call(s, who):
+    def call(s, who, day, pol):
         e = get_enrollee(s, enrollee)
         if detail.strip():
             flag = monitoring.record_manual_trigger(s, who, pol, enrollee_id=e.id, trigger=trigger, detail=detail,
@@ -79,9 +74,7 @@ def case_notice(
         return investigations.send_notice_for_hit(s, who, pol, enrollee_id=e.id, trigger=trigger, month=month,
                                                   on=day, reason=reason)
 
-    with cli_errors(as_json):
-        day, pol = parse_on(on), policy()
-    _step(as_json, call)
+    _step(on, as_json, call)
 
 
 @case_app.command("explain")
@@ -90,10 +83,8 @@ def case_explain(ref: str = CASE, note: str = typer.Option(..., "--note", help="
     """The enrollee came with card, ID, records and receipts and explained (SZ-MT Art. 14)."""
     from core.services import investigations
 
-    with cli_errors(as_json):
-        day = parse_on(on)
-    _step(as_json, lambda s, who: investigations.record_explanation(s, who, case_id=ref, note=note, on=day,
-                                                                    reason=reason))
+    _step(on, as_json, lambda s, who, day, pol: investigations.record_explanation(
+        s, who, case_id=ref, note=note, on=day, reason=reason))
 
 
 @case_app.command("judge")
@@ -104,10 +95,8 @@ def case_judge(ref: str = CASE,
     """Judge the explanation (SZ-MT Art. 14)."""
     from core.services import investigations
 
-    with cli_errors(as_json):
-        day, pol = parse_on(on), policy()
-    _step(as_json, lambda s, who: investigations.judge_explanation(s, who, pol, case_id=ref, sufficient=sufficient,
-                                                                   on=day, reason=reason))
+    _step(on, as_json, lambda s, who, day, pol: investigations.judge_explanation(
+        s, who, pol, case_id=ref, sufficient=sufficient, on=day, reason=reason))
 
 
 @case_app.command("no-show")
@@ -115,9 +104,8 @@ def case_no_show(ref: str = CASE, on: Optional[str] = ON, reason: str = REASON, 
     """The enrollee did not come by the deadline: the case opens, bookkeeping is suspended (SZ-MT Art. 14)."""
     from core.services import investigations
 
-    with cli_errors(as_json):
-        day, pol = parse_on(on), policy()
-    _step(as_json, lambda s, who: investigations.record_no_show(s, who, pol, case_id=ref, on=day, reason=reason))
+    _step(on, as_json, lambda s, who, day, pol: investigations.record_no_show(
+        s, who, pol, case_id=ref, on=day, reason=reason))
 
 
 @case_app.command("verify")
@@ -128,10 +116,8 @@ def case_verify(ref: str = CASE,
     """Record the verification result (SZ-MT Art. 15)."""
     from core.services import investigations
 
-    with cli_errors(as_json):
-        day, pol = parse_on(on), policy()
-    _step(as_json, lambda s, who: investigations.record_verification(s, who, pol, case_id=ref, outcome=outcome,
-                                                                     on=day, note=note, reason=reason))
+    _step(on, as_json, lambda s, who, day, pol: investigations.record_verification(
+        s, who, pol, case_id=ref, outcome=outcome, on=day, note=note, reason=reason))
 
 
 @case_app.command("decide")
@@ -139,9 +125,8 @@ def case_decide(ref: str = CASE, on: Optional[str] = ON, reason: str = REASON, a
     """The decision was delivered to the enrollee in writing (SZ-MT Art. 15)."""
     from core.services import investigations
 
-    with cli_errors(as_json):
-        day = parse_on(on)
-    _step(as_json, lambda s, who: investigations.deliver_decision(s, who, case_id=ref, on=day, reason=reason))
+    _step(on, as_json, lambda s, who, day, pol: investigations.deliver_decision(
+        s, who, case_id=ref, on=day, reason=reason))
 
 
 @case_app.command("resume")
@@ -149,9 +134,7 @@ def case_resume(ref: str = CASE, on: Optional[str] = ON, reason: str = REASON, a
     """No violation: bookkeeping resumes (SZ-MT Art. 15)."""
     from core.services import investigations
 
-    with cli_errors(as_json):
-        day = parse_on(on)
-    _step(as_json, lambda s, who: investigations.resume(s, who, case_id=ref, on=day, reason=reason))
+    _step(on, as_json, lambda s, who, day, pol: investigations.resume(s, who, case_id=ref, on=day, reason=reason))
 
 
 @case_app.command("show")
@@ -161,14 +144,8 @@ def case_show(ref: str = CASE,
     """Show one case with its dates, deadlines and the steps allowed now."""
     from core.services.investigations import get_case
 
-    with cli_errors(as_json):
-        day, pol = parse_on(on), policy()
-
-        def work(s, who):
-            case = get_case(s, ref)
-            return _plain(case), allowed_steps_json(s, case, who, day, pol)
-
-        data, allowed = read_as(work)
+    case, _none, allowed = run_show(on, as_json, lambda s, pol: (get_case(s, ref), None))
+    data = _plain(case)
     if as_json:
         emit_json({**data, "allowed_steps": allowed})
         return

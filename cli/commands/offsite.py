@@ -64,7 +64,7 @@ def file_cmd(
         pol = policy()
         data = write(lambda s, who: _filing_dict(s, file_filing(s, who, enrollee, form, on=day, policy=pol,
                                                                 reason=reason)))
-    done(as_json, f"filed: voucher {data['voucher']}", None, record=data)
+    done(as_json, f"filed: voucher {data['voucher']}", voucher=data["voucher"], filing=data)
 
 
 @offsite_app.command("cancel")
@@ -80,7 +80,7 @@ def cancel_cmd(
     with cli_errors(as_json):
         day = parse_on(on)
         data = write(lambda s, who: _filing_dict(s, cancel_filing(s, who, filing, on=day, reason=reason)))
-    done(as_json, f"cancelled: voucher {data['voucher']}", None, record=data)
+    done(as_json, f"cancelled: voucher {data['voucher']}", voucher=data["voucher"], filing=data)
 
 
 @offsite_app.command("show")

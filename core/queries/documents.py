@@ -83,3 +83,17 @@ def batch_view(session: Session, institution_id: uuid.UUID, month: str) -> Batch
     return BatchView(institution=frozen(inst), month=month, batch=frozen(batch),
                      in_batch=frozen_all(svc.batch_certificates(session, batch)) if batch else (),
                      waiting=frozen_all(waiting))
+
+
+def replacement_by_key(session: Session, key: str) -> Replacement:
+    """A replacement record by its key (as ``replacement list`` prints it)."""
+    from core.errors import NotFound
+    from core.i18n import N_
+
+    try:
+        row = session.get(Replacement, uuid.UUID(key.strip()))
+    except ValueError:
+        row = None
+    if row is None:
+        raise NotFound.one("SZ-MD Art. 5", "replacement_id", N_("No replacement record with key {ref}."), ref=key)
+    return frozen(row)
