@@ -25,13 +25,19 @@ def w(engine, build, policy, clerk, reviewer):
 
 
 @pytest.fixture
-def cli(db_path, tmp_path):
-    """``cli(user, *args)`` runs ``python -m cli --db DB --lang en ARGS`` as ``user``."""
+def cli(engine, db_path, tmp_path):
+    """``cli(user, *args)`` runs ``python -m cli --db DB --as USER --lang en ARGS``
+    (a demo database: the only kind where one login may act as several caseworkers)."""
+    from core.db import set_meta, write_session
+
+    with write_session(engine) as s:
+        set_meta(s, "demo", "1")
+
     def run(user: str, *args: str) -> subprocess.CompletedProcess:
-        env = {**os.environ, "CASEDESK_CONFIG": str(tmp_path / "none.toml"), "LOGNAME": user, "USER": user,
-               "LANG": "C.UTF-8"}
+        env = {**os.environ, "CASEDESK_CONFIG": str(tmp_path / "none.toml"), "LANG": "C.UTF-8",
+               "CASEDESK_LOG_DIR": str(tmp_path / "logs")}
         env.pop("CASEDESK_DB", None)
-        r = subprocess.run([sys.executable, "-m", "cli", "--db", str(db_path), "--lang", "en",
+        r = subprocess.run([sys.executable, "-m", "cli", "--db", str(db_path), "--as", user, "--lang", "en",
                             "--policy", "shenzhen-2008", *args], capture_output=True, text=True, env=env)
         assert "Traceback" not in r.stderr, r.stderr
         return r
@@ -195,16 +201,21 @@ def test_success_is_printed_only_after_the_commit(w, db_path, tmp_path, monkeypa
     from core import db, gateway
 
     @contextmanager
-    def failing_commit(engine):
-        with db.write_session(engine) as s:
+    def failing_commit(engine, **kw):
+        with db.write_session(engine, **kw) as s:
             yield s
             s.rollback()
         raise RuntimeError("commit failed")
 
+    from core.db import set_meta
+    from core.db import write_session as opened
+
+    with opened(w.engine) as s:
+        set_meta(s, "demo", "1")
     monkeypatch.setattr(gateway, "write_session", failing_commit)
     monkeypatch.setenv("CASEDESK_CONFIG", str(tmp_path / "none.toml"))
-    monkeypatch.setenv("LOGNAME", "clerk1")
-    r = CliRunner().invoke(app, ["--db", str(db_path), "certificate", "draft", w.enrollee.id_number, "MD-I-01",
+    monkeypatch.setenv("CASEDESK_LOG_DIR", str(tmp_path / "logs"))
+    r = CliRunner().invoke(app, ["--db", str(db_path), "--as", "clerk1", "certificate", "draft", w.enrollee.id_number, "MD-I-01",
                                  "--hospital", w.hospital.code, "--physician", w.attending.code,
                                  "--criteria-acknowledged", "--on", D.isoformat()])
     assert isinstance(r.exception, RuntimeError)

@@ -186,13 +186,16 @@ def centre_select(enrollee: str = typer.Argument(..., help="Enrollee: ID number,
                   centre: str = typer.Argument(..., help="Code of the community health centre"),
                   applicant: str = typer.Option(..., "--applicant", help="employer, village or self"),
                   applicant_name: str = typer.Option("", "--applicant-name", help="Employer or village committee"),
+                  version: Optional[int] = typer.Option(None, "--version", help="The enrollee's version you read "
+                                                        "(refused if it changed since; default: as read now)"),
                   on: Optional[str] = ON, reason: str = REASON, as_json: bool = JSON) -> None:
     """Record the enrollee's selection of a community health centre (SZ-MT Art. 4)."""
     from core.services.health_centre import select_health_centre
+    from core.services.lookup import get_enrollee
 
     sel = run_step(on, as_json, lambda s, who, day, pol: select_health_centre(
         s, who, enrollee, centre, applicant=applicant, applicant_name=applicant_name, on=day, policy=pol,
-        reason=reason))
+        reason=reason, expected_version=version if version is not None else get_enrollee(s, enrollee).version))
     done(as_json, f"health centre {centre} selected from {sel.selected_on}", sel, centre=centre)
 
 
