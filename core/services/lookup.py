@@ -16,8 +16,13 @@ What is typed is normalised first (NFKC: full-width ``４４０３…`` becomes
   every 1- and 2-character piece of each name (migration 0004).
 * **Pinyin**, full or initials (``lifengliang``, ``fengliang``, ``lfl``),
   from the keys written with the name (:mod:`core.name_keys`): three letters
-  or more anywhere in the keys (trigram index); one or two letters at the
-  start of the initials or the full pinyin (B-tree ranges).
+  or more anywhere in the keys (trigram index; on SQLite in the index's own
+  order, so a page of ``wang`` never sorts every 王); one or two letters at
+  the start of the initials, then of the full pinyin (B-tree ranges read in
+  order).
+
+Names come in name order, pinyin in initials / pinyin order, numbers in
+number order.
 
 Every query is an index lookup paged with LIMIT/OFFSET; nothing scans the
 enrollee table (bench/bench_lookup.py measures it at 1M enrollees).
