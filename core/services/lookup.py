@@ -21,8 +21,9 @@ What is typed is normalised first (NFKC: full-width ``４４０３…`` becomes
   the start of the initials, then of the full pinyin (B-tree ranges read in
   order).
 
-Names come in name order, pinyin in initials / pinyin order, numbers in
-number order.
+Names come in name order; pinyin of one or two letters in initials, then
+pinyin order, of three or more in the trigram index's order on SQLite and in
+pinyin order on PostgreSQL; numbers in number order.
 
 Every query is an index lookup paged with LIMIT/OFFSET; nothing scans the
 enrollee table (bench/bench_lookup.py measures it at 1M enrollees).
