@@ -360,7 +360,8 @@ def lookup(
     from core.services.lookup import search
 
     with cli_errors(as_json):
-        result = read(lambda s: search(s, query, offset=(page - 1) * size, limit=size))
+        pol = policy()
+        result = read(lambda s: search(s, query, offset=(page - 1) * size, limit=size, policy=pol))
     if as_json:
         emit_json(result.as_dict(state.lang))
         return

@@ -208,15 +208,18 @@ def _physicians_and_teams(s: Session, rng: random.Random, policy: Policy) -> int
             for i, title in enumerate(titles):
                 code = f"{hosp_code}-{spec[:4].upper()}-{i + 1}"
                 registry.add_physician(s, DEMO_ADMIN, code=code, name=_name(rng), institution_code=hosp_code,
-                                       title=title, specialty=spec, reason="demo")
+                                       title=title, specialty=spec, department_director=diag and i == 0,
+                                       reason="demo")
                 codes.append(code)
                 n += 1
             if diag:
                 registry.add_team_member(s, DEMO_ADMIN, institution_code=hosp_code, specialty=spec,
-                                         physician_code=codes[0], is_head=True, since=since, reason="demo")
+                                         physician_code=codes[0], is_head=True, since=since, reason="demo",
+                                         policy=policy)
                 for c in codes[1:3]:
                     registry.add_team_member(s, DEMO_ADMIN, institution_code=hosp_code, specialty=spec,
-                                             physician_code=c, is_head=False, since=since, reason="demo")
+                                             physician_code=c, is_head=False, since=since, reason="demo",
+                                             policy=policy)
     # a few physicians at on-record out-of-town hospitals for off-site certificates
     for code, _n, _z, _c, _p, level, _pub, mainland, on_record in OTHER_INSTITUTIONS:
         if on_record and mainland:
@@ -306,7 +309,7 @@ def _expenses(s: Session, rng: random.Random, today: date, policy: Policy) -> in
     from core import audit
 
     audit.record(s, DEMO_CLERK, "expense.import", entity="expense_record", entity_id="bulk",
-                 after={"rows": n}, reason="demo expense records", article=registry.EXPENSE_ARTICLE)
+                 after={"rows": n}, reason="demo expense records", article=registry.expense_article(policy))
     return n
 
 

@@ -58,7 +58,7 @@ def _advance(w, case, stage: str, notice_on: date, today: date) -> None:
     if stage in ("notice", "notice_overdue"):
         return
     if stage in ("explained", "closed"):
-        w.run(lambda s: inv.record_explanation(s, clerk, case_id=case.id, on=notice_on + timedelta(days=2),
+        w.run(lambda s: inv.record_explanation(s, clerk, policy, case_id=case.id, on=notice_on + timedelta(days=2),
                                                note="brought receipts and medical records (demo)"))
         if stage == "closed":
             w.run(lambda s: inv.judge_explanation(s, rev, policy, case_id=case.id, sufficient=True,
@@ -77,7 +77,7 @@ def _advance(w, case, stage: str, notice_on: date, today: date) -> None:
                                             note="records checked with the institution (demo)"))
     if stage == "verified":
         return
-    w.run(lambda s: inv.deliver_decision(s, rev, case_id=case.id, on=verified_on + timedelta(days=1)))
+    w.run(lambda s: inv.deliver_decision(s, rev, policy, case_id=case.id, on=verified_on + timedelta(days=1)))
     if stage == "resumed":
-        w.run(lambda s: inv.resume(s, rev, case_id=case.id, on=verified_on + timedelta(days=2)))
+        w.run(lambda s: inv.resume(s, rev, policy, case_id=case.id, on=verified_on + timedelta(days=2)))
         w.bump("accounts resumed")

@@ -81,7 +81,7 @@ class _Walker:
         if upto == "signed":
             return number
         day += timedelta(days=1)
-        self.run(lambda s: certificates.seal_certificate(s, self.clerk, number=number, seal_ref=f"SEAL-{hospital.code}",
+        self.run(lambda s: certificates.seal_certificate(s, self.clerk, policy=self.policy, number=number, seal_ref=f"SEAL-{hospital.code}",
                                                          on=day))
         if upto == "sealed":
             return number
@@ -120,7 +120,7 @@ class _Walker:
             code2 = next(c for c in cat1 if c not in used)
             n2 = self.certificate(e, code2, start)
             book = self.run(lambda s: books.active_book(s, e.id))
-            self.run(lambda s: books.add_to_book(s, self.clerk, book_number=book.number, certificate_number=n2,
+            self.run(lambda s: books.add_to_book(s, self.clerk, policy=self.policy, book_number=book.number, certificate_number=n2,
                                                  card_presented=True, id_card_presented=True, on=today - timedelta(days=1)))
             self.bump("second diseases in a book")
         # renewals: two of those in the window re-applied, one confirmed without a gap
@@ -143,12 +143,12 @@ class _Walker:
         for e in comp[111:113]:
             n = self.certificate(e, rng.choice(cat1), today - timedelta(days=200))
             self.run(lambda s: certificates.invalidate_certificate(
-                s, self.reviewer, number=n, on=today - timedelta(days=30),
+                s, self.reviewer, policy=self.policy, number=n, on=today - timedelta(days=30),
                 reason="false claim: diagnosis papers did not belong to the enrollee (demo)"))
             self.bump("certificates invalidated")
         for e in comp[113:115]:
             n = self.certificate(e, rng.choice(cat1), today - timedelta(days=40), upto="draft")
-            self.run(lambda s: certificates.withdraw_certificate(s, self.clerk, number=n, on=today - timedelta(days=35),
+            self.run(lambda s: certificates.withdraw_certificate(s, self.clerk, policy=self.policy, number=n, on=today - timedelta(days=35),
                                                                  reason="enrollee withdrew the application (demo)"))
             self.bump("certificates withdrawn")
         # Category II for inpatient and migrant enrollees
@@ -163,20 +163,20 @@ class _Walker:
         for e, number in confirmed[10:12]:
             book = self.run(lambda s: books.active_book(s, e.id))
             rep_on = today - timedelta(days=3)
-            self.run(lambda s: replacements.replace_book(s, self.clerk, book_number=book.number, place="agency",
+            self.run(lambda s: replacements.replace_book(s, self.clerk, policy=self.policy, book_number=book.number, place="agency",
                                                          card_presented=True, id_card_presented=True, on=rep_on,
                                                          reason="reported lost at the counter (demo)"))
             self.bump("books replaced")
         for e, number in confirmed[12:14]:
             cert = self.run(lambda s: certificates.find_certificate(s, number))
             self.run(lambda s: replacements.replace_certificate(
-                s, self.clerk, number=number, place="hospital", institution_id=cert.institution_id,
+                s, self.clerk, policy=self.policy, number=number, place="hospital", institution_id=cert.institution_id,
                 card_presented=True, id_card_presented=True, on=today - timedelta(days=2),
                 reason="certificate lost (demo)"))
             self.bump("certificates replaced")
         reps = self.run(lambda s: replacements.replacements_of(s, confirmed[10][0].id))
         if reps:
-            self.run(lambda s: replacements.archive_replacement(s, self.clerk, replacement_id=reps[0].id,
+            self.run(lambda s: replacements.archive_replacement(s, self.clerk, policy=self.policy, replacement_id=reps[0].id,
                                                                 on=today - timedelta(days=1)))
             self.bump("replacements archived")
         self._batches()
@@ -206,11 +206,11 @@ class _Walker:
                 cands = self.run(lambda s: certificates.batch_candidates(s, hosp.id, month))
                 if not cands:
                     continue
-                self.run(lambda s: certificates.assemble_batch(s, self.clerk, institution_id=hosp.id, month=month,
+                self.run(lambda s: certificates.assemble_batch(s, self.clerk, policy=self.policy, institution_id=hosp.id, month=month,
                                                                on=today - timedelta(days=1)))
                 self.bump("monthly batches")
                 if k >= 1 or hosp is not self.hospitals[0]:  # one hospital's last month still waiting
-                    self.run(lambda s: certificates.receive_batch(s, self.clerk, institution_id=hosp.id, month=month,
+                    self.run(lambda s: certificates.receive_batch(s, self.clerk, policy=self.policy, institution_id=hosp.id, month=month,
                                                                   on=today))
                     self.bump("monthly batches received")
 
@@ -224,7 +224,7 @@ class _Walker:
             if len(codes) < 3:
                 continue
             form = FilingForm(place_city=e.residence_city, place_province=e.residence_province, institution_codes=codes,
-                              stamped_codes=frozenset(codes), form_copies=self.policy.pack.filing_form_copies,
+                              stamped_codes=frozenset(codes), form_copies=self.policy.offsite.form_copies,
                               local_ss_stamp=True, local_ss_office=f"{e.residence_city} Social Security Bureau",
                               filed_by="self" if k % 3 else "agent",
                               agent_name="" if k % 3 else "Zhang Wei", agent_id_number="" if k % 3 else "110101198001010053",
@@ -233,7 +233,7 @@ class _Walker:
                                                             policy=self.policy, reason="demo"))
             self.bump("off-site filings")
             if k == 7:
-                self.run(lambda s: offsite.cancel_filing(s, self.clerk, filing.id, on=today - timedelta(days=10),
+                self.run(lambda s: offsite.cancel_filing(s, self.clerk, filing.id, policy=self.policy, on=today - timedelta(days=10),
                                                          reason="returned to Shenzhen to settle (demo)"))
                 self.bump("off-site filings cancelled")
 

@@ -7,6 +7,14 @@ file, the key and the problem. The active pack is chosen in config
 
 Money in packs is in yuan (Decimal) and converted to fen by the helpers here;
 percentages are whole-number percents (Decimal allowed).
+
+Packs are data, articles too: every article tag a rule cites sits in the pack
+next to the number or rule it governs (fields named ``article`` or
+``article_*``), is checked for form, and must cite one of the sources the pack
+lists in ``pack.cites``. There are no defaults for tags, so a pack never cites
+another city's articles by accident. The benefit formula is picked by name
+from :data:`core.rules.formulas.FORMULAS`; its parameters are validated by the
+formula's own model. No rule asks which pack it runs on.
 """
 
 from __future__ import annotations
@@ -19,9 +27,11 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+import re
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -56,6 +66,30 @@ Therapy = Literal[
 ]
 
 
+#: ``SZ-MD Art. 4``, ``SZ-MD Art. 4(2)``, ``SZ-MT Art. 13(viii)``, ``ZZ §3``
+_TAG_RE = re.compile(r"^(?P<source>[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*) (?:Art\. \d+|§\d+)(?:\([0-9a-z]+\))*$")
+
+
+def _tag(value: str) -> str:
+    if not _TAG_RE.match(value):
+        raise ValueError(f"{value!r} is not an article tag (write it as 'SOURCE Art. N' or 'SOURCE §N', "
+                         "optionally with a paragraph like '(2)')")
+    return value
+
+
+#: an article tag; every pack field holding one is named ``article`` or ``article_*``
+Tag = Annotated[str, AfterValidator(_tag)]
+
+
+def tag_source(tag: str) -> str:
+    """The source part of a tag: ``SZ-MD`` of ``SZ-MD Art. 4``."""
+    m = _TAG_RE.match(tag)
+    return m.group("source") if m else ""
+
+
+TitleName = Literal["attending", "deputy_chief", "chief"]
+
+
 class Organ(_Strict):
     """Transplant organ in the anti-rejection scope (SZ-MD Art. 2, 3).
 
@@ -83,8 +117,8 @@ class Disease(_Strict):
     organs: list[Organ] = Field(default_factory=list)
     admission_criteria_en: str
     admission_criteria_zh: str
-    monthly_cap_yuan: Decimal | None = None  # ZZ §4
-    article: str = "SZ-MD Art. 2"
+    monthly_cap_yuan: Decimal | None = None  # formulas with a monthly cap (capped_monthly_rate)
+    article: Tag  # where the pack lists the disease
 
     def organ(self, code: str | None) -> Organ | None:
         for o in self.organs:
@@ -110,7 +144,7 @@ class Validity(_Strict):
     category_1_years: int | None = Field(default=2, ge=1)
     category_2_years: int | None = Field(default=None, ge=1)  # None: no fixed term
     renewal_window_months: int = Field(default=3, ge=1)
-    article: str = "SZ-MD Art. 12"
+    article: Tag
 
 
 class Deadlines(_Strict):
@@ -121,50 +155,57 @@ class Deadlines(_Strict):
     decision_working_days: int = Field(ge=1)
     resumption_working_days: int = Field(ge=1)
     renewal_alert_days: int = Field(default=30, ge=0)  # worklist look-ahead
-    article_notice: str = "SZ-MT Art. 14"
-    article_resumption: str = "SZ-MT Art. 15"
+    article_notice: Tag  # notice, suspension, verification, decision
+    article_resumption: Tag  # outcome and resumption
 
 
 class Benefits(_Strict):
-    """How benefits are computed. ``model`` picks the formula."""
+    """How benefits are computed. ``formula`` names an entry of the formula
+    registry (:data:`core.rules.formulas.FORMULAS`); ``params`` are that
+    formula's numbers and article tags, validated by its own model."""
 
-    model: Literal["shenzhen", "zezhou"]
-    # Shenzhen (SZ-MD Art. 6, 7)
-    cat1_threshold_pct_of_avg_wage: Decimal | None = None
-    cat1_basic_pooling_pct: Decimal | None = None
-    cat1_supplementary_pooling_pct: Decimal | None = None
-    cat2_basic_pct: Decimal | None = None
-    cat2_supplementary_pct: Decimal | None = None
-    # Zezhou (ZZ §4)
-    community_pct: Decimal | None = None
-    other_pct: Decimal | None = None
-    max_diseases: int | None = None
-    max_diseases_article: str = "ZZ §4"  # cited when max_diseases refuses a certificate
-    none_while_hospitalised: bool = False
-    pooling_max_yuan: Decimal | None = None  # ZZ supplementary threshold
+    formula: str
+    params: Any = None
     benefit_year_start_month: int = Field(default=1, ge=1, le=12)
+    article_year: Tag  # the medical insurance year (reviewed and reimbursed by year)
+    max_diseases: int | None = Field(default=None, ge=1)  # None: no limit
+    article_max_diseases: Tag | None = None
+    none_while_hospitalised: bool = False
+    article_hospitalised: Tag | None = None
+    pooling_max_yuan: Decimal | None = Field(default=None, gt=0)  # supplementary-insurance threshold (data only)
+
+    @field_validator("formula")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        from core.rules.formulas import FORMULAS  # the registry of formula names
+
+        if name not in FORMULAS:
+            raise ValueError(f"unknown benefit formula {name!r}; known: {', '.join(sorted(FORMULAS))}")
+        return name
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _params(cls, params: Any, info: ValidationInfo) -> Any:
+        """The formula's own model checks its parameters (numbers and tags)."""
+        from core.rules.formulas import FORMULAS
+
+        name = info.data.get("formula")
+        if name not in FORMULAS:
+            return params  # the formula field already failed
+        try:
+            return FORMULAS[name].params.model_validate(params or {})
+        except ValidationError as exc:
+            problems = "; ".join(f"{_loc(e['loc'])}: {e['msg']}"
+                                 + (f" (got {e['input']})" if e["type"] != "missing" else "")
+                                 for e in exc.errors())
+            raise ValueError(f"formula {name!r}: {problems}") from None
 
     @model_validator(mode="after")
-    def _complete(self) -> "Benefits":
-        need = {
-            "shenzhen": [
-                "cat1_threshold_pct_of_avg_wage",
-                "cat1_basic_pooling_pct",
-                "cat1_supplementary_pooling_pct",
-                "cat2_basic_pct",
-                "cat2_supplementary_pct",
-            ],
-            "zezhou": ["community_pct", "other_pct", "max_diseases"],
-        }[self.model]
-        missing = [k for k in need if getattr(self, k) is None]
-        if missing:
-            raise ValueError(f"benefit model {self.model!r} needs {', '.join(missing)}")
-        for k in ("cat1_basic_pooling_pct", "cat1_supplementary_pooling_pct", "cat2_basic_pct",
-                  "cat2_supplementary_pct", "community_pct", "other_pct",
-                  "cat1_threshold_pct_of_avg_wage"):
-            v = getattr(self, k)
-            if v is not None and not (Decimal(0) <= v <= Decimal(100)):
-                raise ValueError(f"{k} must be a percentage between 0 and 100, got {v}")
+    def _articles(self) -> "Benefits":
+        if self.max_diseases is not None and self.article_max_diseases is None:
+            raise ValueError("max_diseases needs article_max_diseases (the article that sets the limit)")
+        if self.none_while_hospitalised and self.article_hospitalised is None:
+            raise ValueError("none_while_hospitalised needs article_hospitalised")
         return self
 
 
@@ -184,7 +225,7 @@ class Trigger(_Strict):
     name_zh: str
     threshold: Decimal | None = None  # visits, or yuan for costs; "more than"
     therapy: Therapy | None = None  # therapy_cost_month
-    article: str = "SZ-MT Art. 13"
+    article: Tag
 
     @model_validator(mode="after")
     def _threshold(self) -> "Trigger":
@@ -201,6 +242,7 @@ class Trigger(_Strict):
 class Monitoring(_Strict):
     visit_merge_hours: Decimal = Field(gt=0)  # visits within this span count once
     consecutive_months: int = Field(default=3, ge=1)
+    article: Tag  # the scan, manual triggers, the monitoring flag
     triggers: list[Trigger]
 
     @field_validator("triggers")
@@ -220,14 +262,89 @@ class PackInfo(_Strict):
     city_zh: str
     effective: date
     sources: list[str] = Field(default_factory=list)
-    certificate_signatures: int = Field(default=2, ge=1)
-    signer_min_title: Literal["attending", "deputy_chief", "chief"] = "deputy_chief"
-    head_must_sign: bool = True
-    certificate_article: str = "SZ-MD Art. 4"  # cited by the certificate signature rules (ZZ: "ZZ §3")
-    offsite_min_level: int = Field(default=2, ge=0)  # SZ-MD Art. 4(2)
-    filing_institutions: int = Field(default=3, ge=1)  # SZ-MT Art. 9
-    filing_min_level: int = Field(default=1, ge=0)  # township level or higher
-    filing_form_copies: int = Field(default=3, ge=1)
+    #: the sources this pack's article tags may cite (``SZ-MD``, ``ZZ`` …)
+    cites: list[str] = Field(min_length=1)
+
+
+class Signatures(_Strict):
+    """Who signs a certificate (SZ-MD Art. 4(1); ZZ §3), as data.
+
+    A signer qualifies with ``min_title`` or above in the disease's specialty
+    at the issuing hospital, and, when ``team_list_required``, on that
+    hospital's reported diagnostic team for the specialty on the signing day;
+    or, when ``director_may_sign``, as the department director of the
+    specialty there. ``head_must_sign``: one signer is the team head (a role
+    on the team list, so it needs ``team_list_required``)."""
+
+    required: int = Field(ge=1, le=2)  # the certificate form has two signature lines
+    min_title: TitleName
+    team_list_required: bool
+    head_must_sign: bool
+    director_may_sign: bool
+    article: Tag
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Signatures":
+        if self.head_must_sign and not self.team_list_required:
+            raise ValueError("head_must_sign needs team_list_required: the team head is a role on the team list")
+        if self.head_must_sign and self.required < 2 and self.director_may_sign:
+            raise ValueError("head_must_sign with a single signature leaves no line for the department director")
+        return self
+
+
+class Certificates(_Strict):
+    """Recognition by certificate: catalogue, who, the steps, off-site issue."""
+
+    article: Tag  # the certificate's steps: draft, seal, confirm, monthly batch
+    article_catalogue: Tag  # the disease catalogue and transplant organ scope
+    article_who: Tag  # which schemes may be recognised, supplementary insurance
+    article_false_claim: Tag  # invalidation for a false claim
+    drafter_min_title: TitleName = "attending"
+    offsite_min_level: int = Field(ge=0)  # level of an off-site issuing institution
+    article_offsite: Tag
+    signatures: Signatures
+
+
+class Treatment(_Strict):
+    """Where treatment is paid and how it is settled."""
+
+    article_place: Tag  # designated institutions in the city; outside only in the listed cases
+    article_designated: Tag  # the institution must be an active designated one
+    article_dialysis: Tag  # haemodialysis only at designated dialysis centres
+    article_cash: Tag  # cases settled by cash reimbursement at the agency
+    article_bookkeeping: Tag  # the institution books the fund's share
+    cash_therapies: list[Therapy] = Field(default_factory=list)  # always reimbursed in cash
+
+
+class Books(_Strict):
+    article: Tag  # one record book per enrollee, issue and renewal
+    article_visit: Tag  # card and book presented at each visit
+
+
+class Replacements(_Strict):
+    article: Tag  # replacement of a lost certificate or book
+
+
+class Offsite(_Strict):
+    """Off-site filing of designated institutions."""
+
+    institutions: int = Field(ge=1)
+    min_level: int = Field(ge=0)  # township level or higher
+    form_copies: int = Field(ge=1)
+    article_who: Tag  # who may file, cancellation on return
+    article_form: Tag  # the form, the institutions, the stamps, the voucher
+    article_mainland: Tag  # mainland only
+
+
+class HealthCentre(_Strict):
+    article: Tag
+
+
+class Enrolment(_Strict):
+    """Master data the rules read: schemes, disabled servicemen."""
+
+    article_schemes: Tag
+    article_disabled: Tag
 
 
 class AverageWage(_Strict):
@@ -240,6 +357,13 @@ class Policy(_Strict):
     pack: PackInfo
     #: sha256 of the pack file's bytes, set by :func:`load_file` (provenance)
     _content_hash: str = PrivateAttr(default="")
+    certificates: Certificates
+    treatment: Treatment
+    books: Books
+    replacements: Replacements
+    offsite: Offsite
+    health_centre: HealthCentre
+    enrolment: Enrolment
     validity: Validity
     deadlines: Deadlines
     benefits: Benefits
@@ -258,11 +382,23 @@ class Policy(_Strict):
                 raise ValueError(f"disease code {d.code!r} appears twice")
             seen.add(d.code)
         benefits = info.data.get("benefits")  # absent if it failed validation
-        if benefits is not None and benefits.model == "zezhou":
-            for d in diseases:
-                if d.monthly_cap_yuan is None:
-                    raise ValueError(f"disease {d.code!r} needs monthly_cap_yuan (ZZ §4)")
+        if benefits is not None:
+            from core.rules.formulas import FORMULAS
+
+            for problem in FORMULAS[benefits.formula].check_diseases(diseases):
+                raise ValueError(problem)
         return diseases
+
+    @model_validator(mode="after")
+    def _cites(self) -> "Policy":
+        """Every article tag cites one of the sources in ``pack.cites``."""
+        allowed = set(self.pack.cites)
+        bad = [f"{where}: {tag!r} cites {tag_source(tag)!r}" for where, tag in article_tags(self)
+               if tag_source(tag) not in allowed]
+        if bad:
+            raise ValueError("article tags must cite one of pack.cites "
+                             f"({', '.join(self.pack.cites)}): " + "; ".join(bad))
+        return self
 
     # ----------------------------------------------------------------- look-ups
     @property
@@ -293,8 +429,40 @@ class Policy(_Strict):
                 return w
         return None
 
+    def article(self, path: str) -> str:
+        """The tag at ``path`` in the pack (``certificates.signatures.article``):
+        how a table outside the pack (the workflow machines) names the article
+        an event rests on without naming a city. KeyError for a path that
+        does not lead to a tag."""
+        node: Any = self
+        for part in path.split("."):
+            if not isinstance(node, BaseModel) or part not in type(node).model_fields:
+                raise KeyError(f"{path!r} is not an article of the pack")
+            node = getattr(node, part)
+        last = path.rsplit(".", 1)[-1]
+        if not isinstance(node, str) or not (last == "article" or last.startswith("article_")):
+            raise KeyError(f"{path!r} is not an article of the pack")
+        return node
+
     def validity_years(self, category: int) -> int | None:
         return self.validity.category_1_years if category == 1 else self.validity.category_2_years
+
+
+def article_tags(model: BaseModel, where: str = "") -> list[tuple[str, str]]:
+    """Every (key, tag) in ``model``: fields named ``article`` or ``article_*``."""
+    out: list[tuple[str, str]] = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        key = f"{where}.{name}" if where else name
+        if (name == "article" or name.startswith("article_")) and isinstance(value, str):
+            out.append((key, value))
+        elif isinstance(value, BaseModel):
+            out += article_tags(value, key)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    out += article_tags(item, f"{key}[{i}]")
+    return out
 
 
 def packs_dir() -> Path:

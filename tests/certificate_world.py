@@ -69,7 +69,7 @@ class World:
             signatures=[(p.id, on) for p in signers], on=on))
 
     def seal(self, cert: Certificate, on: date) -> Certificate:
-        return self.run(lambda s: svc.seal_certificate(s, self.clerk, number=cert.number, seal_ref="SEAL-1", on=on))
+        return self.run(lambda s: svc.seal_certificate(s, self.clerk, policy=self.policy, number=cert.number, seal_ref="SEAL-1", on=on))
 
     def confirm(self, cert: Certificate, on: date, actor: Actor | None = None) -> Certificate:
         return self.run(lambda s: svc.confirm_certificate(s, actor or self.reviewer, policy=self.policy,

@@ -30,7 +30,7 @@ def _issue_fn(w, cert, *, card=True, id_card=True, on=D, issued_at=None):
 
 
 def _add_fn(w, book, cert, *, card=True, id_card=True, on=D):
-    return lambda s: svc.add_to_book(s, w.clerk, book_number=book.number, certificate_number=cert.number,
+    return lambda s: svc.add_to_book(s, w.clerk, policy=w.policy, book_number=book.number, certificate_number=cert.number,
                                      card_presented=card, id_card_presented=id_card, on=on)
 
 

@@ -114,16 +114,16 @@ def test_sz_md_art_4_drafting_caseworker_confirming_refused(w, engine):
 
 def test_sz_md_art_4_seal_needs_signatures_and_reference(w, engine):
     cert = w.draft(D)
-    refused(engine, lambda s: svc.seal_certificate(s, w.clerk, number=cert.number, seal_ref="S", on=D),
+    refused(engine, lambda s: svc.seal_certificate(s, w.clerk, policy=w.policy, number=cert.number, seal_ref="S", on=D),
             article="SZ-MD Art. 4", field="status")
     w.sign(cert, D)
-    refused(engine, lambda s: svc.seal_certificate(s, w.clerk, number=cert.number, seal_ref="  ", on=D),
+    refused(engine, lambda s: svc.seal_certificate(s, w.clerk, policy=w.policy, number=cert.number, seal_ref="  ", on=D),
             article="SZ-MD Art. 4", field="seal_ref")
 
 
 def test_stale_version_refused(w, engine):
     cert = w.draft(D)
-    refused(engine, lambda s: svc.withdraw_certificate(s, w.clerk, number=cert.number, on=D, reason="x",
+    refused(engine, lambda s: svc.withdraw_certificate(s, w.clerk, policy=w.policy, number=cert.number, on=D, reason="x",
                                                        expected_version=cert.version + 1),
             article="", field="version")
 
@@ -286,7 +286,7 @@ def test_sz_md_art_4_second_concurrent_certificate_refused(w, engine):
     cert = w.draft(D)
     refused(engine, _draft_fn(w), article="SZ-MD Art. 4", field="disease_code")
     with one_event_per_change(engine, expect=1, article="SZ-MD Art. 4"):
-        w.run(lambda s: svc.withdraw_certificate(s, w.clerk, number=cert.number, on=D, reason="entered twice"))
+        w.run(lambda s: svc.withdraw_certificate(s, w.clerk, policy=w.policy, number=cert.number, on=D, reason="entered twice"))
     assert w.draft(D).status == "draft"
     # another disease is not concurrent
     assert w.draft(D, "MD-I-02").status == "draft"
@@ -294,10 +294,10 @@ def test_sz_md_art_4_second_concurrent_certificate_refused(w, engine):
 
 def test_sz_md_art_4_withdraw_needs_reason_and_unconfirmed(w, engine):
     cert = w.recognise(D)
-    refused(engine, lambda s: svc.withdraw_certificate(s, w.clerk, number=cert.number, on=D, reason="x"),
+    refused(engine, lambda s: svc.withdraw_certificate(s, w.clerk, policy=w.policy, number=cert.number, on=D, reason="x"),
             article="SZ-MD Art. 4", field="status")
     other = w.draft(D, "MD-I-02")
-    refused(engine, lambda s: svc.withdraw_certificate(s, w.clerk, number=other.number, on=D, reason=" "),
+    refused(engine, lambda s: svc.withdraw_certificate(s, w.clerk, policy=w.policy, number=other.number, on=D, reason=" "),
             article="SZ-MD Art. 4", field="reason")
 
 
@@ -334,10 +334,10 @@ def test_sz_md_art_4_2_offsite_without_active_filing_refused(w, engine, build):
 
 
 def test_sz_md_art_4_2_offsite_level_boundary(w, engine, build, policy):
-    low, doc, *_ = _offsite(w, build, engine, level=policy.pack.offsite_min_level - 1)
+    low, doc, *_ = _offsite(w, build, engine, level=policy.certificates.offsite_min_level - 1)
     refused(engine, _draft_fn(w, institution=low, physician=doc, offsite=True),
             article="SZ-MD Art. 4(2)", field="institution_id")
-    ok, doc2, *_ = _offsite(w, build, engine, level=policy.pack.offsite_min_level, filing=False)
+    ok, doc2, *_ = _offsite(w, build, engine, level=policy.certificates.offsite_min_level, filing=False)
     assert w.draft(D, institution=ok, physician=doc2, offsite=True).offsite
 
 
@@ -425,12 +425,12 @@ def test_sz_md_art_12_live_certificate_last_day_of_validity(w, engine):
 
 def test_sz_md_art_13_invalidation_needs_reviewer_and_reason(w, engine):
     cert = w.recognise(D)
-    refused(engine, lambda s: svc.invalidate_certificate(s, w.clerk, number=cert.number, on=D, reason="false"),
+    refused(engine, lambda s: svc.invalidate_certificate(s, w.clerk, policy=w.policy, number=cert.number, on=D, reason="false"),
             article="SZ-MD Art. 13", field="role")
-    refused(engine, lambda s: svc.invalidate_certificate(s, w.reviewer, number=cert.number, on=D, reason="  "),
+    refused(engine, lambda s: svc.invalidate_certificate(s, w.reviewer, policy=w.policy, number=cert.number, on=D, reason="  "),
             article="SZ-MD Art. 13", field="reason")
     with one_event_per_change(engine, expect=1, article="SZ-MD Art. 13"):
-        cert = w.run(lambda s: svc.invalidate_certificate(s, w.reviewer, number=cert.number, on=D,
+        cert = w.run(lambda s: svc.invalidate_certificate(s, w.reviewer, policy=w.policy, number=cert.number, on=D,
                                                           reason="forged lab report"))
     assert (cert.status, cert.ended_by, cert.end_reason) == ("invalidated", "rev1", "forged lab report")
     with write_session(engine) as s:
@@ -440,7 +440,7 @@ def test_sz_md_art_13_invalidation_needs_reviewer_and_reason(w, engine):
 def test_sz_md_art_13_invalidated_then_renewal_refused(w, engine, policy):
     old = w.recognise(D)
     opens, _ = renewal_window(old, policy)
-    w.run(lambda s: svc.invalidate_certificate(s, w.reviewer, number=old.number, on=D + timedelta(days=5),
+    w.run(lambda s: svc.invalidate_certificate(s, w.reviewer, policy=w.policy, number=old.number, on=D + timedelta(days=5),
                                                reason="false claim"))
     refused(engine, _draft_fn(w, on=opens, renewal_of=old.number), article="SZ-MD Art. 13", field="number")
     # starting again from step 1 is allowed
@@ -453,7 +453,7 @@ def test_sz_md_art_13_renewal_draft_of_invalidated_certificate_cannot_be_confirm
     new = w.draft(opens, renewal_of=old.number)
     w.sign(new, opens)
     w.seal(new, opens)
-    w.run(lambda s: svc.invalidate_certificate(s, w.reviewer, number=old.number, on=opens, reason="false claim"))
+    w.run(lambda s: svc.invalidate_certificate(s, w.reviewer, policy=w.policy, number=old.number, on=opens, reason="false claim"))
     refused(engine, lambda s: svc.confirm_certificate(s, w.reviewer, policy=policy, number=new.number, on=opens),
             article="SZ-MD Art. 13", field="previous_id")
 
@@ -515,32 +515,32 @@ def test_sz_md_art_4_monthly_batch_of_originals(w, engine, build):
     other_hospital = build.institution()
     on = date(2026, 4, 2)
     with one_event_per_change(engine, expect=3, article="SZ-MD Art. 4"):
-        batch = w.run(lambda s: svc.assemble_batch(s, w.clerk, institution_id=w.hospital.id, month="2026-03", on=on))
+        batch = w.run(lambda s: svc.assemble_batch(s, w.clerk, policy=w.policy, institution_id=w.hospital.id, month="2026-03", on=on))
     assert {w.get(c.id).batch_id for c in (march1, march2)} == {batch.id}
     assert w.get(april.id).batch_id is None
-    refused(engine, lambda s: svc.assemble_batch(s, w.clerk, institution_id=w.hospital.id, month="2026-03", on=on),
+    refused(engine, lambda s: svc.assemble_batch(s, w.clerk, policy=w.policy, institution_id=w.hospital.id, month="2026-03", on=on),
             article="SZ-MD Art. 4", field="month")
-    refused(engine, lambda s: svc.assemble_batch(s, w.clerk, institution_id=other_hospital.id, month="2026-03",
+    refused(engine, lambda s: svc.assemble_batch(s, w.clerk, policy=w.policy, institution_id=other_hospital.id, month="2026-03",
                                                  on=on), article="SZ-MD Art. 4", field="month")
-    refused(engine, lambda s: svc.assemble_batch(s, w.clerk, institution_id=w.hospital.id, month="2026-05", on=on),
+    refused(engine, lambda s: svc.assemble_batch(s, w.clerk, policy=w.policy, institution_id=w.hospital.id, month="2026-05", on=on),
             article="SZ-MD Art. 4", field="month")
-    refused(engine, lambda s: svc.assemble_batch(s, w.clerk, institution_id=w.hospital.id, month="2026-13", on=on),
+    refused(engine, lambda s: svc.assemble_batch(s, w.clerk, policy=w.policy, institution_id=w.hospital.id, month="2026-13", on=on),
             article="SZ-MD Art. 4", field="month")
     with one_event_per_change(engine, expect=1, article="SZ-MD Art. 4"):
-        batch = w.run(lambda s: svc.receive_batch(s, w.clerk, institution_id=w.hospital.id, month="2026-03",
+        batch = w.run(lambda s: svc.receive_batch(s, w.clerk, policy=w.policy, institution_id=w.hospital.id, month="2026-03",
                                                   on=date(2026, 4, 10)))
     assert (batch.received_on, batch.received_by) == (date(2026, 4, 10), "clerk1")
-    refused(engine, lambda s: svc.receive_batch(s, w.clerk, institution_id=w.hospital.id, month="2026-03",
+    refused(engine, lambda s: svc.receive_batch(s, w.clerk, policy=w.policy, institution_id=w.hospital.id, month="2026-03",
                                                 on=date(2026, 4, 11)), article="SZ-MD Art. 4", field="month")
 
 
 def test_sz_md_art_4_batch_late_confirmation_added_until_received(w, engine):
     w.recognise(date(2026, 3, 2))
-    w.run(lambda s: svc.assemble_batch(s, w.clerk, institution_id=w.hospital.id, month="2026-03",
+    w.run(lambda s: svc.assemble_batch(s, w.clerk, policy=w.policy, institution_id=w.hospital.id, month="2026-03",
                                        on=date(2026, 3, 20)))
     late = w.recognise(date(2026, 3, 25), "MD-I-02")
     with one_event_per_change(engine, expect=1):
-        w.run(lambda s: svc.assemble_batch(s, w.clerk, institution_id=w.hospital.id, month="2026-03",
+        w.run(lambda s: svc.assemble_batch(s, w.clerk, policy=w.policy, institution_id=w.hospital.id, month="2026-03",
                                            on=date(2026, 3, 26)))
     with write_session(engine) as s:
         assert len(s.exec(select(MonthlyBatch)).all()) == 1
@@ -586,13 +586,13 @@ def test_numbers_are_unique_checked(w, engine):
 
 
 def test_present_unknown_number_refused(w, engine):
-    refused(engine, lambda s: svc.present_certificate(s, "C-2026-NOPE", D), article="SZ-MD Art. 4", field="number")
+    refused(engine, lambda s: svc.present_certificate(s, "C-2026-NOPE", D, w.policy), article="SZ-MD Art. 4", field="number")
 
 
 def test_present_accepts_typed_number(w, engine):
     cert = w.draft(D)
     with write_session(engine) as s:
-        assert svc.present_certificate(s, f"  {cert.number.lower()} ", D).id == cert.id
+        assert svc.present_certificate(s, f"  {cert.number.lower()} ", D, w.policy).id == cert.id
 
 
 # --------------------------------------------------------------------------- CLI

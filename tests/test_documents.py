@@ -157,7 +157,7 @@ def test_sz_mt_art_10_filing_form_in_triplicate_with_a_stamp_box_per_institution
     out = tmp_path / "f.pdf"
     out.write_bytes(render(doc))
     pages = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True).stdout
-    assert len(doc.copies) == load_pack().pack.filing_form_copies == 3
+    assert len(doc.copies) == load_pack().offsite.form_copies == 3
     assert int(next(line.split()[-1] for line in pages.splitlines() if line.startswith("Pages"))) >= 3
     body = _pdftotext(out)
     for i in (1, 2, 3):

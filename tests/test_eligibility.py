@@ -89,11 +89,13 @@ def refusal(result, field: str):
     return found[0]
 
 
-def wage_policy(policy, *, wage_year: int = 2025, wage: str = "123456.78", **benefits):
-    """The loaded pack with the test's own average wage and benefit numbers."""
+def wage_policy(policy, *, wage_year: int = 2025, wage: str = "123456.78", **params):
+    """The loaded pack with the test's own average wage and formula parameters."""
+    b = policy.benefits
+    own = {k: params.pop(k) for k in list(params) if k in type(b).model_fields}
     return policy.model_copy(update={
         "average_wage": [AverageWage(year=wage_year, yuan=Decimal(wage))],
-        "benefits": policy.benefits.model_copy(update=benefits),
+        "benefits": b.model_copy(update={**own, "params": b.params.model_copy(update=params)}),
     })
 
 
@@ -286,7 +288,8 @@ def test_sz_mt_art_9_cancelled_filing_no_longer_pays(world, build):
     from core.auth import Actor
 
     with write_session(world.engine) as s:
-        offsite.cancel_filing(s, Actor("filer", "clerk"), f.id, on=date(2026, 3, 1), reason="returned to Shenzhen")
+        offsite.cancel_filing(s, Actor("filer", "clerk"), f.id, on=date(2026, 3, 1), reason="returned to Shenzhen",
+                              policy=world.policy)
     assert world.check(e, "MD-I-09", on=date(2026, 2, 28), institution_code=insts[0].code).entitled
     assert not world.check(e, "MD-I-09", on=date(2026, 3, 1), institution_code=insts[0].code).entitled
 

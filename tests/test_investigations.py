@@ -148,7 +148,7 @@ def test_sz_mt_art_14_one_open_case_per_enrollee_per_trigger(engine, build, cler
     other = notice(engine, clerk, policy, p, date(2026, 9, 2), trigger="T11-card-left")
     assert other.number != first.number
     # once the first case is closed, the same trigger may open a new one
-    act(engine, inv.record_explanation, clerk, case_id=first.id, note="Visited for a sick parent",
+    act(engine, inv.record_explanation, clerk, policy, case_id=first.id, note="Visited for a sick parent",
         on=date(2026, 9, 3))
     act(engine, inv.judge_explanation, reviewer, policy, case_id=first.id, sufficient=True, on=date(2026, 9, 4))
     again = act(engine, inv.send_notice_for_flag, clerk, policy, flag_id=flag.id, on=date(2026, 9, 5))
@@ -161,7 +161,7 @@ def test_sz_mt_art_14_one_open_case_per_enrollee_per_trigger(engine, build, cler
 def test_sz_mt_art_14_sufficient_explanation_closes_the_case(engine, build, clerk, reviewer, policy):
     p = build.enrollee()
     case = notice(engine, clerk, policy, p, date(2026, 9, 1))
-    act(engine, inv.record_explanation, clerk, case_id=case.id, note="Brought receipts", on=date(2026, 9, 8))
+    act(engine, inv.record_explanation, clerk, policy, case_id=case.id, note="Brought receipts", on=date(2026, 9, 8))
     done = act(engine, inv.judge_explanation, reviewer, policy, case_id=case.id, sufficient=True,
                on=date(2026, 9, 9))
     assert (done.status, done.closed_on, done.explanation_sufficient) == ("closed_explained", date(2026, 9, 9), True)
@@ -171,7 +171,7 @@ def test_sz_mt_art_14_sufficient_explanation_closes_the_case(engine, build, cler
 def test_sz_mt_art_14_insufficient_explanation_opens_case_and_suspends(engine, build, clerk, reviewer, policy):
     p = build.enrollee()
     case = notice(engine, clerk, policy, p, date(2026, 9, 1))
-    act(engine, inv.record_explanation, clerk, case_id=case.id, note="No receipts", on=date(2026, 9, 8))
+    act(engine, inv.record_explanation, clerk, policy, case_id=case.id, note="No receipts", on=date(2026, 9, 8))
     opened = act(engine, inv.judge_explanation, reviewer, policy, case_id=case.id, sufficient=False,
                  on=date(2026, 9, 10))
     assert (opened.status, opened.opened_on, opened.open_reason) == ("suspended", date(2026, 9, 10), "insufficient")
@@ -205,7 +205,7 @@ def test_sz_mt_art_14_no_show_refused_before_the_deadline(engine, build, clerk, 
 def test_sz_mt_art_14_no_show_refused_after_an_explanation(engine, build, clerk, reviewer, policy):
     p = build.enrollee()
     case = notice(engine, clerk, policy, p, date(2026, 9, 1))
-    act(engine, inv.record_explanation, clerk, case_id=case.id, note="Came", on=date(2026, 9, 2))
+    act(engine, inv.record_explanation, clerk, policy, case_id=case.id, note="Came", on=date(2026, 9, 2))
     err = refused(engine, inv.record_no_show, reviewer, policy, case_id=case.id, on=date(2026, 10, 1))
     assert err.field == "explanation_on"
 
@@ -213,10 +213,10 @@ def test_sz_mt_art_14_no_show_refused_after_an_explanation(engine, build, clerk,
 def test_sz_mt_art_14_explanation_refusals(engine, build, clerk, policy):
     p = build.enrollee()
     case = notice(engine, clerk, policy, p, date(2026, 9, 10))
-    assert refused(engine, inv.record_explanation, clerk, case_id=case.id, note="  ", on=date(2026, 9, 11)).field == "note"
-    assert refused(engine, inv.record_explanation, clerk, case_id=case.id, note="x", on=date(2026, 9, 9)).field == "on"
-    act(engine, inv.record_explanation, clerk, case_id=case.id, note="x", on=date(2026, 9, 11))
-    assert refused(engine, inv.record_explanation, clerk, case_id=case.id, note="y",
+    assert refused(engine, inv.record_explanation, clerk, policy, case_id=case.id, note="  ", on=date(2026, 9, 11)).field == "note"
+    assert refused(engine, inv.record_explanation, clerk, policy, case_id=case.id, note="x", on=date(2026, 9, 9)).field == "on"
+    act(engine, inv.record_explanation, clerk, policy, case_id=case.id, note="x", on=date(2026, 9, 11))
+    assert refused(engine, inv.record_explanation, clerk, policy, case_id=case.id, note="y",
                    on=date(2026, 9, 12)).field == "explanation_on"
 
 
@@ -233,15 +233,15 @@ def test_sz_mt_art_14_judging_needs_an_explanation(engine, build, clerk, reviewe
 def test_sz_mt_art_14_clerk_may_not_decide(engine, build, clerk, reviewer, policy):
     p = build.enrollee()
     case = notice(engine, clerk, policy, p, date(2026, 9, 1))
-    act(engine, inv.record_explanation, clerk, case_id=case.id, note="x", on=date(2026, 9, 2))
+    act(engine, inv.record_explanation, clerk, policy, case_id=case.id, note="x", on=date(2026, 9, 2))
     err = refused(engine, inv.judge_explanation, clerk, policy, case_id=case.id, sufficient=False, on=date(2026, 9, 3))
     assert isinstance(err, PermissionDenied) and err.field == "role"
     _, opened = suspended_case(engine, build, clerk, reviewer, policy)
     for fn, kw in (
         (inv.record_no_show, dict(policy=policy, case_id=case.id, on=date(2026, 10, 1))),
         (inv.record_verification, dict(policy=policy, case_id=opened.id, outcome="no_violation", on=date(2026, 11, 2))),
-        (inv.deliver_decision, dict(case_id=opened.id, on=date(2026, 11, 2))),
-        (inv.resume, dict(case_id=opened.id, on=date(2026, 11, 2))),
+        (inv.deliver_decision, dict(policy=policy, case_id=opened.id, on=date(2026, 11, 2))),
+        (inv.resume, dict(policy=policy, case_id=opened.id, on=date(2026, 11, 2))),
     ):
         pol = kw.pop("policy", None)
         args = (clerk, pol) if pol is not None else (clerk,)
@@ -258,9 +258,9 @@ def test_sz_mt_art_14_notice_needs_record_role(engine, build, policy, clerk):
 
 def test_sz_mt_art_14_stale_version_refused(engine, build, clerk, policy):
     case = notice(engine, clerk, policy, build.enrollee(), date(2026, 9, 1))
-    act(engine, inv.record_explanation, clerk, case_id=case.id, note="x", on=date(2026, 9, 2),
+    act(engine, inv.record_explanation, clerk, policy, case_id=case.id, note="x", on=date(2026, 9, 2),
         expected_version=case.version)
-    err = refused(engine, inv.record_explanation, clerk, case_id=case.id, note="y", on=date(2026, 9, 2),
+    err = refused(engine, inv.record_explanation, clerk, policy, case_id=case.id, note="y", on=date(2026, 9, 2),
                   expected_version=case.version)
     assert isinstance(err, StaleRecord)
 
@@ -299,7 +299,7 @@ def test_sz_mt_art_14_verification_refusals(engine, build, clerk, reviewer, poli
 
 def test_sz_mt_art_15_resuming_without_verification_refused(engine, build, clerk, reviewer, policy):
     p, case = suspended_case(engine, build, clerk, reviewer, policy)
-    err = refused(engine, inv.resume, reviewer, case_id=case.id, on=date(2026, 10, 20))
+    err = refused(engine, inv.resume, reviewer, policy, case_id=case.id, on=date(2026, 10, 20))
     assert (err.field, err.article) == ("verified_on", "SZ-MT Art. 15")
     assert enrollee_of(engine, p).account_state == "suspended"
 
@@ -308,26 +308,26 @@ def test_sz_mt_art_15_no_violation_resumes_bookkeeping(engine, build, clerk, rev
     p, case = suspended_case(engine, build, clerk, reviewer, policy)
     act(engine, inv.record_verification, reviewer, policy, case_id=case.id, outcome="no_violation",
         on=date(2026, 11, 2))
-    resumed = act(engine, inv.resume, reviewer, case_id=case.id, on=date(2026, 11, 4))
+    resumed = act(engine, inv.resume, reviewer, policy, case_id=case.id, on=date(2026, 11, 4))
     # resumed before the decision: the case stays verified (open) until the decision closes it
     assert (resumed.status, resumed.resumed_on, resumed.closed_on) == ("verified", date(2026, 11, 4), None)
     e = enrollee_of(engine, p)
     assert (e.account_state, e.account_state_since) == ("normal", date(2026, 11, 4))
     with read_session(engine) as s:
         assert inv.settlement_of(s, p.id) == Settlement.BOOKKEEPING
-    decided = act(engine, inv.deliver_decision, reviewer, case_id=case.id, on=date(2026, 11, 6))
+    decided = act(engine, inv.deliver_decision, reviewer, policy, case_id=case.id, on=date(2026, 11, 6))
     assert (decided.status, decided.closed_on) == ("resumed", date(2026, 11, 6))
-    assert refused(engine, inv.resume, reviewer, case_id=case.id, on=date(2026, 11, 7)).field == "resumed_on"
-    assert refused(engine, inv.deliver_decision, reviewer, case_id=case.id, on=date(2026, 11, 7)).field == "decided_on"
+    assert refused(engine, inv.resume, reviewer, policy, case_id=case.id, on=date(2026, 11, 7)).field == "resumed_on"
+    assert refused(engine, inv.deliver_decision, reviewer, policy, case_id=case.id, on=date(2026, 11, 7)).field == "decided_on"
 
 
 def test_sz_mt_art_15_decision_before_resumption(engine, build, clerk, reviewer, policy):
     p, case = suspended_case(engine, build, clerk, reviewer, policy)
     act(engine, inv.record_verification, reviewer, policy, case_id=case.id, outcome="no_violation",
         on=date(2026, 11, 2))
-    decided = act(engine, inv.deliver_decision, reviewer, case_id=case.id, on=date(2026, 11, 3))
+    decided = act(engine, inv.deliver_decision, reviewer, policy, case_id=case.id, on=date(2026, 11, 3))
     assert (decided.status, decided.closed_on) == ("decided", None)
-    resumed = act(engine, inv.resume, reviewer, case_id=case.id, on=date(2026, 11, 4))
+    resumed = act(engine, inv.resume, reviewer, policy, case_id=case.id, on=date(2026, 11, 4))
     assert (resumed.status, resumed.closed_on) == ("resumed", date(2026, 11, 4))
 
 
@@ -335,9 +335,9 @@ def test_sz_mt_art_15_violation_keeps_the_account_suspended(engine, build, clerk
     p, case = suspended_case(engine, build, clerk, reviewer, policy)
     act(engine, inv.record_verification, reviewer, policy, case_id=case.id, outcome="violation",
         on=date(2026, 11, 2))
-    err = refused(engine, inv.resume, reviewer, case_id=case.id, on=date(2026, 11, 3))
+    err = refused(engine, inv.resume, reviewer, policy, case_id=case.id, on=date(2026, 11, 3))
     assert (err.field, err.article) == ("outcome", "SZ-MT Art. 15")
-    decided = act(engine, inv.deliver_decision, reviewer, case_id=case.id, on=date(2026, 11, 3))
+    decided = act(engine, inv.deliver_decision, reviewer, policy, case_id=case.id, on=date(2026, 11, 3))
     assert (decided.status, decided.closed_on) == ("violation", date(2026, 11, 3))
     assert decided.resumption_due is None
     assert enrollee_of(engine, p).account_state == "suspended"
@@ -346,15 +346,15 @@ def test_sz_mt_art_15_violation_keeps_the_account_suspended(engine, build, clerk
 def test_sz_mt_art_15_suspected_crime_is_referred(engine, build, clerk, reviewer, policy):
     p, case = suspended_case(engine, build, clerk, reviewer, policy)
     act(engine, inv.record_verification, reviewer, policy, case_id=case.id, outcome="crime", on=date(2026, 11, 2))
-    assert refused(engine, inv.resume, reviewer, case_id=case.id, on=date(2026, 11, 3)).field == "outcome"
-    decided = act(engine, inv.deliver_decision, reviewer, case_id=case.id, on=date(2026, 11, 3))
+    assert refused(engine, inv.resume, reviewer, policy, case_id=case.id, on=date(2026, 11, 3)).field == "outcome"
+    decided = act(engine, inv.deliver_decision, reviewer, policy, case_id=case.id, on=date(2026, 11, 3))
     assert decided.status == "referred"
     assert enrollee_of(engine, p).account_state == "suspended"
 
 
 def test_sz_mt_art_15_decision_needs_verification(engine, build, clerk, reviewer, policy):
     _, case = suspended_case(engine, build, clerk, reviewer, policy)
-    assert refused(engine, inv.deliver_decision, reviewer, case_id=case.id, on=date(2026, 11, 3)).field == "verified_on"
+    assert refused(engine, inv.deliver_decision, reviewer, policy, case_id=case.id, on=date(2026, 11, 3)).field == "verified_on"
 
 
 def test_sz_mt_art_15_account_stays_suspended_while_another_case_holds_it(engine, build, clerk, reviewer, policy):
@@ -365,10 +365,10 @@ def test_sz_mt_art_15_account_stays_suspended_while_another_case_holds_it(engine
     act(engine, inv.record_no_show, reviewer, policy, case_id=b.id, on=date(2026, 9, 21))
     assert enrollee_of(engine, p).account_state_since == date(2026, 9, 20)
     act(engine, inv.record_verification, reviewer, policy, case_id=a.id, outcome="no_violation", on=date(2026, 10, 12))
-    act(engine, inv.resume, reviewer, case_id=a.id, on=date(2026, 10, 13))
+    act(engine, inv.resume, reviewer, policy, case_id=a.id, on=date(2026, 10, 13))
     assert enrollee_of(engine, p).account_state == "suspended"
     act(engine, inv.record_verification, reviewer, policy, case_id=b.id, outcome="no_violation", on=date(2026, 10, 14))
-    act(engine, inv.resume, reviewer, case_id=b.id, on=date(2026, 10, 15))
+    act(engine, inv.resume, reviewer, policy, case_id=b.id, on=date(2026, 10, 15))
     assert enrollee_of(engine, p).account_state == "normal"
 
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from certificate_world import make_world
+from core.policy import load_pack
 from core.db import make_engine, read_session, upgrade, write_session
 from core.services import registry
 from core.services import replacements
@@ -161,7 +162,7 @@ def w(engine, build, policy, clerk, reviewer):
 
 def _lookup(engine, query: str, on: date | None = None):
     with read_session(engine) as s:
-        return search(s, query, on=on)
+        return search(s, query, on=on, policy=load_pack())
 
 
 def test_certificate_number_with_or_without_dashes(w, engine):
@@ -178,7 +179,7 @@ def test_certificate_number_with_or_without_dashes(w, engine):
 def test_sz_md_art_5_void_certificate_says_since_when_and_its_replacement(w, engine):
     old = w.recognise(ON)
     with write_session(engine) as s:
-        repl = replacements.replace_certificate(s, w.clerk, number=old.number, place="hospital", card_presented=True,
+        repl = replacements.replace_certificate(s, w.clerk, policy=w.policy, number=old.number, place="hospital", card_presented=True,
                                                 id_card_presented=True, on=LOST, institution_id=w.hospital.id)
     (hit,) = _lookup(engine, old.number, on=LOST).hits
     assert (hit.status, hit.ended_on, hit.replaced_by) == ("void", LOST.isoformat(), repl.new_number)
@@ -197,7 +198,7 @@ def test_sz_md_art_5_void_record_book_says_since_when_and_its_replacement(w, eng
         book = books.issue_book(s, w.clerk, policy=w.policy, certificate_number=cert.number, card_presented=True,
                                 id_card_presented=True, on=ON, issued_at_id=None)
     with write_session(engine) as s:
-        repl = replacements.replace_book(s, w.clerk, book_number=book.number, place="agency", card_presented=True,
+        repl = replacements.replace_book(s, w.clerk, policy=w.policy, book_number=book.number, place="agency", card_presented=True,
                                          id_card_presented=True, on=LOST, institution_id=None)
     page = _lookup(engine, book.number.replace("-", " "), on=LOST)
     (hit,) = page.hits

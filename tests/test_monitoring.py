@@ -77,7 +77,7 @@ def test_sz_mt_art_13_month_parsing_names_the_field():
     assert parse_month("2026-10") == Month(2026, 10)
     for bad in ("2026-13", "2026-1", "26-10", "October", "", "2026-00"):
         with pytest.raises(DomainError) as exc:
-            parse_month(bad)
+            parse_month(bad, article="SZ-MT Art. 13")
         assert exc.value.field == "month"
         assert exc.value.article == "SZ-MT Art. 13"
 

@@ -259,7 +259,7 @@ def test_sz_mt_art_9_cancellation_requires_reason(engine, clerk, policy, station
 
     def cancel(reason: str, on: date = date(2026, 6, 1)):
         with write_session(engine) as s:
-            return offsite.cancel_filing(s, clerk, f.id, on=on, reason=reason)
+            return offsite.cancel_filing(s, clerk, f.id, on=on, reason=reason, policy=policy)
 
     refused(engine, lambda: cancel("   "), field="reason", article="SZ-MT Art. 9")
     refused(engine, lambda: cancel("returned", on=date(2026, 3, 9)), field="on", article="SZ-MT Art. 9")
@@ -279,9 +279,9 @@ def test_cancel_by_voucher_and_stale_version(engine, clerk, policy, stationed, w
     f = file(engine, clerk, stationed, form(wuhan[:3]), policy)
     with pytest.raises(StaleRecord):
         with write_session(engine) as s:
-            offsite.cancel_filing(s, clerk, f.voucher_number, on=ON, reason="back", expected_version=f.version + 1)
+            offsite.cancel_filing(s, clerk, f.voucher_number, on=ON, reason="back", policy=policy, expected_version=f.version + 1)
     with write_session(engine) as s:
-        assert offsite.cancel_filing(s, clerk, f.voucher_number, on=ON, reason="back",
+        assert offsite.cancel_filing(s, clerk, f.voucher_number, on=ON, reason="back", policy=policy,
                                      expected_version=f.version).status == "cancelled"
 
 

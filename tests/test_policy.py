@@ -102,15 +102,19 @@ def test_shenzhen_pack_info(sz):
     assert sz.pack.name_zh == "深圳市社会医疗保险门诊大病管理办法"
     assert str(sz.pack.effective) == "2008-04-01"
     assert sz.pack.sources
-    # SZ-MD Art. 4: two signatures, team head among them, deputy chief or above.
-    assert sz.pack.certificate_signatures == 2
-    assert sz.pack.signer_min_title == "deputy_chief"
-    assert sz.pack.head_must_sign is True
-    assert sz.pack.offsite_min_level == 2  # SZ-MD Art. 4(2)
+    # SZ-MD Art. 4: two signatures from the reported team list, the head
+    # among them, deputy chief or above; the department director is no signer.
+    sig = sz.certificates.signatures
+    assert (sig.required, sig.min_title, sig.team_list_required, sig.head_must_sign, sig.director_may_sign) == (
+        2, "deputy_chief", True, True, False)
+    assert sig.article == "SZ-MD Art. 4"
+    assert sz.certificates.offsite_min_level == 2  # SZ-MD Art. 4(2)
+    assert sz.certificates.article_offsite == "SZ-MD Art. 4(2)"
     # SZ-MT Art. 9-10: three institutions, township or higher, triplicate.
-    assert sz.pack.filing_institutions == 3
-    assert sz.pack.filing_min_level == 1
-    assert sz.pack.filing_form_copies == 3
+    assert (sz.offsite.institutions, sz.offsite.min_level, sz.offsite.form_copies) == (3, 1, 3)
+    assert (sz.offsite.article_who, sz.offsite.article_form) == ("SZ-MT Art. 9", "SZ-MT Art. 10")
+    # SZ-MD Art. 10(a): these therapies are reimbursed in cash.
+    assert set(sz.treatment.cash_therapies) == {"peritoneal_dialysis", "transplant", "kidney_transplant", "tumour"}
 
 
 def test_shenzhen_validity_and_deadlines(sz):
@@ -126,13 +130,15 @@ def test_shenzhen_validity_and_deadlines(sz):
 
 
 def test_shenzhen_benefits(sz):
-    b = sz.benefits
-    assert b.model == "shenzhen"
+    b = sz.benefits.params
+    assert sz.benefits.formula == "account_then_pooling"
     assert b.cat1_threshold_pct_of_avg_wage == Decimal(5)
     assert b.cat1_basic_pooling_pct == Decimal(70)
     assert b.cat1_supplementary_pooling_pct == Decimal(70)
     assert b.cat2_basic_pct == Decimal(90)
     assert b.cat2_supplementary_pct == Decimal(80)
+    assert (b.article_cat1, b.article_cat2) == ("SZ-MD Art. 6", "SZ-MD Art. 7")
+    assert sz.benefits.max_diseases is None and not sz.benefits.none_while_hospitalised
 
 
 def test_shenzhen_average_wage_demo(sz):
@@ -247,16 +253,20 @@ def test_zezhou_pack(zz):
     assert zz.pack.city == "Zezhou"
     assert zz.pack.city_zh == "泽州"
     b = zz.benefits
-    assert b.model == "zezhou"
-    assert b.community_pct == Decimal(80)
-    assert b.other_pct == Decimal(60)
-    assert b.max_diseases == 2
-    assert b.none_while_hospitalised is True
+    assert b.formula == "capped_monthly_rate"
+    assert b.params.community_pct == Decimal(80)
+    assert b.params.other_pct == Decimal(60)
+    assert b.params.article == "ZZ §4"
+    assert b.max_diseases == 2 and b.article_max_diseases == "ZZ §4"
+    assert b.none_while_hospitalised is True and b.article_hospitalised == "ZZ §4"
     assert b.pooling_max_yuan == Decimal(40000)
-    # ZZ §3: associate-senior title or the department director; one signature.
-    assert zz.pack.signer_min_title == "deputy_chief"
-    assert zz.pack.head_must_sign is False
-    assert zz.pack.certificate_signatures == 1
+    # ZZ §3: one signature, associate-senior title (= deputy chief) or the
+    # department director; the text has no diagnostic-team list, so no head.
+    sig = zz.certificates.signatures
+    assert (sig.required, sig.min_title, sig.team_list_required, sig.head_must_sign, sig.director_may_sign) == (
+        1, "deputy_chief", False, False, True)
+    assert sig.article == "ZZ §3" and zz.certificates.article == "ZZ §3"
+    assert zz.treatment.cash_therapies == []
     # Reused Shenzhen numbers (ZZ has none of its own).
     assert zz.validity.category_1_years == 2
     assert zz.deadlines.notice_working_days == 10
@@ -317,11 +327,13 @@ def test_article_tag_format(pack_id):
     assert values, "pack cites no articles"
     bad = [(k, v) for k, v in values if not ARTICLE_RE.match(v)]
     assert not bad, bad
-    # Model defaults count too (what the loaded pack actually carries).
+    # Every tag the loaded pack carries (no tag has a default).
+    from core.policy import article_tags
+
     p = load_pack(pack_id)
-    loaded = [d.article for d in p.diseases] + [t.article for t in p.monitoring.triggers]
-    loaded += [p.validity.article, p.deadlines.article_notice, p.deadlines.article_resumption]
-    assert all(ARTICLE_RE.match(a) for a in loaded), loaded
+    loaded = article_tags(p)
+    assert len(loaded) >= len(values)
+    assert all(ARTICLE_RE.match(a) for _, a in loaded), loaded
 
 
 def test_article_tags_match_pack_source(zz, sz):
@@ -379,7 +391,7 @@ def test_wrong_type_refused(tmp_path):
 def test_percentage_over_100_refused(tmp_path):
     text = _shenzhen_text().replace("cat2_basic_pct = 90", "cat2_basic_pct = 150", 1)
     err = _refused(tmp_path, text)
-    assert _has(err, "benefits", "cat2_basic_pct must be a percentage"), err.problems
+    assert _has(err, "benefits.params", "cat2_basic_pct: Input should be less than or equal to 100"), err.problems
     assert "150" in str(err)
 
 

@@ -61,7 +61,7 @@ def test_every_state_change_writes_one_audit_event(engine, clerk, admin):
     assert json.loads(ev.after)["name"] == "李四"
 
 
-def test_team_head_change_ends_previous_head(engine, admin):
+def test_team_head_change_ends_previous_head(engine, admin, policy):
     with write_session(engine) as s:
         registry.add_institution(s, admin, code="H1", name="H", kind="hospital", city="Shenzhen", level=3,
                                  designated=True, diagnostic_hospital=True)
@@ -69,10 +69,10 @@ def test_team_head_change_ends_previous_head(engine, admin):
             registry.add_physician(s, admin, code=c, name=c, institution_code="H1", title="chief",
                                    specialty="cardiology")
     with write_session(engine) as s:
-        registry.add_team_member(s, admin, institution_code="H1", specialty="cardiology", physician_code="P1",
+        registry.add_team_member(s, admin, policy=policy, institution_code="H1", specialty="cardiology", physician_code="P1",
                                  is_head=True, since=date(2024, 1, 1))
     with write_session(engine) as s:
-        registry.add_team_member(s, admin, institution_code="H1", specialty="cardiology", physician_code="P2",
+        registry.add_team_member(s, admin, policy=policy, institution_code="H1", specialty="cardiology", physician_code="P2",
                                  is_head=True, since=date(2025, 6, 1))
     with Session(engine) as s:
         rows = s.execute(text("SELECT p.code, m.is_head, m.since, m.until FROM team_membership m "
@@ -81,7 +81,7 @@ def test_team_head_change_ends_previous_head(engine, admin):
     assert rows[1][0] == "P2" and rows[1][3] is None
 
 
-def test_sz_md_art_4_team_member_must_be_deputy_chief_or_above(engine, admin):
+def test_sz_md_art_4_team_member_must_be_deputy_chief_or_above(engine, admin, policy):
     with write_session(engine) as s:
         registry.add_institution(s, admin, code="H1", name="H", kind="hospital", city="Shenzhen", level=3,
                                  designated=True, diagnostic_hospital=True)
@@ -89,7 +89,7 @@ def test_sz_md_art_4_team_member_must_be_deputy_chief_or_above(engine, admin):
                                specialty="cardiology")
     with pytest.raises(DomainError) as err:
         with write_session(engine) as s:
-            registry.add_team_member(s, admin, institution_code="H1", specialty="cardiology", physician_code="P1",
+            registry.add_team_member(s, admin, policy=policy, institution_code="H1", specialty="cardiology", physician_code="P1",
                                      is_head=False, since=date(2024, 1, 1))
     assert err.value.reasons[0].article == "SZ-MD Art. 4"
 

@@ -27,13 +27,13 @@ def w(engine, build, policy, clerk, reviewer):
 
 def _replace_cert_fn(w, cert, *, place="hospital", institution="same", card=True, id_card=True, on=LOST):
     inst = w.hospital if institution == "same" else institution
-    return lambda s: svc.replace_certificate(s, w.clerk, number=cert.number, place=place, card_presented=card,
+    return lambda s: svc.replace_certificate(s, w.clerk, policy=w.policy, number=cert.number, place=place, card_presented=card,
                                              id_card_presented=id_card, on=on,
                                              institution_id=inst.id if inst else None)
 
 
 def _replace_book_fn(w, book, *, place="agency", institution=None, card=True, id_card=True, on=LOST):
-    return lambda s: svc.replace_book(s, w.clerk, book_number=book.number, place=place, card_presented=card,
+    return lambda s: svc.replace_book(s, w.clerk, policy=w.policy, book_number=book.number, place=place, card_presented=card,
                                       id_card_presented=id_card, on=on,
                                       institution_id=institution.id if institution else None)
 
@@ -96,7 +96,7 @@ def test_sz_md_art_5_only_valid_confirmed_certificate_replaced(w, engine):
 def test_sz_md_art_5_void_certificate_number_refused_wherever_presented(w, engine, policy):
     old = w.recognise(D)
     repl = w.run(_replace_cert_fn(w, old))
-    err = refused(engine, lambda s: certs.present_certificate(s, old.number, LOST), article=ART, field="number")
+    err = refused(engine, lambda s: certs.present_certificate(s, old.number, LOST, w.policy), article=ART, field="number")
     assert repl.new_number in err.reasons[0].message_en
     refused(engine, _replace_cert_fn(w, old), article=ART, field="number")
     refused(engine, lambda s: books.issue_book(s, w.clerk, policy=policy, certificate_number=old.number,
@@ -107,11 +107,11 @@ def test_sz_md_art_5_void_certificate_number_refused_wherever_presented(w, engin
         s, w.clerk, policy=policy, enrollee_id=w.enrollee.id, disease_code="MD-I-01",
         institution_id=w.hospital.id, physician_id=w.attending.id, on=opens, criteria_acknowledged=True,
         renewal_of=old.number), article=ART, field="number")
-    refused(engine, lambda s: certs.invalidate_certificate(s, w.reviewer, number=old.number, on=LOST, reason="x"),
+    refused(engine, lambda s: certs.invalidate_certificate(s, w.reviewer, policy=w.policy, number=old.number, on=LOST, reason="x"),
             article=ART, field="number")
     # the day before the loss the number was still good
     with write_session(engine) as s:
-        assert certs.present_certificate(s, old.number, LOST - timedelta(days=1)).id == old.id
+        assert certs.present_certificate(s, old.number, LOST - timedelta(days=1), w.policy).id == old.id
 
 
 def test_sz_md_art_5_replacement_renewed_by_its_new_number(w, engine, policy):
@@ -150,7 +150,7 @@ def test_sz_md_art_5_replacement_copy_not_batched_again(w, engine):
 
 def test_sz_md_art_5_lost_book_replaced_with_same_entries(w, engine):
     book = _issue_book(w, w.recognise(D))
-    w.run(lambda s: books.add_to_book(s, w.clerk, book_number=book.number,
+    w.run(lambda s: books.add_to_book(s, w.clerk, policy=w.policy, book_number=book.number,
                                       certificate_number=w.recognise(D, "MD-I-02").number,
                                       card_presented=True, id_card_presented=True, on=D))
     # old voided, new book, two entries, replacement record
@@ -190,15 +190,15 @@ def test_sz_md_art_5_book_replacement_needs_both_cards(w, engine, card, id_card,
 def test_sz_md_art_5_void_book_number_refused_wherever_presented(w, engine):
     book = _issue_book(w, w.recognise(D))
     repl = w.run(_replace_book_fn(w, book))
-    err = refused(engine, lambda s: books.present_book(s, book.number, LOST), article=ART, field="book_number")
+    err = refused(engine, lambda s: books.present_book(s, book.number, LOST, w.policy), article=ART, field="book_number")
     assert repl.new_number in err.reasons[0].message_en
     refused(engine, _replace_book_fn(w, book), article=ART, field="book_number")
     second = w.recognise(D, "MD-I-02")
-    refused(engine, lambda s: books.add_to_book(s, w.clerk, book_number=book.number,
+    refused(engine, lambda s: books.add_to_book(s, w.clerk, policy=w.policy, book_number=book.number,
                                                 certificate_number=second.number, card_presented=True,
                                                 id_card_presented=True, on=LOST), article=ART, field="book_number")
     # the replacement book takes the disease
-    w.run(lambda s: books.add_to_book(s, w.clerk, book_number=repl.new_number, certificate_number=second.number,
+    w.run(lambda s: books.add_to_book(s, w.clerk, policy=w.policy, book_number=repl.new_number, certificate_number=second.number,
                                       card_presented=True, id_card_presented=True, on=LOST))
 
 
@@ -208,9 +208,9 @@ def test_sz_md_art_5_void_book_number_refused_wherever_presented(w, engine):
 def test_sz_md_art_5_replacement_archived_once(w, engine):
     repl = w.run(_replace_cert_fn(w, w.recognise(D)))
     with one_event_per_change(engine, expect=1, article=ART):
-        done = w.run(lambda s: svc.archive_replacement(s, w.clerk, replacement_id=repl.id, on=LOST + timedelta(days=3)))
+        done = w.run(lambda s: svc.archive_replacement(s, w.clerk, policy=w.policy, replacement_id=repl.id, on=LOST + timedelta(days=3)))
     assert (done.archived, done.archived_on) == (True, LOST + timedelta(days=3))
-    refused(engine, lambda s: svc.archive_replacement(s, w.clerk, replacement_id=repl.id, on=LOST),
+    refused(engine, lambda s: svc.archive_replacement(s, w.clerk, policy=w.policy, replacement_id=repl.id, on=LOST),
             article=ART, field="archived")
     with write_session(engine) as s:
         assert [r.id for r in svc.replacements_of(s, w.enrollee.id)] == [repl.id]

@@ -40,7 +40,7 @@ def void_book(engine, build, policy, clerk, reviewer):
         book = books.issue_book(s, clerk, policy=policy, certificate_number=cert.number, card_presented=True,
                                 id_card_presented=True, on=ON, issued_at_id=None)
     with write_session(engine) as s:
-        repl = replacements.replace_book(s, clerk, book_number=book.number, place="agency", card_presented=True,
+        repl = replacements.replace_book(s, clerk, policy=w.policy, book_number=book.number, place="agency", card_presented=True,
                                          id_card_presented=True, on=LOST, institution_id=None)
     return w, book.number, repl.new_number
 

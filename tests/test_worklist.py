@@ -74,7 +74,7 @@ def make_world(engine, build, clerk, clerk2, reviewer, policy):
     # a notice still running (due 2026-10-30): not listed
     notice(engine, clerk2, policy, people["quiet"], date(2026, 10, 16))
     c = notice(engine, clerk2, policy, people["explained"], date(2026, 10, 12))
-    act(engine, inv.record_explanation, clerk2, case_id=c.id, note="Came with receipts", on=date(2026, 10, 14))
+    act(engine, inv.record_explanation, clerk2, policy, case_id=c.id, note="Came with receipts", on=date(2026, 10, 14))
     c = notice(engine, clerk, policy, people["suspended"], date(2026, 8, 3))
     act(engine, inv.record_no_show, reviewer, policy, case_id=c.id, on=date(2026, 8, 18))  # verify by 11-16
     c = notice(engine, clerk, policy, people["verified"], date(2026, 7, 1))
@@ -190,10 +190,10 @@ def test_sz_mt_art_14_worklist_provisional_deadline_shown(engine, build, clerk, 
 def test_sz_mt_art_14_worklist_clears_when_the_work_is_done(engine, policy, world, reviewer):
     with read_session(engine) as s:
         case_id = inv.cases_of(s, world["verified"].id)[0].id
-    act(engine, inv.deliver_decision, reviewer, case_id=case_id, on=ON)
+    act(engine, inv.deliver_decision, reviewer, policy, case_id=case_id, on=ON)
     kinds = [i.kind for i in get(engine, policy).items]
     assert "resumption_due" in kinds and "decision_due" not in kinds
-    act(engine, inv.resume, reviewer, case_id=case_id, on=ON)
+    act(engine, inv.resume, reviewer, policy, case_id=case_id, on=ON)
     kinds = [i.kind for i in get(engine, policy).items]
     assert "resumption_due" not in kinds and "decision_due" not in kinds
 

@@ -164,7 +164,7 @@ def certificate_show(number: str = typer.Argument(..., help="Certificate number"
     from core.services.certificates import certificate_timeline, find_certificate
 
     def load(s, pol):
-        cert = find_certificate(s, number)
+        cert = find_certificate(s, number, pol)
         return cert, certificate_timeline(s, cert, pol)
 
     cert, steps, allowed = run_show(on, as_json, load)

@@ -20,8 +20,8 @@ def monitor(
     from core.services.monitoring import scan
 
     with cli_errors():
-        m = parse_month(month)
         pol = policy()
+        m = parse_month(month, article=pol.monitoring.article)
         result = read(lambda s: scan(s, pol, m))
     if as_json:
         emit_json(result.as_dict(state.lang))

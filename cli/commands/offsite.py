@@ -79,7 +79,8 @@ def cancel_cmd(
 
     with cli_errors(as_json):
         day = parse_on(on)
-        data = write(lambda s, who: _filing_dict(s, cancel_filing(s, who, filing, on=day, reason=reason)))
+        pol = policy()
+        data = write(lambda s, who: _filing_dict(s, cancel_filing(s, who, filing, on=day, reason=reason, policy=pol)))
     done(as_json, f"cancelled: voucher {data['voucher']}", voucher=data["voucher"], filing=data)
 
 

@@ -25,7 +25,8 @@ def import_cmd(
         eng = engine()
         who = read(actor)
         try:  # validates the whole file first, then writes in one short transaction
-            report = import_csv(eng, who, kind, file, skip_bad=skip_bad, lang=state.lang, action=current_action())
+            report = import_csv(eng, who, kind, file, skip_bad=skip_bad, lang=state.lang, action=current_action(),
+                                policy=policy())
         except ImportRefused as exc:
             report = exc.report
     if as_json:

@@ -32,9 +32,7 @@ from core.models import (
 from core.documents.model import Block, Boxes, Document, Fields, Heading, Para, Table
 from core.policy import Policy
 
-ART_BATCH = "SZ-MD Art. 4"
-ART_BOOK = "SZ-MD Art. 5"
-ART_FILING = "SZ-MT Art. 10"
+# Article tags come from the pack (policy.certificates, .books, .offsite).
 
 
 @dataclass(frozen=True)
@@ -135,7 +133,7 @@ def notice(session: Session, policy: Policy, number: str, t: _T, on: date) -> Do
         ])),
         Para(t(N_("Your medical insurance records for {month} meet a condition under which the agency "
                   "checks how the card was used: {trigger}."), month=case.trigger_month,
-               trigger=_trigger(t, policy, case)), "SZ-MT Art. 13"),
+               trigger=_trigger(t, policy, case)), policy.monitoring.article),
         Para(t(N_("Please come to the agency within {days} working days of this notice, by {due}, "
                   "to explain."), days=policy.deadlines.notice_working_days,
                due=_due(t, case.notice_due, case.notice_due_provisional)), art),
@@ -174,7 +172,7 @@ def suspension(session: Session, policy: Policy, number: str, t: _T, on: date) -
                   "examines and reimburses them."))
              , art),
         Para(t(N_("How to claim: bring your social security card, ID card, the receipts and the itemised "
-                  "lists to the agency counter.")), "SZ-MD Art. 10"),
+                  "lists to the agency counter.")), policy.treatment.article_cash),
         Para(t(N_("The agency finishes its verification by {due} and tells you the result within {days} "
                   "working days after that."), due=_day(case.verification_due),
                days=policy.deadlines.decision_working_days), art),
@@ -260,28 +258,28 @@ def filing_form(session: Session, policy: Policy, number: str, t: _T, on: date) 
             (t.label(N_("Filed on")), _day(f.filed_on)),
         ] + _filer(t, f))),
         Para(t(N_("The enrollee chooses {n} local public medical institutions of township level or higher in "
-                  "the place; each stamps this form."), n=policy.pack.filing_institutions), ART_FILING),
+                  "the place; each stamps this form."), n=policy.offsite.institutions), policy.offsite.article_form),
         Table((t.label(N_("No.")), t.label(N_("Institution")), t.label(N_("Level")),
                t.label(N_("Institution stamp"))),
               tuple((str(i), _institution(t, inst), str(inst.level) if inst.level else "-", "")
                     for i, (inst, _stamped) in enumerate(insts, start=1)), widths=(1, 9, 2, 5)),
         Para(t(N_("The local social security institution examines and stamps the form: {office}."),
-               office=f.local_ss_office or "-"), ART_FILING),
+               office=f.local_ss_office or "-"), policy.offsite.article_form),
         Boxes((t.label(N_("Local social security institution stamp")),
                t.label(N_("Affiliated social insurance agency stamp")))),
     ]
-    copies = tuple(t.label(N_("Copy {n} of {total}"), n=i, total=policy.pack.filing_form_copies)
-                   for i in range(1, policy.pack.filing_form_copies + 1))
+    copies = tuple(t.label(N_("Copy {n} of {total}"), n=i, total=policy.offsite.form_copies)
+                   for i in range(1, policy.offsite.form_copies + 1))
     return _doc("filing-form", f.voucher_number or str(f.id), t(N_("Registration form for off-site designated "
                                                                   "medical institutions")),
-                t, on, ART_FILING, policy, blocks, e, "offsite_filing", str(f.id), copies=copies)
+                t, on, policy.offsite.article_form, policy, blocks, e, "offsite_filing", str(f.id), copies=copies)
 
 
 def voucher(session: Session, policy: Policy, number: str, t: _T, on: date) -> Document:
     """The record voucher issued once a filing is accepted (SZ-MT Art. 10(d))."""
     f, e, insts = _filing(session, number)
     if not f.voucher_number:
-        raise DomainError.one(ART_FILING, "voucher", N_("The filing has no record voucher yet."))
+        raise DomainError.one(policy.offsite.article_form, "voucher", N_("The filing has no record voucher yet."))
     blocks: list[Block] = [
         Fields(tuple(_enrollee_fields(t, e) + [
             (t.label(N_("Voucher number")), f.voucher_number),
@@ -291,14 +289,14 @@ def voucher(session: Session, policy: Policy, number: str, t: _T, on: date) -> D
         ] + ([(t.label(N_("Cancelled on")), _day(f.cancelled_on))] if f.cancelled_on else []))),
         Para(t(N_("The conditions are met and the filing is on record. Treatment at the institutions below is "
                   "paid under the measures; costs incurred before {day} are ordinary out-of-town treatment."),
-               day=_day(f.filed_on)), ART_FILING),
+               day=_day(f.filed_on)), policy.offsite.article_form),
         Table((t.label(N_("No.")), t.label(N_("Institution"))),
               tuple((str(i), _institution(t, inst)) for i, (inst, _s) in enumerate(insts, start=1)),
               widths=(1, 12)),
-        Para(t(N_("On returning to the city to work or settle, the filing is cancelled.")), "SZ-MT Art. 9"),
+        Para(t(N_("On returning to the city to work or settle, the filing is cancelled.")), policy.offsite.article_who),
         Boxes((t.label(N_("Agency stamp")),)),
     ]
-    return _doc("voucher", f.voucher_number, t(N_("Off-site filing record voucher")), t, on, ART_FILING, policy,
+    return _doc("voucher", f.voucher_number, t(N_("Off-site filing record voucher")), t, on, policy.offsite.article_form, policy,
                 blocks, e, "offsite_filing", str(f.id))
 
 
@@ -311,7 +309,7 @@ def certificate(session: Session, policy: Policy, number: str, t: _T, on: date) 
 
     cert = find_certificate(session, number)
     e = session.get(Enrollee, cert.enrollee_id)
-    art = policy.pack.certificate_article
+    art = policy.certificates.signatures.article
     disease = policy.disease(cert.disease_code)
     disease_name = t.name(disease.name_en, disease.name_zh) if disease else cert.disease_code
     hospital = session.get(Institution, cert.institution_id)
@@ -383,7 +381,7 @@ def book_receipt(session: Session, policy: Policy, number: str, t: _T, on: date)
         blocks.append(Fields(tuple(rows)))
         blocks.append(Para(t(N_("Record book {old} was reported lost and is void from {day}; it can no longer be "
                                 "used. The replacement record goes to the agency's archive."),
-                             old=repl.old_number, day=_day(repl.reported_on)), ART_BOOK))
+                             old=repl.old_number, day=_day(repl.reported_on)), policy.books.article))
     else:
         title = t(N_("Record book issue receipt"))
         if previous is not None:
@@ -391,14 +389,14 @@ def book_receipt(session: Session, policy: Policy, number: str, t: _T, on: date)
         blocks.append(Fields(tuple(rows)))
         blocks.append(Para(t(N_("Issued against the social security card, the ID card and the diagnosis "
                                 "certificate. One book per enrollee: a further recognised disease is written "
-                                "into this book.")), ART_BOOK))
+                                "into this book.")), policy.books.article))
     entries = book_entries(session, book.id)
     blocks.append(Table((t.label(N_("Disease")), t.label(N_("Written in on"))),
                         tuple((_disease(t, policy, en.disease_code), _day(en.added_on)) for en in entries),
                         widths=(10, 3)))
-    blocks.append(Para(t(N_("Present your social security card and this book at each visit.")), "SZ-MT Art. 6"))
+    blocks.append(Para(t(N_("Present your social security card and this book at each visit.")), policy.books.article_visit))
     blocks.append(Boxes((t.label(N_("Issuer stamp")), t.label(N_("Received by the enrollee (signature and date)")))))
-    return _doc("book-receipt", book.number, title, t, on, ART_BOOK, policy, blocks, e, "record_book", str(book.id))
+    return _doc("book-receipt", book.number, title, t, on, policy.books.article, policy, blocks, e, "record_book", str(book.id))
 
 
 def _disease(t: _T, policy: Policy, code: str) -> str:
@@ -414,11 +412,11 @@ def batch(session: Session, policy: Policy, number: str, t: _T, on: date) -> Doc
 
     code, _, month = number.strip().partition("/")
     if not month:
-        raise DomainError.one(ART_BATCH, "batch", N_("Name the batch as INSTITUTION/YYYY-MM, e.g. H001/2026-10."))
-    inst = institution_by_code(session, code, field="batch", article=ART_BATCH)
+        raise DomainError.one(policy.certificates.article, "batch", N_("Name the batch as INSTITUTION/YYYY-MM, e.g. H001/2026-10."))
+    inst = institution_by_code(session, code, field="batch", article=policy.certificates.article)
     b: MonthlyBatch | None = find_batch(session, inst.id, month)
     if b is None:
-        raise _not_found("batch", ART_BATCH, number)
+        raise _not_found("batch", policy.certificates.article, number)
     certs: list[Certificate] = batch_certificates(session, b)
     enrollees = {c.enrollee_id: session.get(Enrollee, c.enrollee_id) for c in certs}
     blocks: list[Block] = [
@@ -428,7 +426,7 @@ def batch(session: Session, policy: Policy, number: str, t: _T, on: date) -> Doc
                 (t.label(N_("Received by the agency")), _day(b.received_on)))),
         Para(t(N_("Monthly, the hospital sends the originals and copies of the disease documents of these "
                   "certificates to the agency, which files them."))
-             , ART_BATCH),
+             , policy.certificates.article),
         Table((t.label(N_("No.")), t.label(N_("Certificate")), t.label(N_("Enrollee")), t.label(N_("Disease")),
                t.label(N_("Confirmed"))),
               tuple((str(i), c.number, enrollees[c.enrollee_id].name if enrollees[c.enrollee_id] else "-",
@@ -437,7 +435,7 @@ def batch(session: Session, policy: Policy, number: str, t: _T, on: date) -> Doc
         Boxes((t.label(N_("Sent by the hospital (signature and date)")),
                t.label(N_("Received by the agency (signature and date)")))),
     ]
-    return _doc("batch", f"{inst.code}/{b.month}", t(N_("Monthly batch transmittal list")), t, on, ART_BATCH,
+    return _doc("batch", f"{inst.code}/{b.month}", t(N_("Monthly batch transmittal list")), t, on, policy.certificates.article,
                 policy, blocks, None, "monthly_batch", str(b.id))
 
 

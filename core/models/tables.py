@@ -102,6 +102,9 @@ class Physician(Record, table=True):
     title: str = Field(max_length=16)  # Title
     specialty: str = Field(max_length=32)
     active: bool = Field(default=True)
+    #: heads the department of ``specialty`` at the institution (may sign where the
+    #: pack's signature rule says ``director_may_sign``, e.g. ZZ §3)
+    department_director: bool = Field(default=False)
 
 
 class DiagnosticTeam(Record, table=True):

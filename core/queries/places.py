@@ -91,7 +91,7 @@ def offsite_issuers(session: Session, query: str, limit: int, *, policy: Policy,
     stmt = select(Institution).where(col(Institution.active).is_(True),
                                      col(Institution.offsite_on_record).is_(True),
                                      Institution.city == filing.place_city,
-                                     col(Institution.level) >= policy.pack.offsite_min_level)
+                                     col(Institution.level) >= policy.certificates.offsite_min_level)
     return _accepted(session, _narrowed(stmt, query).order_by(col(Institution.code)),
                      lambda i: not cert_rules.offsite_issuer_reasons(i, filing, policy), limit)
 
@@ -133,7 +133,7 @@ def filing_candidates(session: Session, place_city: str, query: str = "", limit:
         col(Institution.public).is_(True),
         col(Institution.designated).is_(True),
         col(Institution.active).is_(True),
-        col(Institution.level) >= policy.pack.filing_min_level,
+        col(Institution.level) >= policy.offsite.min_level,
     )
     stmt = _narrowed(stmt, query, Institution.code, Institution.name, Institution.name_zh)
     return _accepted(session, stmt.order_by(col(Institution.level).desc(), col(Institution.name)),
@@ -142,13 +142,13 @@ def filing_candidates(session: Session, place_city: str, query: str = "", limit:
 
 
 def physicians(session: Session, query: str, limit: int, *, institution_id: uuid.UUID,
-               specialty: str) -> tuple[Physician, ...]:
+               specialty: str, policy: Policy) -> tuple[Physician, ...]:
     """Active physicians of the hospital in the disease's specialty with the
     title to draft a certificate (SZ-MD Art. 4)."""
     stmt = select(Physician).where(Physician.institution_id == institution_id, Physician.specialty == specialty,
                                    col(Physician.active).is_(True))
     stmt = _narrowed(stmt, query, Physician.code, Physician.name)
-    return _accepted(session, stmt.order_by(col(Physician.code)), lambda p: not cert_rules.drafter_title_reasons(p), limit)
+    return _accepted(session, stmt.order_by(col(Physician.code)), lambda p: not cert_rules.drafter_title_reasons(p, policy), limit)
 
 
 def team_members(session: Session, query: str, limit: int, *, institution_id: uuid.UUID,
@@ -170,6 +170,21 @@ def team_members(session: Session, query: str, limit: int, *, institution_id: uu
             seen.add(p.id)
             out.append((frozen(m), frozen(p)))
     return tuple(out)
+
+
+def signers(session: Session, query: str, limit: int, *, institution_id: uuid.UUID, specialty: str,
+            policy: Policy, on: date) -> tuple[tuple[TeamMembership | None, Physician], ...]:
+    """Who may sign under the pack's rule on ``on`` (the rule decides:
+    :func:`core.rules.certificates.signer_reasons`): the team where the pack
+    keeps a team list, else every physician the rule accepts (ZZ §3:
+    associate-senior title or the department director)."""
+    from core.services.certificates import signer_candidates
+
+    q = query.strip().casefold()
+    out = [(frozen(m) if m is not None else None, frozen(p))
+           for p, m in signer_candidates(session, institution_id, specialty, policy, on)
+           if not q or q in p.code.casefold() or q in p.name.casefold()]
+    return tuple(out[:limit])
 
 
 

@@ -23,10 +23,7 @@ from core.rules.decision import Decision, refuse
 from core.workflows import BOOK
 from core.workflows.definitions import CERT_GIVES_BENEFITS
 
-ART_BOOK = "SZ-MD Art. 5"
-
-
-def document_reasons(card_presented: bool, id_card_presented: bool, article: str = ART_BOOK) -> list[Reason]:
+def document_reasons(card_presented: bool, id_card_presented: bool, article: str) -> list[Reason]:
     """Both the social security card and the ID card must be presented."""
     out: list[Reason] = []
     if not card_presented:
@@ -42,20 +39,21 @@ def issuer_reasons(institution: Institution | None, policy: Policy) -> list[Reas
         return []
     if institution.active and institution.diagnostic_hospital and institution.city == policy.pack.city:
         return []
-    return [refuse(ART_BOOK, "issued_at_id",
+    return [refuse(policy.books.article, "issued_at_id",
                    N_("Record books are issued by the agency or a diagnostic hospital of {city}; {code} is neither."),
                    city=policy.pack.city, code=institution.code)]
 
 
-def certificate_reasons(cert: Certificate, enrollee_id, on: date) -> list[Reason]:
+def certificate_reasons(cert: Certificate, enrollee_id, on: date, policy: Policy) -> list[Reason]:
     """The certificate a book entry rests on: the enrollee's, confirmed, not expired."""
+    art = policy.books.article
     out: list[Reason] = []
     if cert.enrollee_id != enrollee_id:
-        out.append(refuse(ART_BOOK, "certificate_number",
+        out.append(refuse(art, "certificate_number",
                           N_("Certificate {number} belongs to another enrollee."), number=cert.number))
     confirmed_ahead = cert.status in CERT_GIVES_BENEFITS and cert.valid_from is not None and on < cert.valid_from
     if not (is_live(cert, on) or confirmed_ahead):
-        out.append(refuse(ART_BOOK, "certificate_number",
+        out.append(refuse(art, "certificate_number",
                           N_("Certificate {number} is {status} and not valid on {day}; a book needs a confirmed certificate."),
                           number=cert.number, status=Code("certificate_status", cert.status), day=on.isoformat()))
     return out
@@ -64,26 +62,28 @@ def certificate_reasons(cert: Certificate, enrollee_id, on: date) -> list[Reason
 def check_issue(cert: Certificate, active_book: RecordBook | None, issuer: Institution | None,
                 card_presented: bool, id_card_presented: bool, policy: Policy, on: date) -> Decision:
     """A first book (SZ-MD Art. 5): one active book per enrollee."""
-    reasons = document_reasons(card_presented, id_card_presented)
+    art = policy.books.article
+    reasons = document_reasons(card_presented, id_card_presented, art)
     reasons += issuer_reasons(issuer, policy)
-    reasons += certificate_reasons(cert, cert.enrollee_id, on)
+    reasons += certificate_reasons(cert, cert.enrollee_id, on, policy)
     if active_book is not None:
-        reasons.append(refuse(ART_BOOK, "enrollee_id",
+        reasons.append(refuse(art, "enrollee_id",
                               N_("The enrollee already has record book {number}; add {disease} to that book instead."),
                               number=active_book.number, disease=cert.disease_code))
     return Decision.of(reasons)
 
 
 def check_add(book: RecordBook, cert: Certificate, entries: Sequence[BookEntry],
-              card_presented: bool, id_card_presented: bool, on: date) -> Decision:
+              card_presented: bool, id_card_presented: bool, on: date, policy: Policy) -> Decision:
     """A further recognised disease goes into the existing book."""
-    reasons = document_reasons(card_presented, id_card_presented)
+    art = policy.books.article
+    reasons = document_reasons(card_presented, id_card_presented, art)
     if not BOOK.can_fire("add", book.status):
-        reasons.append(refuse(ART_BOOK, "book_number",
+        reasons.append(refuse(art, "book_number",
                               N_("Record book {number} is {status}."), number=book.number, status=Code("book_status", book.status)))
-    reasons += certificate_reasons(cert, book.enrollee_id, on)
+    reasons += certificate_reasons(cert, book.enrollee_id, on, policy)
     if any(e.disease_code == cert.disease_code for e in entries):
-        reasons.append(refuse(ART_BOOK, "certificate_number",
+        reasons.append(refuse(art, "certificate_number",
                               N_("{disease} is already written in record book {number}."),
                               disease=cert.disease_code, number=book.number))
     return Decision.of(reasons)
@@ -92,10 +92,11 @@ def check_add(book: RecordBook, cert: Certificate, entries: Sequence[BookEntry],
 def check_renew(book: RecordBook, issuer: Institution | None, card_presented: bool,
                 id_card_presented: bool, policy: Policy) -> Decision:
     """A used-up book is renewed against the old one."""
-    reasons = document_reasons(card_presented, id_card_presented)
+    art = policy.books.article
+    reasons = document_reasons(card_presented, id_card_presented, art)
     reasons += issuer_reasons(issuer, policy)
     if not BOOK.can_fire("renew", book.status):
-        reasons.append(refuse(ART_BOOK, "book_number",
+        reasons.append(refuse(art, "book_number",
                               N_("Record book {number} is {status}; only the active book can be renewed."),
                               number=book.number, status=Code("book_status", book.status)))
     return Decision.of(reasons)

@@ -52,34 +52,34 @@ Money is integer fen; every percentage share is rounded half up to the fen.
 
 from __future__ import annotations
 
-import calendar as _calendar
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from core.errors import Reason
-from core.i18n import N_, Bilingual, Code, translate
+from core.i18n import N_, Bilingual, Code
 from core.models.base import (
     AccountState,
     InstitutionKind,
     Settlement,
 )
-from core.policy import Disease, Policy, fen_to_yuan, yuan_to_fen
+from core.policy import Disease, Policy
 from core.rules.decision import allow, refuse
 from core.workflows.definitions import CERT_GIVES_BENEFITS, CERT_IN_PROCESS
-
-#: therapies settled by cash reimbursement at the agency (SZ-MD Art. 10(a))
-CASH_THERAPIES = frozenset({"peritoneal_dialysis", "transplant", "kidney_transplant", "tumour"})
-
-
-SHARE_PARTS = ("individual_account", "basic_pooling", "supplementary_pooling", "enrollee")
-SHARE_LABELS = {
-    "individual_account": N_("individual account"),
-    "basic_pooling": N_("basic pooling fund"),
-    "supplementary_pooling": N_("supplementary pooling fund"),
-    "enrollee": N_("enrollee (account or cash)"),
-}
+from core.rules.formulas import (  # noqa: F401  (re-exported: results of the estimate)
+    SHARE_LABELS,
+    SHARE_PARTS,
+    Estimate,
+    Period,
+    Share,
+    Spend,
+    estimate,
+    insurance_year,
+    insurance_year_start,
+    money,
+    month_of,
+    percent_of,
+)
 
 
 # --------------------------------------------------------------------------- facts
@@ -164,100 +164,7 @@ class EligibilityFacts:
     peritoneal_dialysis: bool = False
 
 
-@dataclass(frozen=True)
-class Spend:
-    """Spend for the estimate, in fen: basic and local supplementary costs."""
-
-    basic_fen: int
-    supplementary_fen: int = 0
-
-    @property
-    def total_fen(self) -> int:
-        return self.basic_fen + self.supplementary_fen
-
-
 # --------------------------------------------------------------------------- result
-
-
-def money(fen: int | None) -> str | None:
-    """Yuan with two decimals, as text (JSON and screens)."""
-    return None if fen is None else str(fen_to_yuan(fen))
-
-
-def percent_of(fen: int, pct: Decimal | int) -> int:
-    """``pct`` % of ``fen``, rounded half up to the fen."""
-    return int((Decimal(fen) * Decimal(pct) / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-@dataclass(frozen=True)
-class Period:
-    kind: str  # certificate | insurance_year | month
-    start: date | None
-    end: date | None  # last day; None = open
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "start": self.start.isoformat() if self.start else None,
-            "end": self.end.isoformat() if self.end else None,
-        }
-
-
-@dataclass(frozen=True)
-class Share:
-    part: str  # one of SHARE_PARTS
-    fen: int
-    pct: Decimal | None
-    article: str
-
-    def label(self, lang: str = "en") -> str:
-        return translate(SHARE_LABELS[self.part], lang)
-
-    def as_dict(self, lang: str = "en") -> dict[str, Any]:
-        return {
-            "part": self.part,
-            "label": self.label(lang),
-            "amount": money(self.fen),
-            "pct": str(self.pct) if self.pct is not None else None,
-            "article": self.article,
-        }
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """Benefit estimate for a spend. ``allowed`` is the period's cap on the
-    fund's payment (None = no cap), ``used`` what the funds pay, ``remaining``
-    the cap left. ``shares`` add up to the spend when ``complete``."""
-
-    model: str  # shenzhen_cat1 | shenzhen_cat2 | zezhou
-    period: Period
-    spent_fen: int
-    spent_supplementary_fen: int
-    complete: bool
-    allowed_fen: int | None = None
-    used_fen: int = 0
-    remaining_fen: int | None = None
-    threshold_fen: int | None = None
-    shares: tuple[Share, ...] = ()
-    reasons: tuple[Reason, ...] = ()
-
-    def share(self, part: str) -> int:
-        return sum(s.fen for s in self.shares if s.part == part)
-
-    def as_dict(self, lang: str = "en") -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "period": self.period.as_dict(),
-            "complete": self.complete,
-            "spent": money(self.spent_fen),
-            "spent_supplementary": money(self.spent_supplementary_fen),
-            "allowed": money(self.allowed_fen),
-            "used": money(self.used_fen),
-            "remaining": money(self.remaining_fen),
-            "threshold": money(self.threshold_fen),
-            "shares": [s.as_dict(lang) for s in self.shares],
-            "reasons": [r.as_dict(lang) for r in self.reasons],
-        }
 
 
 @dataclass(frozen=True)
@@ -300,22 +207,11 @@ class EligibilityResult:
         }
 
 
-# --------------------------------------------------------------------------- articles
-
-
-def _zz(policy: Policy) -> bool:
-    return policy.benefits.model == "zezhou"
-
-
-def _art(policy: Policy, shenzhen: str, zezhou: str) -> str:
-    return zezhou if _zz(policy) else shenzhen
-
-
 # --------------------------------------------------------------------------- conditions
 
 
 def scheme_reason(enrollee: EnrolleeFacts, disease: Disease, policy: Policy) -> Reason:
-    article = _art(policy, "SZ-MD Art. 3", disease.article)
+    article = policy.certificates.article_who
     if enrollee.scheme in disease.schemes:
         return allow(article, "scheme", N_("The {scheme} scheme may be recognised for Category {category} diseases."),
                      scheme=Code("scheme", enrollee.scheme), category=disease.category)
@@ -334,7 +230,7 @@ def valid_certificate(certs: tuple[CertificateFacts, ...], code: str, on: date) 
 
 def certificate_reason(certs: tuple[CertificateFacts, ...], disease: Disease, policy: Policy,
                        on: date) -> tuple[CertificateFacts | None, Reason]:
-    confirm_art = _art(policy, "SZ-MD Art. 4", "ZZ §3")
+    confirm_art = policy.certificates.article
     cert = valid_certificate(certs, disease.code, on)
     if cert is not None:
         if cert.valid_until is None:
@@ -374,33 +270,35 @@ def certificate_reason(certs: tuple[CertificateFacts, ...], disease: Disease, po
                         code=disease.code)
 
 
-def supplementary_reasons(enrollee: EnrolleeFacts, disease: Disease, cert: CertificateFacts | None) -> list[Reason]:
+def supplementary_reasons(enrollee: EnrolleeFacts, disease: Disease, cert: CertificateFacts | None,
+                          policy: Policy) -> list[Reason]:
     """Transplant organ scope and the supplementary-insurance requirement (SZ-MD Art. 2, 3)."""
+    art_who, art_catalogue = policy.certificates.article_who, policy.certificates.article_catalogue
     out: list[Reason] = []
     if disease.requires_supplementary:
         if enrollee.supplementary:
-            out.append(allow("SZ-MD Art. 3", "supplementary",
+            out.append(allow(art_who, "supplementary",
                              N_("{code} needs local supplementary insurance; the enrollee has it."), code=disease.code))
         else:
-            out.append(refuse("SZ-MD Art. 3", "supplementary",
+            out.append(refuse(art_who, "supplementary",
                               N_("{code} needs local supplementary insurance; the enrollee has none."), code=disease.code))
     if not disease.organs or cert is None:
         return out
     organ = disease.organ(cert.organ)
     if organ is None:
-        out.append(refuse("SZ-MD Art. 2", "organ",
+        out.append(refuse(art_catalogue, "organ",
                           N_("Certificate {number} names organ \"{organ}\", which is not in the anti-rejection scope."),
                           number=cert.number, organ=cert.organ or ""))
     elif not organ.requires_supplementary:
-        out.append(allow("SZ-MD Art. 2", "organ",
+        out.append(allow(art_catalogue, "organ",
                          N_("Anti-rejection after {organ} transplant is open to basic insurance participants."),
                          organ=organ.code))
     elif enrollee.supplementary:
-        out.append(allow("SZ-MD Art. 3", "organ",
+        out.append(allow(art_who, "organ",
                          N_("Anti-rejection after {organ} transplant needs local supplementary insurance; the enrollee has it."),
                          organ=organ.code))
     else:
-        out.append(refuse("SZ-MD Art. 3", "organ",
+        out.append(refuse(art_who, "organ",
                           N_("Anti-rejection after {organ} transplant is open only to local supplementary participants; the enrollee has none."),
                           organ=organ.code))
     return out
@@ -419,10 +317,11 @@ def disease_count_reason(certs: tuple[CertificateFacts, ...], disease: Disease, 
             order.append(c.disease_code)
     if disease.code not in order:
         return None  # no valid certificate: certificate_reason already refuses
+    article = policy.benefits.article_max_diseases or ""
     if order.index(disease.code) < limit:
-        return allow("ZZ §4", "disease", N_("{code} is one of at most {max} designated diseases with benefits ({count} recognised)."),
+        return allow(article, "disease", N_("{code} is one of at most {max} designated diseases with benefits ({count} recognised)."),
                      code=disease.code, max=limit, count=len(order))
-    return refuse("ZZ §4", "disease",
+    return refuse(article, "disease",
                   N_("At most {max} designated diseases carry benefits; the enrollee already has {chosen}."),
                   max=limit, chosen=", ".join(order[:limit]))
 
@@ -432,10 +331,10 @@ def hospital_reason(stays: tuple[StayFacts, ...], policy: Policy, on: date) -> R
         return None
     for s in stays:
         if s.covers(on):
-            return refuse("ZZ §4", "hospitalisation",
+            return refuse(policy.benefits.article_hospitalised or "", "hospitalisation",
                           N_("In hospital since {admitted}: no chronic disease outpatient benefit during a stay."),
                           admitted=s.admitted_on)
-    return allow("ZZ §4", "hospitalisation", N_("Not in hospital on {on}."), on=on)
+    return allow(policy.benefits.article_hospitalised or "", "hospitalisation", N_("Not in hospital on {on}."), on=on)
 
 
 def _therapy(disease: Disease, cert: CertificateFacts | None, peritoneal: bool) -> str:
@@ -446,7 +345,8 @@ def _therapy(disease: Disease, cert: CertificateFacts | None, peritoneal: bool) 
 def place_reasons(facts: EligibilityFacts, disease: Disease, cert: CertificateFacts | None, policy: Policy,
                   on: date) -> tuple[list[Reason], list[Reason]]:
     """Where treatment is paid (SZ-MD Art. 5). Returns (reasons, cash-settlement reasons)."""
-    art5 = _art(policy, "SZ-MD Art. 5", "ZZ §4")
+    t = policy.treatment
+    art5 = t.article_place
     city = Bilingual(policy.pack.city, policy.pack.city_zh)
     inst = facts.institution
     haemo = _therapy(disease, cert, facts.peritoneal_dialysis) == "dialysis"
@@ -456,7 +356,7 @@ def place_reasons(facts: EligibilityFacts, disease: Disease, cert: CertificateFa
         reasons.append(allow(art5, "institution",
                              N_("No institution given: the fund pays at designated institutions in {city}."), city=city))
         if haemo:
-            reasons.append(allow("SZ-MD Art. 5", "institution",
+            reasons.append(allow(t.article_dialysis, "institution",
                                  N_("Haemodialysis is paid only at the designated dialysis centres of {city}."), city=city))
         return reasons, cash
     p = dict(name=Bilingual(inst.name, inst.name_zh), code=inst.code, city=city, place=inst.city)
@@ -466,16 +366,16 @@ def place_reasons(facts: EligibilityFacts, disease: Disease, cert: CertificateFa
         elif facts.emergency:
             reasons.append(allow(art5, "emergency", N_("Emergency rescue at {name} ({code}): paid."), **p))
         else:
-            reasons.append(refuse(_art(policy, "SZ-MT Art. 5", "ZZ §4"), "institution",
+            reasons.append(refuse(t.article_designated, "institution",
                                   N_("{name} ({code}) is not an active designated institution; the fund does not pay there."), **p))
     else:
         reasons.extend(_offsite_reasons(facts, disease, policy, on, art5, p, cash))
     if haemo:
         if inst.city == policy.pack.city and inst.dialysis_centre:
-            reasons.append(allow("SZ-MD Art. 5", "institution",
+            reasons.append(allow(t.article_dialysis, "institution",
                                  N_("{name} ({code}) is a designated dialysis centre: haemodialysis is paid."), **p))
         else:
-            reasons.append(refuse("SZ-MD Art. 5", "institution",
+            reasons.append(refuse(t.article_dialysis, "institution",
                                   N_("Haemodialysis is paid only at the designated dialysis centres of {city}; {name} ({code}) is not one."), **p))
     return reasons, cash
 
@@ -484,7 +384,7 @@ def _offsite_reasons(facts: EligibilityFacts, disease: Disease, policy: Policy, 
                      p: dict[str, Any], cash: list[Reason]) -> list[Reason]:
     code = p["code"]
     if facts.emergency:
-        cash.append(allow("SZ-MD Art. 10", "settlement",
+        cash.append(allow(policy.treatment.article_cash, "settlement",
                           N_("Emergency treatment outside {city} is reimbursed in cash by the agency."), **p))
         return [allow(art5, "emergency", N_("Emergency rescue at {name} ({code}) in {place}: paid outside {city}."), **p)]
     if disease.category != 1:
@@ -493,7 +393,7 @@ def _offsite_reasons(facts: EligibilityFacts, disease: Disease, policy: Policy, 
     in_force = [f for f in facts.filings if f.in_force(on)]
     for f in in_force:
         if code in f.institution_codes:
-            cash.append(allow("SZ-MD Art. 10", "settlement",
+            cash.append(allow(policy.treatment.article_cash, "settlement",
                               N_("Treatment at a filed off-site institution is reimbursed in cash by the agency."), **p))
             return [allow(art5, "institution",
                           N_("{name} ({code}) is one of the institutions filed under voucher {voucher} on {filed}."),
@@ -507,7 +407,7 @@ def _offsite_reasons(facts: EligibilityFacts, disease: Disease, policy: Policy, 
                    key=lambda f: f.filed_on)
     if later:
         f = later[0]
-        return [refuse("SZ-MT Art. 9", "on",
+        return [refuse(policy.offsite.article_who, "on",
                        N_("{on} is before the off-site filing of {filed} (voucher {voucher}): ordinary out-of-town treatment, not paid."),
                        on=on, filed=f.filed_on, voucher=f.voucher_number, **p)]
     return [refuse(art5, "institution",
@@ -517,15 +417,15 @@ def _offsite_reasons(facts: EligibilityFacts, disease: Disease, policy: Policy, 
 
 def therapy_cash_reason(disease: Disease, cert: CertificateFacts | None, facts: EligibilityFacts,
                         policy: Policy) -> Reason | None:
-    """SZ-MD Art. 10(a): peritoneal dialysis, anti-rejection and tumour therapy are reimbursed in cash."""
-    if _zz(policy):
-        return None
+    """Therapies the pack settles in cash (``treatment.cash_therapies``; Shenzhen: SZ-MD Art. 10(a),
+    peritoneal dialysis, anti-rejection and tumour therapy)."""
     therapy = _therapy(disease, cert, facts.peritoneal_dialysis)
-    if therapy not in CASH_THERAPIES:
+    if therapy not in policy.treatment.cash_therapies:
         return None
+    article = policy.treatment.article_cash
     if therapy == "peritoneal_dialysis":
-        return allow("SZ-MD Art. 10", "settlement", N_("Peritoneal dialysis is reimbursed in cash by the agency."))
-    return allow("SZ-MD Art. 10", "settlement", N_("{code} treatment is reimbursed in cash by the agency."),
+        return allow(article, "settlement", N_("Peritoneal dialysis is reimbursed in cash by the agency."))
+    return allow(article, "settlement", N_("{code} treatment is reimbursed in cash by the agency."),
                  code=disease.code)
 
 
@@ -535,7 +435,7 @@ def account_reason(enrollee: EnrolleeFacts, policy: Policy) -> tuple[Reason, boo
         return allow(policy.deadlines.article_notice, "account_state",
                      N_("Bookkeeping suspended since {since}: benefits continue, paid in cash and reimbursed by the agency."),
                      since=enrollee.account_state_since or "-"), True
-    return allow(_art(policy, "SZ-MD Art. 9", "ZZ §5"), "account_state",
+    return allow(policy.treatment.article_bookkeeping, "account_state",
                  N_("Account in normal state: the institution books the fund's share.")), False
 
 
@@ -549,7 +449,7 @@ def evaluate(facts: EligibilityFacts, disease: Disease, policy: Policy, on: date
     e = facts.enrollee
     cert, cert_r = certificate_reason(facts.certificates, disease, policy, on)
     reasons: list[Reason] = [scheme_reason(e, disease, policy), cert_r]
-    reasons += supplementary_reasons(e, disease, cert)
+    reasons += supplementary_reasons(e, disease, cert, policy)
     for extra in (disease_count_reason(facts.certificates, disease, policy, on), hospital_reason(facts.stays, policy, on)):
         if extra is not None:
             reasons.append(extra)
@@ -577,143 +477,6 @@ def evaluate(facts: EligibilityFacts, disease: Disease, policy: Policy, on: date
 
 
 # --------------------------------------------------------------------------- estimate
-
-
-def insurance_year_start(on: date, start_month: int) -> date:
-    return date(on.year if on.month >= start_month else on.year - 1, start_month, 1)
-
-
-def insurance_year(on: date, start_month: int) -> Period:
-    """The medical insurance year holding ``on`` (SZ-MD Art. 8)."""
-    start = insurance_year_start(on, start_month)
-    end = date(start.year + 1, start_month, 1)
-    return Period("insurance_year", start, date.fromordinal(end.toordinal() - 1))
-
-
-def month_of(on: date) -> Period:
-    last = _calendar.monthrange(on.year, on.month)[1]
-    return Period("month", date(on.year, on.month, 1), date(on.year, on.month, last))
-
-
-def estimate(disease: Disease, policy: Policy, on: date, enrollee: EnrolleeFacts, spend: Spend,
-             institution: InstitutionFacts | None = None) -> Estimate:
-    if _zz(policy):
-        return _zezhou(disease, policy, on, spend, institution)
-    if disease.category == 1:
-        return _category_1(policy, on, enrollee, spend)
-    return _category_2(policy, on, enrollee, spend)
-
-
-def _enrollee_share(spend: Spend, *shares: Share) -> Share:
-    return Share("enrollee", spend.total_fen - sum(s.fen for s in shares), None, "")
-
-
-def _no_supplementary(enrollee: EnrolleeFacts, spend: Spend, article: str) -> list[Reason]:
-    if spend.supplementary_fen and not enrollee.supplementary:
-        return [allow(article, "supplementary",
-                      N_("No local supplementary insurance: the supplementary costs of {amount} are the enrollee's."),
-                      amount=money(spend.supplementary_fen))]
-    return []
-
-
-def _category_1(policy: Policy, on: date, enrollee: EnrolleeFacts, spend: Spend) -> Estimate:
-    b = policy.benefits
-    period = insurance_year(on, b.benefit_year_start_month)
-    wage_year = insurance_year_start(on, b.benefit_year_start_month).year - 1
-    base = dict(model="shenzhen_cat1", period=period, spent_fen=spend.basic_fen,
-                spent_supplementary_fen=spend.supplementary_fen)
-    wage = policy.average_wage_for(wage_year)
-    if wage is None:
-        return Estimate(**base, complete=False, reasons=(refuse(
-            "SZ-MD Art. 6", "average_wage",
-            N_("The policy pack has no average wage for {year}; the Category I threshold cannot be computed."),
-            year=wage_year),))
-    pct_t = b.cat1_threshold_pct_of_avg_wage or Decimal(0)
-    threshold = percent_of(yuan_to_fen(wage.yuan), pct_t)
-    total = spend.total_fen
-    balance = max(enrollee.individual_account_fen, 0)
-    account = min(total, balance)
-    pooled = max(0, total - max(balance, threshold))
-    pooled_basic = int((Decimal(pooled) * spend.basic_fen / total).quantize(Decimal(1), rounding=ROUND_HALF_UP)) if total else 0
-    pooled_supp = pooled - pooled_basic
-    pct_b = b.cat1_basic_pooling_pct or Decimal(0)
-    pct_s = b.cat1_supplementary_pooling_pct or Decimal(0)
-    basic = Share("basic_pooling", percent_of(pooled_basic, pct_b), pct_b, "SZ-MD Art. 6")
-    supp = Share("supplementary_pooling", percent_of(pooled_supp, pct_s) if enrollee.supplementary else 0,
-                 pct_s, "SZ-MD Art. 6")
-    acct = Share("individual_account", account, None, "SZ-MD Art. 6")
-    reasons = [
-        allow("SZ-MD Art. 6", "threshold",
-              N_("Threshold {threshold}: {pct}% of the {year} average wage of {wage} (demo figure).") if wage.demo
-              else N_("Threshold {threshold}: {pct}% of the {year} average wage of {wage}."),
-              threshold=money(threshold), pct=pct_t, year=wage_year, wage=money(yuan_to_fen(wage.yuan))),
-        allow("SZ-MD Art. 6", "individual_account",
-              N_("Individual account first: {paid} of the balance {balance}."), paid=money(account), balance=money(balance)),
-    ]
-    if total <= threshold:
-        reasons.append(allow("SZ-MD Art. 6", "threshold",
-                             N_("Year-to-date spend is within the threshold: the pooling funds start above {threshold} ({left} to go)."),
-                             threshold=money(threshold), left=money(threshold - total)))
-    else:
-        reasons.append(allow("SZ-MD Art. 6", "threshold",
-                             N_("Pooling: {pct}% of the {pooled} above the threshold that the account did not cover."),
-                             pct=pct_b, pooled=money(pooled)))
-    reasons += _no_supplementary(enrollee, spend, "SZ-MD Art. 6")
-    return Estimate(**base, complete=True, used_fen=basic.fen + supp.fen, threshold_fen=threshold,
-                    shares=(acct, basic, supp, _enrollee_share(spend, acct, basic, supp)), reasons=tuple(reasons))
-
-
-def _category_2(policy: Policy, on: date, enrollee: EnrolleeFacts, spend: Spend) -> Estimate:
-    b = policy.benefits
-    pct_b = b.cat2_basic_pct or Decimal(0)
-    pct_s = b.cat2_supplementary_pct or Decimal(0)
-    basic = Share("basic_pooling", percent_of(spend.basic_fen, pct_b), pct_b, "SZ-MD Art. 7")
-    supp = Share("supplementary_pooling", percent_of(spend.supplementary_fen, pct_s) if enrollee.supplementary else 0,
-                 pct_s, "SZ-MD Art. 7")
-    reasons = [allow("SZ-MD Art. 7", "estimate",
-                     N_("Category II: {basic_pct}% of basic medical costs from the basic fund, {supp_pct}% of local supplementary costs from the supplementary fund."),
-                     basic_pct=pct_b, supp_pct=pct_s)]
-    reasons += _no_supplementary(enrollee, spend, "SZ-MD Art. 7")
-    return Estimate(model="shenzhen_cat2", period=insurance_year(on, b.benefit_year_start_month),
-                    spent_fen=spend.basic_fen, spent_supplementary_fen=spend.supplementary_fen, complete=True,
-                    used_fen=basic.fen + supp.fen, shares=(basic, supp, _enrollee_share(spend, basic, supp)),
-                    reasons=tuple(reasons))
-
-
-def _zezhou(disease: Disease, policy: Policy, on: date, spend: Spend,
-            institution: InstitutionFacts | None) -> Estimate:
-    b = policy.benefits
-    period = month_of(on)
-    community = institution is not None and institution.community_rate()
-    pct = (b.community_pct if community else b.other_pct) or Decimal(0)
-    cap = yuan_to_fen(disease.monthly_cap_yuan or 0)
-    raw = percent_of(spend.basic_fen, pct)
-    fund = Share("basic_pooling", min(raw, cap), pct, "ZZ §4")
-    if institution is None:
-        rate_r = allow("ZZ §4", "institution",
-                       N_("No institution given: the other-institution rate of {pct}% is assumed ({community}% at community health centres)."),
-                       pct=pct, community=b.community_pct)
-    elif community:
-        rate_r = allow("ZZ §4", "institution", N_("{code} is a community health centre: the fund pays {pct}%."),
-                       code=institution.code, pct=pct)
-    else:
-        rate_r = allow("ZZ §4", "institution",
-                       N_("{code} is not a community health centre (or is run by a level-2/3 hospital): the fund pays {pct}%."),
-                       code=institution.code, pct=pct)
-    reasons = [rate_r, allow("ZZ §4", "monthly_cap",
-                             N_("Monthly cap {cap} for {code} in {month}: valid in that month only, not carried over."),
-                             cap=money(cap), code=disease.code, month=f"{on:%Y-%m}")]
-    if raw > cap:
-        reasons.append(allow("ZZ §4", "monthly_cap", N_("Cap reached: the fund pays {cap} instead of {raw}."),
-                             cap=money(cap), raw=money(raw)))
-    if spend.supplementary_fen:
-        reasons.append(allow("ZZ §4", "supplementary",
-                             N_("This pack has no supplementary fund share: the supplementary costs of {amount} are the enrollee's."),
-                             amount=money(spend.supplementary_fen)))
-    return Estimate(model="zezhou", period=period, spent_fen=spend.basic_fen,
-                    spent_supplementary_fen=spend.supplementary_fen, complete=True, allowed_fen=cap,
-                    used_fen=fund.fen, remaining_fen=cap - fund.fen,
-                    shares=(fund, _enrollee_share(spend, fund)), reasons=tuple(reasons))
 
 
 __all__ = [

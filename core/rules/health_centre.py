@@ -25,7 +25,6 @@ from core.models.base import Employment, InstitutionKind, Scheme
 from core.policy import Policy
 from core.rules.decision import Decision, refuse
 
-ARTICLE = "SZ-MT Art. 4"
 APPLICANTS = ("employer", "village", "self")
 SCHEMES = frozenset({Scheme.INPATIENT, Scheme.MIGRANT})
 
@@ -57,46 +56,47 @@ def employer_applies(enrollee: SelectorFacts) -> bool:
     return enrollee.scheme == Scheme.MIGRANT or enrollee.employment == Employment.EMPLOYED
 
 
-def _applicant(enrollee: SelectorFacts, applicant: str, applicant_name: str) -> list[Reason]:
+def _applicant(enrollee: SelectorFacts, applicant: str, applicant_name: str, art: str) -> list[Reason]:
     if applicant not in APPLICANTS:
-        return [refuse(ARTICLE, "applicant", N_("Applicant {who} is unknown; use employer, village or self."), who=applicant)]
+        return [refuse(art, "applicant", N_("Applicant {who} is unknown; use employer, village or self."), who=applicant)]
     if applicant == "employer":
         if not employer_applies(enrollee):
-            return [refuse(ARTICLE, "applicant",
+            return [refuse(art, "applicant",
                            N_("The employer applies only for employed or migrant-worker enrollees; this enrollee is {employment}."),
                            employment=Code("employment", enrollee.employment))]
         if not (applicant_name.strip() or enrollee.employer.strip()):
-            return [refuse(ARTICLE, "applicant_name", N_("Name the employer that applies."))]
+            return [refuse(art, "applicant_name", N_("Name the employer that applies."))]
         return []
     if applicant == "village":
         if not applicant_name.strip():
-            return [refuse(ARTICLE, "applicant_name", N_("Name the village or joint-stock company that applies."))]
+            return [refuse(art, "applicant_name", N_("Name the village or joint-stock company that applies."))]
         return []
     if employer_applies(enrollee):
-        return [refuse(ARTICLE, "applicant",
+        return [refuse(art, "applicant",
                        N_("For employed and migrant-worker enrollees the employer applies, not the enrollee."))]
     return []
 
 
 def check_selection(enrollee: SelectorFacts, centre: CentreFacts, *, applicant: str, applicant_name: str = "",
                     current: CurrentSelection | None, policy: Policy, on: date) -> Decision:
+    art = policy.health_centre.article
     reasons: list[Reason] = []
     if enrollee.scheme not in SCHEMES:
-        reasons.append(refuse(ARTICLE, "scheme",
+        reasons.append(refuse(art, "scheme",
                               N_("Only inpatient and migrant-scheme enrollees select a community health centre; this enrollee is {scheme}."),
                               scheme=Code("scheme", enrollee.scheme)))
     if centre.kind != InstitutionKind.COMMUNITY_HEALTH_CENTRE or not centre.active:
-        reasons.append(refuse(ARTICLE, "institution",
+        reasons.append(refuse(art, "institution",
                               N_("{name} ({code}) is not an active community health centre."),
                               name=centre.name, code=centre.code))
     if centre.city.strip().casefold() != policy.pack.city.casefold():
-        reasons.append(refuse(ARTICLE, "institution", N_("{name} ({code}) is in {place}, not in {city}."),
+        reasons.append(refuse(art, "institution", N_("{name} ({code}) is in {place}, not in {city}."),
                               name=centre.name, code=centre.code, place=centre.city, city=policy.pack.city))
-    reasons += _applicant(enrollee, applicant, applicant_name)
+    reasons += _applicant(enrollee, applicant, applicant_name, art)
     if current is not None and current.code == centre.code:
-        reasons.append(refuse(ARTICLE, "institution", N_("{code} is already the selected centre (since {since})."),
+        reasons.append(refuse(art, "institution", N_("{code} is already the selected centre (since {since})."),
                               code=centre.code, since=current.selected_on))
     elif current is not None and on < current.selected_on:
-        reasons.append(refuse(ARTICLE, "on",
+        reasons.append(refuse(art, "on",
                               N_("{on} is before the current selection of {since}."), on=on, since=current.selected_on))
     return Decision.of(reasons)

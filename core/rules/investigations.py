@@ -46,8 +46,6 @@ from core.rules.decision import Decision, refuse
 from core.workflows import CASE
 from core.workflows.definitions import CASE_OPEN
 
-ART_NOTICE = "SZ-MT Art. 14"
-ART_OUTCOME = "SZ-MT Art. 15"
 
 OUTCOME_NO_VIOLATION = "no_violation"
 OUTCOME_VIOLATION = "violation"
@@ -117,91 +115,98 @@ def _status(case: InvestigationCase, event: str, article: str) -> list[Reason]:
     return []
 
 
-def check_duplicate(open_cases: list[InvestigationCase], trigger: str) -> Decision:
+def check_duplicate(open_cases: list[InvestigationCase], trigger: str, policy: Policy) -> Decision:
     """One open case per enrollee per trigger at a time."""
+    art_notice = policy.deadlines.article_notice
     same = [c for c in open_cases if c.trigger == trigger and is_open(c)]
     if same:
-        return Decision.of([refuse(ART_NOTICE, "trigger",
+        return Decision.of([refuse(art_notice, "trigger",
                                    N_("Case {number} for trigger {trigger} is still open for this enrollee."),
                                    number=same[0].number, trigger=trigger)])
     return Decision(ok=True)
 
 
-def check_explanation(case: InvestigationCase, on: date, note: str) -> Decision:
+def check_explanation(case: InvestigationCase, on: date, note: str, policy: Policy) -> Decision:
     """The enrollee came and explained (clerk records it)."""
-    reasons = _status(case, "explain", ART_NOTICE)
+    art_notice = policy.deadlines.article_notice
+    reasons = _status(case, "explain", art_notice)
     if case.explanation_on is not None:
-        reasons.append(refuse(ART_NOTICE, "explanation_on",
+        reasons.append(refuse(art_notice, "explanation_on",
                               N_("An explanation was already recorded on {date}."),
                               date=case.explanation_on.isoformat()))
-    reasons += _not_before(on, case.notice_on, ART_NOTICE)
+    reasons += _not_before(on, case.notice_on, art_notice)
     if not note.strip():
-        reasons.append(refuse(ART_NOTICE, "note", N_("Write down what the enrollee explained.")))
+        reasons.append(refuse(art_notice, "note", N_("Write down what the enrollee explained.")))
     return Decision.of(reasons)
 
 
-def check_judgement(case: InvestigationCase, on: date) -> Decision:
+def check_judgement(case: InvestigationCase, on: date, policy: Policy) -> Decision:
     """A reviewer judges a recorded explanation."""
-    reasons = _status(case, "judge", ART_NOTICE)
+    art_notice = policy.deadlines.article_notice
+    reasons = _status(case, "judge", art_notice)
     if not reasons and case.explanation_on is None:
-        reasons.append(refuse(ART_NOTICE, "explanation_on", N_("No explanation has been recorded for case {number}."),
+        reasons.append(refuse(art_notice, "explanation_on", N_("No explanation has been recorded for case {number}."),
                               number=case.number))
-    reasons += _not_before(on, case.explanation_on, ART_NOTICE)
+    reasons += _not_before(on, case.explanation_on, art_notice)
     return Decision.of(reasons)
 
 
-def check_no_show(case: InvestigationCase, on: date) -> Decision:
+def check_no_show(case: InvestigationCase, on: date, policy: Policy) -> Decision:
     """The enrollee did not come: only once the notice deadline has passed."""
-    reasons = _status(case, "no_show", ART_NOTICE)
+    art_notice = policy.deadlines.article_notice
+    reasons = _status(case, "no_show", art_notice)
     if case.explanation_on is not None:
-        reasons.append(refuse(ART_NOTICE, "explanation_on",
+        reasons.append(refuse(art_notice, "explanation_on",
                               N_("The enrollee explained on {date}; judge the explanation instead."),
                               date=case.explanation_on.isoformat()))
     if on <= case.notice_due:
-        reasons.append(refuse(ART_NOTICE, "on",
+        reasons.append(refuse(art_notice, "on",
                               N_("The notice deadline is {due}; a no-show can be recorded from the day after."),
                               due=case.notice_due.isoformat()))
     return Decision.of(reasons)
 
 
-def check_verification(case: InvestigationCase, outcome: str, on: date) -> Decision:
-    reasons = _status(case, "verify", ART_NOTICE)
+def check_verification(case: InvestigationCase, outcome: str, on: date, policy: Policy) -> Decision:
+    art_notice, art_outcome = policy.deadlines.article_notice, policy.deadlines.article_resumption
+    reasons = _status(case, "verify", art_notice)
     if outcome not in OUTCOMES:
-        reasons.append(refuse(ART_OUTCOME, "outcome", N_("Outcome {outcome} is not one of {choices}."),
+        reasons.append(refuse(art_outcome, "outcome", N_("Outcome {outcome} is not one of {choices}."),
                               outcome=outcome, choices=", ".join(OUTCOMES)))
-    reasons += _not_before(on, case.opened_on, ART_NOTICE)
+    reasons += _not_before(on, case.opened_on, art_notice)
     return Decision.of(reasons)
 
 
-def check_decision(case: InvestigationCase, on: date) -> Decision:
+def check_decision(case: InvestigationCase, on: date, policy: Policy) -> Decision:
+    art_notice = policy.deadlines.article_notice
     reasons: list[Reason] = []
     if case.verified_on is not None and case.decided_on is None:
-        reasons += _status(case, "decide", ART_NOTICE)
+        reasons += _status(case, "decide", art_notice)
     if case.verified_on is None:
-        reasons.append(refuse(ART_NOTICE, "verified_on",
+        reasons.append(refuse(art_notice, "verified_on",
                               N_("Case {number} has no verification result to deliver."), number=case.number))
     if case.decided_on is not None:
-        reasons.append(refuse(ART_NOTICE, "decided_on", N_("The decision was already delivered on {date}."),
+        reasons.append(refuse(art_notice, "decided_on", N_("The decision was already delivered on {date}."),
                               date=case.decided_on.isoformat()))
-    reasons += _not_before(on, case.verified_on, ART_NOTICE)
+    reasons += _not_before(on, case.verified_on, art_notice)
     return Decision.of(reasons)
 
 
-def check_resume(case: InvestigationCase, on: date) -> Decision:
+def check_resume(case: InvestigationCase, on: date, policy: Policy) -> Decision:
     """Bookkeeping resumes only after a verification that found no violation."""
+    art_outcome = policy.deadlines.article_resumption
     reasons: list[Reason] = []
     if case.verified_on is None:
-        reasons.append(refuse(ART_OUTCOME, "verified_on",
+        reasons.append(refuse(art_outcome, "verified_on",
                               N_("Case {number} has not been verified; bookkeeping resumes only after a "
                                  "verification that finds no violation."), number=case.number))
     elif case.outcome != OUTCOME_NO_VIOLATION:
-        reasons.append(refuse(ART_OUTCOME, "outcome",
+        reasons.append(refuse(art_outcome, "outcome",
                               N_("The verification of case {number} found {outcome}; bookkeeping stays suspended."),
                               number=case.number, outcome=case.outcome))
     if case.resumed_on is not None:
-        reasons.append(refuse(ART_OUTCOME, "resumed_on", N_("Bookkeeping was already resumed on {date}."),
+        reasons.append(refuse(art_outcome, "resumed_on", N_("Bookkeeping was already resumed on {date}."),
                               date=case.resumed_on.isoformat()))
-    reasons += _not_before(on, case.verified_on, ART_OUTCOME)
+    reasons += _not_before(on, case.verified_on, art_outcome)
     return Decision.of(reasons)
 
 

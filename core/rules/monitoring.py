@@ -49,7 +49,6 @@ from core.models import Scheme, VisitKind
 from core.policy import Policy, Trigger, yuan_to_fen
 from core.rules.decision import Decision, allow, refuse
 
-ART_MONITORING = "SZ-MT Art. 13"
 
 GENERAL_KIND = VisitKind.GENERAL_OUTPATIENT.value
 OUTPATIENT_KINDS: tuple[str, ...] = (
@@ -93,11 +92,11 @@ class Month:
         return self.label
 
 
-def parse_month(text: str, field: str = "month") -> Month:
+def parse_month(text: str, field: str = "month", article: str = "") -> Month:
     """``YYYY-MM`` → :class:`Month`; a DomainError naming ``field`` otherwise."""
     m = _MONTH_RE.match((text or "").strip())
     if m is None or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1900:
-        raise BadInput.one(ART_MONITORING, field,
+        raise BadInput.one(article, field,
                            N_("{value} is not a month; write it as YYYY-MM, e.g. 2026-10."),
                               value=text)
     return Month(int(m.group(1)), int(m.group(2)))
@@ -230,17 +229,18 @@ def evaluate(figures: Mapping[str, int], scheme: str, triggers: list[Trigger]) -
 def check_manual_trigger(policy: Policy, code: str, month: Month, on: date, detail: str) -> Decision:
     """A caseworker records one of the pack's manual triggers (9-13) for a
     month that has begun, saying what happened."""
+    art = policy.monitoring.article
     reasons = []
     trigger = policy.trigger(code)
     if trigger is None or trigger.kind != MANUAL_KIND:
         codes = ", ".join(t.code for t in manual_triggers(policy))
-        reasons.append(refuse(ART_MONITORING, "trigger",
+        reasons.append(refuse(art, "trigger",
                               N_("{code} is not a trigger a caseworker records; use one of {codes}."),
                               code=code, codes=codes))
     if month.first > on:
-        reasons.append(refuse(ART_MONITORING, "month", N_("{month} has not begun yet."), month=month.label))
+        reasons.append(refuse(art, "month", N_("{month} has not begun yet."), month=month.label))
     if not detail.strip():
-        reasons.append(refuse(ART_MONITORING, "detail", N_("Say what was observed or reported.")))
+        reasons.append(refuse(art, "detail", N_("Say what was observed or reported.")))
     if not reasons:
-        reasons.append(allow(ART_MONITORING, "trigger", N_("Trigger {code} recorded."), code=code))
+        reasons.append(allow(art, "trigger", N_("Trigger {code} recorded."), code=code))
     return Decision.of(reasons)

@@ -27,11 +27,13 @@ import calendar
 import re
 
 import calendar as _calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from core.errors import BadInput, DomainError
 from core.i18n import N_
+from core.policy import Policy
 from core.rules.certificates import add_months
 
 # kinds, in the order they are listed on equal due dates
@@ -49,24 +51,44 @@ CASE_KINDS = frozenset(KINDS[:5])
 
 @dataclass(frozen=True)
 class KindInfo:
-    article: str
+    article_of: Callable[[Policy], str]  # the pack's article for the kind
     msgid: str
+
+    def article(self, policy: Policy) -> str:
+        return self.article_of(policy)
+
+
+def _notice(p: Policy) -> str:
+    return p.deadlines.article_notice
+
+
+def _resumption(p: Policy) -> str:
+    return p.deadlines.article_resumption
+
+
+def _validity(p: Policy) -> str:
+    return p.validity.article
+
+
+def _certificate(p: Policy) -> str:
+    return p.certificates.article
+
 
 
 KIND_INFO: dict[str, KindInfo] = {
-    NOTICE_OVERDUE: KindInfo("SZ-MT Art. 14", N_(
+    NOTICE_OVERDUE: KindInfo(_notice, N_(
         "Case {case}: the notice deadline {due} has passed with no explanation; record the no-show.")),
-    EXPLANATION_TO_JUDGE: KindInfo("SZ-MT Art. 14", N_(
+    EXPLANATION_TO_JUDGE: KindInfo(_notice, N_(
         "Case {case}: the explanation recorded on {explained} waits for a reviewer's judgement.")),
-    VERIFICATION_DUE: KindInfo("SZ-MT Art. 14", N_(
+    VERIFICATION_DUE: KindInfo(_notice, N_(
         "Case {case}: finish the verification by {due} (suspended since {opened}).")),
-    DECISION_DUE: KindInfo("SZ-MT Art. 14", N_(
+    DECISION_DUE: KindInfo(_notice, N_(
         "Case {case}: deliver the verification result ({outcome}) by {due}.")),
-    RESUMPTION_DUE: KindInfo("SZ-MT Art. 15", N_(
+    RESUMPTION_DUE: KindInfo(_resumption, N_(
         "Case {case}: no violation found; resume bookkeeping by {due}.")),
-    CERTIFICATE_RENEWAL: KindInfo("SZ-MD Art. 12", N_(
+    CERTIFICATE_RENEWAL: KindInfo(_validity, N_(
         "Certificate {certificate} ({disease}) expires on {due}; the re-application window opened on {opens}.")),
-    BATCH_MISSING: KindInfo("SZ-MD Art. 4", N_(
+    BATCH_MISSING: KindInfo(_certificate, N_(
         "{institution}: the {month} batch of originals ({count} certificates) has not been received.")),
 }
 

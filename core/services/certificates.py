@@ -37,9 +37,6 @@ from core.models import (
 from core.policy import Policy
 from core.rules import certificates as rules
 from core.rules.certificates import (
-    ART_CERT,
-    ART_FALSE_CLAIM,
-    ART_VALIDITY,
     DraftFacts,
     Signature,
 )
@@ -47,7 +44,6 @@ from core.services.numbering import PREFIX_CERTIFICATE, new_number, normalise_nu
 from core.workflows import BATCH, CERTIFICATE, require_role, require_step
 from core.workflows.definitions import CERT_GIVES_BENEFITS, CERT_IN_PROCESS, FILING_CURRENT
 
-ART_REPLACEMENT = "SZ-MD Art. 5"
 
 
 # --------------------------------------------------------------------------- loading
@@ -62,32 +58,33 @@ def get_row(session: Session, model, row_id: uuid.UUID, field: str, article: str
     return obj
 
 
-def find_certificate(session: Session, number: str) -> Certificate:
-    """The certificate with ``number`` whatever its status (for display)."""
+def find_certificate(session: Session, number: str, policy: Policy | None = None) -> Certificate:
+    """The certificate with ``number`` whatever its status (for display); a
+    refusal cites the pack's certificate article when ``policy`` is given."""
     cert = session.exec(select(Certificate).where(Certificate.number == normalise_number(number))).first()
     if cert is None:
-        raise NotFound.one(ART_CERT, "number", N_("No certificate numbered {number}."), number=number)
+        raise NotFound.one(policy.certificates.article if policy else "", "number", N_("No certificate numbered {number}."), number=number)
     return cert
 
 
-def present_certificate(session: Session, number: str, on: date) -> Certificate:
+def present_certificate(session: Session, number: str, on: date, policy: Policy | None) -> Certificate:
     """The certificate a person presents as ``number`` on ``on``.
 
     A number voided by a replacement (SZ-MD Art. 5) or invalidated for a false
     claim (SZ-MD Art. 13) is refused from the day it was ended; the refusal
     names the replacement. Other statuses are returned for the caller's rules.
     """
-    cert = find_certificate(session, number)
+    cert = find_certificate(session, number, policy)
     ended = cert.ended_on is not None and cert.ended_on <= on
     if cert.status == CertificateStatus.VOID and ended:
         repl = session.get(Certificate, cert.replaced_by_id) if cert.replaced_by_id else None
-        raise DomainError.one(ART_REPLACEMENT, "number",
+        raise DomainError.one(policy.replacements.article if policy else "", "number",
                               N_("Certificate {number} was reported lost and is void since {day}; "
                                  "its replacement is {replacement}."),
                               number=cert.number, day=cert.ended_on.isoformat(),
                               replacement=repl.number if repl else "-")
     if cert.status == CertificateStatus.INVALIDATED and ended:
-        raise DomainError.one(ART_FALSE_CLAIM, "number",
+        raise DomainError.one(policy.certificates.article_false_claim if policy else "", "number",
                               N_("Certificate {number} was invalidated on {day}; the enrollee must apply "
                                  "again from the start."),
                               number=cert.number, day=cert.ended_on.isoformat())
@@ -129,11 +126,27 @@ def _team_memberships(session: Session, institution_id: uuid.UUID, specialty: st
     return list(session.exec(select(TeamMembership).where(TeamMembership.team_id == team.id)))
 
 
-def _live_copy(session: Session, cert: Certificate) -> Certificate:
+def signer_candidates(session: Session, institution_id: uuid.UUID, specialty: str, policy: Policy,
+                      on: date) -> list[tuple[Physician, TeamMembership | None]]:
+    """Who may sign a certificate of ``institution_id`` in ``specialty`` on
+    ``on`` (:func:`core.rules.certificates.signer_reasons`), with the team
+    membership when there is one: team heads first, then department
+    directors, then by code."""
+    memberships = _team_memberships(session, institution_id, specialty)
+    doctors = session.exec(select(Physician).where(Physician.institution_id == institution_id)
+                           .where(Physician.specialty == specialty)
+                           .where(col(Physician.active).is_(True))).all()
+    out = [(p, rules.membership_on(memberships, p.id, on)) for p in doctors
+           if not rules.signer_reasons(p, institution_id, memberships, specialty, policy, on)]
+    out.sort(key=lambda pm: (not (pm[1] is not None and pm[1].is_head), not pm[0].department_director, pm[0].code))
+    return out
+
+
+def _live_copy(session: Session, cert: Certificate, policy: Policy) -> Certificate:
     """Follow replacements (void -> replaced_by) to the certificate in use."""
     seen = {cert.id}
     while cert.status == CertificateStatus.VOID and cert.replaced_by_id and cert.replaced_by_id not in seen:
-        cert = get_row(session, Certificate, cert.replaced_by_id, "replaced_by_id", ART_REPLACEMENT)
+        cert = get_row(session, Certificate, cert.replaced_by_id, "replaced_by_id", policy.replacements.article)
         seen.add(cert.id)
     return cert
 
@@ -167,11 +180,12 @@ def draft_certificate(
     """Step 1 (SZ-MD Art. 4): the attending physician's draft, entered by
     ``actor``. ``renewal_of`` is the number of the confirmed certificate this
     re-application continues (SZ-MD Art. 12)."""
-    require_step(CERTIFICATE, "draft", None, actor, on, today=today)
+    art_cert, art_validity = policy.certificates.article, policy.validity.article
+    require_step(CERTIFICATE, "draft", None, actor, on, today=today, policy=policy)
     enrollee = get_row(session, Enrollee, enrollee_id, "enrollee_id")
     institution = get_row(session, Institution, institution_id, "institution_id")
     physician = get_row(session, Physician, physician_id, "physician_id")
-    previous = present_certificate(session, renewal_of, on) if renewal_of else None
+    previous = present_certificate(session, renewal_of, on, policy) if renewal_of else None
     checklist = {"cont_recent_record": cont_recent_record, "cont_original_papers": cont_original_papers,
                  "cont_originals_seen": cont_originals_seen, "cont_copies_kept": cont_copies_kept}
     disease = policy.disease(disease_code)
@@ -194,7 +208,7 @@ def draft_certificate(
         criteria_acknowledged=criteria_acknowledged, diagnosis_note=diagnosis_note, physician_id=physician.id,
         drafted_on=on, drafted_by=actor.username, previous_id=previous.id if previous else None,
     )
-    article = ART_VALIDITY if previous else ART_CERT
+    article = art_validity if previous else art_cert
     audit.created(session, actor, cert, "certificate.draft", reason=reason, article=article)
     return cert
 
@@ -216,23 +230,23 @@ def sign_certificate(
 ) -> Certificate:
     """Step 2 (SZ-MD Art. 4(1); ZZ §3): the diagnostic team's signatures,
     given as ``(physician_id, signed_on)`` pairs."""
-    require_role(CERTIFICATE, "sign", actor)
-    cert = present_certificate(session, number, on)
+    article = policy.certificates.signatures.article
+    require_role(CERTIFICATE, "sign", actor, policy)
+    cert = present_certificate(session, number, on, policy)
     check_version(cert, expected_version)
-    require_step(CERTIFICATE, "sign", cert, actor, on, today=today)
+    require_step(CERTIFICATE, "sign", cert, actor, on, today=today, policy=policy)
     sigs = [Signature(get_row(session, Physician, pid, "signatures"), day) for pid, day in signatures]
     disease = policy.disease(cert.disease_code)
     specialty = disease.specialty if disease else ""
     memberships = _team_memberships(session, cert.institution_id, specialty)
-    rules.check_signatures(cert, sigs, memberships, policy, on).raise_if_refused()
+    rules.check_signatures(cert, sigs, memberships, policy, on, specialty).raise_if_refused()
     before = audit.snapshot(cert)
     cert.signer1_id, cert.signed1_on = sigs[0].physician.id, sigs[0].signed_on
     if len(sigs) > 1:
         cert.signer2_id, cert.signed2_on = sigs[1].physician.id, sigs[1].signed_on
     cert.signatures_by = actor.username
     cert.status = CertificateStatus.SIGNED
-    audit.changed(session, actor, cert, before, "certificate.sign", reason=reason,
-                  article=policy.pack.certificate_article)
+    audit.changed(session, actor, cert, before, "certificate.sign", reason=reason, article=article)
     return cert
 
 
@@ -240,6 +254,7 @@ def seal_certificate(
     session: Session,
     actor: Actor,
     *,
+    policy: Policy,
     number: str,
     seal_ref: str,
     on: date,
@@ -248,15 +263,16 @@ def seal_certificate(
     today: date | None = None,
 ) -> Certificate:
     """Step 3 (SZ-MD Art. 4(1)): the hospital's insurance office seals it."""
-    require_role(CERTIFICATE, "seal", actor)
-    cert = present_certificate(session, number, on)
+    art_cert = policy.certificates.article
+    require_role(CERTIFICATE, "seal", actor, policy)
+    cert = present_certificate(session, number, on, policy)
     check_version(cert, expected_version)
-    require_step(CERTIFICATE, "seal", cert, actor, on, today=today)
-    rules.check_seal(cert, seal_ref, on).raise_if_refused()
+    require_step(CERTIFICATE, "seal", cert, actor, on, today=today, policy=policy)
+    rules.check_seal(cert, seal_ref, on, policy).raise_if_refused()
     before = audit.snapshot(cert)
     cert.sealed_on, cert.seal_ref, cert.sealed_by = on, seal_ref.strip(), actor.username
     cert.status = CertificateStatus.SEALED
-    audit.changed(session, actor, cert, before, "certificate.seal", reason=reason, article=ART_CERT)
+    audit.changed(session, actor, cert, before, "certificate.seal", reason=reason, article=art_cert)
     return cert
 
 
@@ -277,16 +293,17 @@ def confirm_certificate(
     """Step 4 (SZ-MD Art. 4, 12): the agency's reviewer confirms. Validity
     starts on ``on``, or for a renewal the day after the renewed certificate's
     last day, which becomes ``superseded``."""
-    require_role(CERTIFICATE, "confirm", actor)
-    cert = present_certificate(session, number, on)
+    art_cert, art_validity = policy.certificates.article, policy.validity.article
+    require_role(CERTIFICATE, "confirm", actor, policy)
+    cert = present_certificate(session, number, on, policy)
     check_version(cert, expected_version)
-    require_step(CERTIFICATE, "confirm", cert, actor, on, today=today)
+    require_step(CERTIFICATE, "confirm", cert, actor, on, today=today, policy=policy)
     enrollee = get_row(session, Enrollee, cert.enrollee_id, "enrollee_id")
     previous = None
     if cert.previous_id is not None:
-        previous = _live_copy(session, get_row(session, Certificate, cert.previous_id, "previous_id"))
+        previous = _live_copy(session, get_row(session, Certificate, cert.previous_id, "previous_id"), policy)
     rules.check_confirm(cert, enrollee, policy.disease(cert.disease_code), actor.username,
-                        previous, on).raise_if_refused()
+                        previous, on, policy).raise_if_refused()
     valid_from, valid_until = rules.validity_on_confirm(cert, previous, policy, on)
     before = audit.snapshot(cert)
     cert.status = CertificateStatus.CONFIRMED
@@ -295,21 +312,21 @@ def confirm_certificate(
     if previous is not None:
         cert.previous_id = previous.id
     audit.changed(session, actor, cert, before, "certificate.confirm", reason=reason,
-                  article=ART_VALIDITY if previous else ART_CERT)
+                  article=art_validity if previous else art_cert)
     if previous is not None:
-        _supersede(session, actor, previous, cert, on, reason, today)
+        _supersede(session, actor, previous, cert, on, reason, today, policy)
     return cert
 
 
 def _supersede(session: Session, actor: Actor, old: Certificate, new: Certificate, on: date,
-               reason: str, today: date | None) -> None:
+               reason: str, today: date | None, policy: Policy) -> None:
     """The renewed certificate is ``superseded``: it keeps giving benefits to
     its own last day (SZ-MD Art. 12), so it gets no end date."""
-    require_step(CERTIFICATE, "supersede", old, actor, on, today=today)
+    require_step(CERTIFICATE, "supersede", old, actor, on, today=today, policy=policy)
     before = audit.snapshot(old)
     old.status = CertificateStatus.SUPERSEDED
     old.end_reason = f"renewed by {new.number}"
-    audit.changed(session, actor, old, before, "certificate.supersede", reason=reason, article=ART_VALIDITY)
+    audit.changed(session, actor, old, before, "certificate.supersede", reason=reason, article=policy.validity.article)
 
 
 # --------------------------------------------------------------------------- ending
@@ -319,6 +336,7 @@ def invalidate_certificate(
     session: Session,
     actor: Actor,
     *,
+    policy: Policy,
     number: str,
     on: date,
     reason: str,
@@ -327,15 +345,16 @@ def invalidate_certificate(
 ) -> Certificate:
     """False claim (SZ-MD Art. 13): the recognition is invalid; the enrollee
     starts again from step 1 and no renewal can chain from it."""
-    require_role(CERTIFICATE, "invalidate", actor)
-    cert = present_certificate(session, number, on)
+    art = policy.certificates.article_false_claim
+    require_role(CERTIFICATE, "invalidate", actor, policy)
+    cert = present_certificate(session, number, on, policy)
     check_version(cert, expected_version)
-    require_step(CERTIFICATE, "invalidate", cert, actor, on, today=today)
-    rules.check_invalidate(cert, reason).raise_if_refused()
+    require_step(CERTIFICATE, "invalidate", cert, actor, on, today=today, policy=policy)
+    rules.check_invalidate(cert, reason, policy).raise_if_refused()
     before = audit.snapshot(cert)
     cert.status = CertificateStatus.INVALIDATED
     cert.ended_on, cert.ended_by, cert.end_reason = on, actor.username, reason.strip()
-    audit.changed(session, actor, cert, before, "certificate.invalidate", reason=reason, article=ART_FALSE_CLAIM)
+    audit.changed(session, actor, cert, before, "certificate.invalidate", reason=reason, article=art)
     return cert
 
 
@@ -343,6 +362,7 @@ def withdraw_certificate(
     session: Session,
     actor: Actor,
     *,
+    policy: Policy,
     number: str,
     on: date,
     reason: str,
@@ -350,15 +370,16 @@ def withdraw_certificate(
     today: date | None = None,
 ) -> Certificate:
     """Abandon an unconfirmed certificate (SZ-MD Art. 4) so a new one can be drafted."""
-    require_role(CERTIFICATE, "withdraw", actor)
-    cert = present_certificate(session, number, on)
+    art_cert = policy.certificates.article
+    require_role(CERTIFICATE, "withdraw", actor, policy)
+    cert = present_certificate(session, number, on, policy)
     check_version(cert, expected_version)
-    require_step(CERTIFICATE, "withdraw", cert, actor, on, today=today)
-    rules.check_withdraw(cert, reason).raise_if_refused()
+    require_step(CERTIFICATE, "withdraw", cert, actor, on, today=today, policy=policy)
+    rules.check_withdraw(cert, reason, policy).raise_if_refused()
     before = audit.snapshot(cert)
     cert.status = CertificateStatus.WITHDRAWN
     cert.ended_on, cert.ended_by, cert.end_reason = on, actor.username, reason.strip()
-    audit.changed(session, actor, cert, before, "certificate.withdraw", reason=reason, article=ART_CERT)
+    audit.changed(session, actor, cert, before, "certificate.withdraw", reason=reason, article=art_cert)
     return cert
 
 
@@ -375,7 +396,7 @@ def _month_bounds(month: str) -> tuple[date, date]:
     try:
         return rules.month_bounds(month)
     except ValueError:
-        raise BadInput.one(ART_CERT, "month", N_("{month} is not a month (YYYY-MM)."), month=month) from None
+        raise BadInput.one("", "month", N_("{month} is not a month (YYYY-MM)."), month=month) from None
 
 
 def batch_candidates(session: Session, institution_id: uuid.UUID, month: str) -> list[Certificate]:
@@ -403,6 +424,7 @@ def assemble_batch(
     session: Session,
     actor: Actor,
     *,
+    policy: Policy,
     institution_id: uuid.UUID,
     month: str,
     on: date,
@@ -412,28 +434,29 @@ def assemble_batch(
     """Step 5 (SZ-MD Art. 4(1)): the hospital's originals of the certificates
     confirmed in ``month`` go to the agency as one batch. Run again before the
     batch is received, it adds certificates confirmed since."""
-    require_role(BATCH, "assemble", actor)
-    rules.check_batch_month(month, on).raise_if_refused()
+    art_cert = policy.certificates.article
+    require_role(BATCH, "assemble", actor, policy)
+    rules.check_batch_month(month, on, policy).raise_if_refused()
     institution = get_row(session, Institution, institution_id, "institution_id")
     batch = find_batch(session, institution.id, month)
     if batch is not None and batch.received_on is not None:
-        raise DomainError.one(ART_CERT, "month",
+        raise DomainError.one(art_cert, "month",
                               N_("The {month} batch of {code} was received on {day}; it is closed."),
                               month=month, code=institution.code, day=batch.received_on.isoformat())
-    require_step(BATCH, "assemble", batch, actor, on, today=today)
+    require_step(BATCH, "assemble", batch, actor, on, today=today, policy=policy)
     certs = batch_candidates(session, institution.id, month)
     if not certs:
-        raise DomainError.one(ART_CERT, "month",
+        raise DomainError.one(art_cert, "month",
                               N_("{code} has no confirmed certificates of {month} waiting for a batch."),
                               code=institution.code, month=month)
     if batch is None:
         batch = MonthlyBatch(institution_id=institution.id, month=month)
-        audit.created(session, actor, batch, "batch.create", reason=reason, article=ART_CERT)
+        audit.created(session, actor, batch, "batch.create", reason=reason, article=art_cert)
         session.flush()  # no relationship() orders the insert before the certificates point at it
     for cert in certs:
         before = audit.snapshot(cert)
         cert.batch_id = batch.id
-        audit.changed(session, actor, cert, before, "certificate.batch", reason=reason, article=ART_CERT)
+        audit.changed(session, actor, cert, before, "certificate.batch", reason=reason, article=art_cert)
     return batch
 
 
@@ -441,6 +464,7 @@ def receive_batch(
     session: Session,
     actor: Actor,
     *,
+    policy: Policy,
     institution_id: uuid.UUID,
     month: str,
     on: date,
@@ -449,22 +473,23 @@ def receive_batch(
     today: date | None = None,
 ) -> MonthlyBatch:
     """The agency marks a hospital's monthly batch of originals received."""
-    require_role(BATCH, "receive", actor)
-    rules.check_batch_month(month, on).raise_if_refused()
+    art_cert = policy.certificates.article
+    require_role(BATCH, "receive", actor, policy)
+    rules.check_batch_month(month, on, policy).raise_if_refused()
     institution = get_row(session, Institution, institution_id, "institution_id")
     batch = find_batch(session, institution.id, month)
     if batch is None:
-        raise NotFound.one(ART_CERT, "month", N_("{code} has no batch for {month}."),
+        raise NotFound.one(art_cert, "month", N_("{code} has no batch for {month}."),
                            code=institution.code, month=month)
     check_version(batch, expected_version)
     if batch.received_on is not None:
-        raise DomainError.one(ART_CERT, "month",
+        raise DomainError.one(art_cert, "month",
                               N_("The {month} batch of {code} was already received on {day}."),
                               month=month, code=institution.code, day=batch.received_on.isoformat())
-    require_step(BATCH, "receive", batch, actor, on, today=today)
+    require_step(BATCH, "receive", batch, actor, on, today=today, policy=policy)
     before = audit.snapshot(batch)
     batch.received_on, batch.received_by = on, actor.username
-    audit.changed(session, actor, batch, before, "batch.receive", reason=reason, article=ART_CERT)
+    audit.changed(session, actor, batch, before, "batch.receive", reason=reason, article=art_cert)
     return batch
 
 
@@ -502,7 +527,7 @@ def _number_of(session: Session, cert_id: uuid.UUID | None) -> str:
 
 def certificate_timeline(session: Session, cert: Certificate, policy: Policy | None = None) -> list[TimelineStep]:
     """The steps of ``cert`` with who and when, pending ones included."""
-    lines = 2 if cert.signer2_id or policy is None else min(policy.pack.certificate_signatures, 2)
+    lines = 2 if cert.signer2_id or policy is None else min(policy.certificates.signatures.required, 2)
     steps = [TimelineStep("drafted", N_("Drafted"), True, cert.drafted_on, cert.drafted_by,
                           **_physician(session, cert.physician_id))]
     sigs = [(cert.signer1_id, cert.signed1_on), (cert.signer2_id, cert.signed2_on)]

@@ -18,7 +18,6 @@ from core.db import check_version
 from core.models import HealthCentreSelection, Institution, InstitutionKind
 from core.policy import Policy, stamp
 from core.rules.health_centre import (
-    ARTICLE,
     CentreFacts,
     CurrentSelection,
     SelectorFacts,
@@ -60,7 +59,8 @@ def select_health_centre(session: Session, actor: Actor, enrollee: str | uuid.UU
                          expected_version: int | None, today: date | None = None) -> HealthCentreSelection:
     """Record the selection of a community health centre (SZ-MT Art. 4).
     ``expected_version`` is the enrollee's version the caller read."""
-    require_step(HEALTH_CENTRE, "select", None, actor, on, today=today)
+    art = policy.health_centre.article
+    require_step(HEALTH_CENTRE, "select", None, actor, on, today=today, policy=policy)
     e = get_enrollee(session, enrollee)
     check_version(e, expected_version)
     centre = institution_by_code(session, institution_code)
@@ -77,16 +77,16 @@ def select_health_centre(session: Session, actor: Actor, enrollee: str | uuid.UU
     ).raise_if_refused()
     why = reason.strip() or "community health centre selection"
     if current is not None:
-        require_step(HEALTH_CENTRE, "end", current, actor, on, today=today)
+        require_step(HEALTH_CENTRE, "end", current, actor, on, today=today, policy=policy)
         before = audit.snapshot(current)
         current.ended_on = on
-        audit.changed(session, actor, current, before, "health_centre.end", reason=why, article=ARTICLE)
+        audit.changed(session, actor, current, before, "health_centre.end", reason=why, article=art)
     name = applicant_name.strip() or (e.employer if applicant == "employer" else "")
     selection = HealthCentreSelection(enrollee_id=e.id, institution_id=centre.id, applicant=applicant,
                                       applicant_name=name, selected_on=on, recorded_by=actor.username)
     stamp(selection, policy)
-    audit.created(session, actor, selection, "health_centre.select", reason=why, article=ARTICLE)
+    audit.created(session, actor, selection, "health_centre.select", reason=why, article=art)
     before = audit.snapshot(e)
     e.health_centre_id = centre.id
-    audit.changed(session, actor, e, before, "enrollee.health_centre", reason=why, article=ARTICLE)
+    audit.changed(session, actor, e, before, "enrollee.health_centre", reason=why, article=art)
     return selection

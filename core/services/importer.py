@@ -29,7 +29,7 @@ enrollees:    id_number, card_number, name, scheme, supplementary, city_househol
 institutions: code, name, kind, city, [name_zh, level, public, province, mainland,
               designated, diagnostic_hospital, dialysis_centre, offsite_on_record,
               run_by_hospital_level]
-physicians:   code, name, institution_code, title, specialty
+physicians:   code, name, institution_code, title, specialty, [department_director]
 teams:        institution_code, specialty, physician_code, is_head, since
 expenses:     enrollee_id_number, occurred_at, amount_yuan, visit_kind,
               [institution_code, disease_code, settlement, large_equipment, source]
@@ -61,6 +61,7 @@ from core.db import is_sqlite, read_session, write_session
 from core.i18n import N_
 from core.models import Enrollee, ExpenseRecord, Institution
 from core.models.base import utcnow
+from core.policy import Policy
 from core.services import registry
 from core.services.registry import parse_bool, parse_yuan
 
@@ -98,7 +99,7 @@ COLUMNS: dict[str, tuple[set[str], set[str]]] = {
         {"name_zh", "level", "public", "province", "mainland", "designated", "diagnostic_hospital",
          "dialysis_centre", "offsite_on_record", "run_by_hospital_level"},
     ),
-    "physicians": ({"code", "name", "institution_code", "title", "specialty"}, set()),
+    "physicians": ({"code", "name", "institution_code", "title", "specialty"}, {"department_director"}),
     "teams": ({"institution_code", "specialty", "physician_code", "is_head", "since"}, set()),
     "expenses": (
         {"enrollee_id_number", "occurred_at", "amount_yuan", "visit_kind"},
@@ -127,7 +128,7 @@ def _int(v: str) -> int:
     return int(v)
 
 
-def _enrollee(s: Session, a: Actor, r: dict[str, str], today: date) -> None:
+def _enrollee(s: Session, a: Actor, r: dict[str, str], today: date, policy: Policy | None) -> None:
     grade = _get(r, "disabled_grade", _int)
     registry.add_enrollee(
         s, a, id_number=_get(r, "id_number"), card_number=_get(r, "card_number"), name=_get(r, "name"),
@@ -138,11 +139,11 @@ def _enrollee(s: Session, a: Actor, r: dict[str, str], today: date) -> None:
         residence_mainland=_get(r, "residence_mainland", parse_bool, True),
         stationed_elsewhere=_get(r, "stationed_elsewhere", parse_bool, False),
         individual_account_fen=_get(r, "individual_account_yuan", parse_yuan, 0), branch=_get(r, "branch"),
-        today=today, reason="import",
+        today=today, reason="import", policy=policy,
     )
 
 
-def _institution(s: Session, a: Actor, r: dict[str, str], today: date) -> None:
+def _institution(s: Session, a: Actor, r: dict[str, str], today: date, policy: Policy | None) -> None:
     registry.add_institution(
         s, a, code=_get(r, "code"), name=_get(r, "name"), kind=_get(r, "kind"), city=_get(r, "city"),
         name_zh=_get(r, "name_zh"), level=_get(r, "level", _int, 0), public=_get(r, "public", parse_bool, True),
@@ -151,21 +152,25 @@ def _institution(s: Session, a: Actor, r: dict[str, str], today: date) -> None:
         diagnostic_hospital=_get(r, "diagnostic_hospital", parse_bool, False),
         dialysis_centre=_get(r, "dialysis_centre", parse_bool, False),
         offsite_on_record=_get(r, "offsite_on_record", parse_bool, False),
-        run_by_hospital_level=_get(r, "run_by_hospital_level", _int, 0), reason="import",
+        run_by_hospital_level=_get(r, "run_by_hospital_level", _int, 0), reason="import", policy=policy,
     )
 
 
-def _physician(s: Session, a: Actor, r: dict[str, str], today: date) -> None:
+def _physician(s: Session, a: Actor, r: dict[str, str], today: date, policy: Policy | None) -> None:
     registry.add_physician(s, a, code=_get(r, "code"), name=_get(r, "name"),
                            institution_code=_get(r, "institution_code"), title=_get(r, "title"),
-                           specialty=_get(r, "specialty"), reason="import")
+                           specialty=_get(r, "specialty"),
+                           department_director=_get(r, "department_director", parse_bool, False),
+                           reason="import", policy=policy)
 
 
-def _team(s: Session, a: Actor, r: dict[str, str], today: date) -> None:
+def _team(s: Session, a: Actor, r: dict[str, str], today: date, policy: Policy | None) -> None:
+    if policy is None:  # the signer title of team members is the pack's
+        raise _RowError("teams: import them with the policy pack (policy=...)")
     registry.add_team_member(s, a, institution_code=_get(r, "institution_code"), specialty=_get(r, "specialty"),
                              physician_code=_get(r, "physician_code"),
                              is_head=_get(r, "is_head", parse_bool, False),
-                             since=_get(r, "since", date.fromisoformat), reason="import")
+                             since=_get(r, "since", date.fromisoformat), reason="import", policy=policy)
 
 
 def _expense_row(a: Actor, r: dict[str, str], enrollees: dict[str, Any], institutions: dict[str, Any]) -> dict:
@@ -338,14 +343,15 @@ def _expense_values(session: Session, actor: Actor, rows, report, lang) -> list[
     return values
 
 
-def _validate(session: Session, actor: Actor, kind: str, rows, report, today, lang) -> list[tuple[int, dict]]:
+def _validate(session: Session, actor: Actor, kind: str, rows, report, today, lang,
+              policy: Policy | None) -> list[tuple[int, dict]]:
     """Run every row through its service without writing (no flush: the
     objects are dropped); the rows that passed."""
     good = []
     with session.no_autoflush:
         for line, row in rows:
             try:
-                HANDLERS[kind](session, actor, row, today)
+                HANDLERS[kind](session, actor, row, today, policy)
                 good.append((line, row))
             except (DomainError, _RowError, ValueError) as exc:
                 report.bad.append((line, _reason_text(exc, lang)))
@@ -358,10 +364,12 @@ def _validate(session: Session, actor: Actor, kind: str, rows, report, today, la
 
 def import_csv(engine: Engine, actor: Actor, kind: str, source: Path | str | io.TextIOBase, *,
                skip_bad: bool = False, today: date | None = None, lang: str = "en",
-               action: str = "importing") -> ImportReport:
+               action: str = "importing", policy: Policy | None = None) -> ImportReport:
     """Validate the whole file, then write the good rows in one transaction.
     Raises :class:`ImportRefused` (nothing written) when a row is bad and
-    ``skip_bad`` is off, or when the file cannot be read at all; a database
+    ``skip_bad`` is off, or when the file cannot be read at all (``policy``:
+    the pack whose articles the refusals cite; teams need it for the signer
+    title); a database
     fault while writing raises :class:`~core.errors.DatabaseFault` (nothing
     written either)."""
     if kind not in KINDS:
@@ -376,13 +384,14 @@ def import_csv(engine: Engine, actor: Actor, kind: str, source: Path | str | io.
         if kind == "expenses":
             values = _expense_values(s, actor, rows, report, lang)
         else:
-            good = _validate(s, actor, kind, rows, report, today, lang)
+            good = _validate(s, actor, kind, rows, report, today, lang, policy)
     report.bad.sort()
     if report.bad and not skip_bad:
         raise ImportRefused(report)
     # 2. one short write transaction, no savepoints: all of it or none of it
     try:
-        written = _write(engine, actor, kind, report, values if kind == "expenses" else good, today, lang, action)
+        written = _write(engine, actor, kind, report, values if kind == "expenses" else good, today, lang, action,
+                         policy)
     except IntegrityError as exc:  # a constraint the validators did not foresee: nothing is kept
         report.bad.append((0, f"rejected by the database: {str(exc.orig).splitlines()[0][:200]}"))
         raise ImportRefused(report) from None
@@ -391,12 +400,13 @@ def import_csv(engine: Engine, actor: Actor, kind: str, source: Path | str | io.
     return report
 
 
-def _audit_bulk(session: Session, actor: Actor, n: int) -> None:
+def _audit_bulk(session: Session, actor: Actor, n: int, policy: Policy | None = None) -> None:
     audit.record(session, actor, "expense.import", entity="expense_record", entity_id="bulk",
-                 after={"rows": n}, reason=f"import of {n} expense records", article=registry.EXPENSE_ARTICLE)
+                 after={"rows": n}, reason=f"import of {n} expense records", article=registry.expense_article(policy))
 
 
-def _bulk_insert_sqlite(engine: Engine, actor: Actor, rows: list[dict], action: str) -> None:
+def _bulk_insert_sqlite(engine: Engine, actor: Actor, rows: list[dict], action: str,
+                       policy: Policy | None = None) -> None:
     """Expense rows into SQLite with the write lock held only for one
     ``INSERT … SELECT`` in C: the rows are converted and loaded into a TEMP
     table first (the temp database has its own journal, so loading it takes
@@ -416,7 +426,7 @@ def _bulk_insert_sqlite(engine: Engine, actor: Actor, rows: list[dict], action: 
             raw.execute("COMMIT")
             with write_session(conn, action=action) as s:  # BEGIN IMMEDIATE: from here the lock is held
                 s.execute(text(f"INSERT INTO main.expense_record ({names}) SELECT {names} FROM temp.import_expense"))
-                _audit_bulk(s, actor, len(rows))
+                _audit_bulk(s, actor, len(rows), policy)
         finally:
             if raw.in_transaction:
                 raw.execute("ROLLBACK")
@@ -424,21 +434,21 @@ def _bulk_insert_sqlite(engine: Engine, actor: Actor, rows: list[dict], action: 
 
 
 def _write(engine: Engine, actor: Actor, kind: str, report: ImportReport, todo: list, today: date, lang: str,
-           action: str) -> int:
+           action: str, policy: Policy | None = None) -> int:
     if kind == "expenses":
         actor.require("record", action=N_("record expenses"))
         rows = [{"id": uuid.uuid4(), "created_at": utcnow(), **v} for v in todo]
         if rows and is_sqlite(engine):
-            _bulk_insert_sqlite(engine, actor, rows, action)
+            _bulk_insert_sqlite(engine, actor, rows, action, policy)
         elif rows:
             with write_session(engine, action=action) as s:
                 s.execute(insert(ExpenseRecord.__table__), rows)
-                _audit_bulk(s, actor, len(rows))
+                _audit_bulk(s, actor, len(rows), policy)
         return len(rows)
     with write_session(engine, action=action) as s:
         for line, row in todo:
             try:
-                HANDLERS[kind](s, actor, row, today)
+                HANDLERS[kind](s, actor, row, today, policy)
             except (DomainError, _RowError, ValueError) as exc:
                 # changed since the check (another caseworker wrote the same key): nothing is kept
                 report.bad.append((line, _reason_text(exc, lang) + " (changed while importing)"))

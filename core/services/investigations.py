@@ -33,8 +33,7 @@ from core.models import (
 from core.policy import Policy, stamp
 from core.rules import investigations as rules
 from core.rules import monitoring as mrules
-from core.rules.investigations import ART_NOTICE, ART_OUTCOME
-from core.rules.monitoring import ART_MONITORING, Month
+from core.rules.monitoring import Month
 from core.services import monitoring, numbering
 from core.workflows import CASE, require_role, require_step
 from core.workflows.definitions import CASE_CLOSED
@@ -42,7 +41,7 @@ from core.workflows.definitions import CASE_CLOSED
 # --------------------------------------------------------------------------- look-ups
 
 
-def get_case(session: Session, ref: str | uuid.UUID) -> InvestigationCase:
+def get_case(session: Session, ref: str | uuid.UUID, policy: Policy | None = None) -> InvestigationCase:
     """A case by key or case number."""
     case: InvestigationCase | None = None
     if isinstance(ref, uuid.UUID):
@@ -55,7 +54,7 @@ def get_case(session: Session, ref: str | uuid.UUID) -> InvestigationCase:
             number = numbering.normalise_number(text)
             case = session.exec(select(InvestigationCase).where(InvestigationCase.number == number)).first()
     if case is None:
-        raise NotFound.one(ART_NOTICE, "case", N_("No investigation case {ref}."), ref=str(ref))
+        raise NotFound.one(policy.deadlines.article_notice if policy else "", "case", N_("No investigation case {ref}."), ref=str(ref))
     return case
 
 
@@ -74,12 +73,13 @@ def settlement_of(session: Session, enrollee_id: uuid.UUID) -> Settlement:
 def _enrollee(session: Session, enrollee_id: uuid.UUID) -> Enrollee:
     e = session.get(Enrollee, enrollee_id)
     if e is None:
-        raise NotFound.one(ART_NOTICE, "enrollee", N_("No enrollee with key {ref}."), ref=str(enrollee_id))
+        raise NotFound.one("", "enrollee", N_("No enrollee with key {ref}."), ref=str(enrollee_id))
     return e
 
 
-def _load(session: Session, case_id: uuid.UUID | str, expected_version: int | None) -> InvestigationCase:
-    case = get_case(session, case_id)
+def _load(session: Session, case_id: uuid.UUID | str, expected_version: int | None,
+          policy: Policy) -> InvestigationCase:
+    case = get_case(session, case_id, policy)
     check_version(case, expected_version)
     return case
 
@@ -95,8 +95,8 @@ def _open_cases(session: Session, enrollee_id: uuid.UUID) -> list[InvestigationC
 
 def _new_case(session: Session, actor: Actor, policy: Policy, enrollee: Enrollee, *, trigger: str, month: str,
               detail: str, on: date, reason: str, cal: WorkingCalendar, today: date | None) -> InvestigationCase:
-    require_step(CASE, "notice", None, actor, on, today=today)
-    rules.check_duplicate(_open_cases(session, enrollee.id), trigger).raise_if_refused()
+    require_step(CASE, "notice", None, actor, on, today=today, policy=policy)
+    rules.check_duplicate(_open_cases(session, enrollee.id), trigger, policy).raise_if_refused()
     due = rules.notice_deadline(on, policy, cal)
     case_id = new_id()
     case = InvestigationCase(
@@ -126,12 +126,12 @@ def send_notice_for_hit(session: Session, actor: Actor, policy: Policy, *, enrol
 
     The hit is re-checked against the expense records for that enrollee and
     month; the hit is kept as a ``scan`` monitoring flag linked to the case."""
-    require_role(CASE, "notice", actor)
-    m = mrules.parse_month(month) if isinstance(month, str) else month
+    require_role(CASE, "notice", actor, policy)
+    m = mrules.parse_month(month, article=policy.monitoring.article) if isinstance(month, str) else month
     enrollee = _enrollee(session, enrollee_id)
     hit = next((h for h in monitoring.hits_for(session, policy, enrollee.id, m) if h.trigger == trigger), None)
     if hit is None:
-        raise DomainError.one(ART_MONITORING, "trigger",
+        raise DomainError.one(policy.monitoring.article, "trigger",
                               N_("{name} does not trip trigger {trigger} in {month}."),
                               name=enrollee.name, trigger=trigger, month=m.label)
     detail = hit.message("en")
@@ -148,38 +148,38 @@ def send_notice_for_flag(session: Session, actor: Actor, policy: Policy, *, flag
                          reason: str = "", calendar: WorkingCalendar | None = None,
                          today: date | None = None) -> InvestigationCase:
     """Open a case from a manual trigger and send the notice (SZ-MT Art. 13, 14)."""
-    require_role(CASE, "notice", actor)
+    require_role(CASE, "notice", actor, policy)
     flag = session.get(MonitoringFlag, flag_id)
     if flag is None:
-        raise NotFound.one(ART_MONITORING, "flag", N_("No monitoring flag {ref}."), ref=str(flag_id))
+        raise NotFound.one(policy.monitoring.article, "flag", N_("No monitoring flag {ref}."), ref=str(flag_id))
     if flag.case_id is not None:
-        raise DomainError.one(ART_MONITORING, "flag", N_("This flag already led to a case."))
+        raise DomainError.one(policy.monitoring.article, "flag", N_("This flag already led to a case."))
     enrollee = _enrollee(session, flag.enrollee_id)
     case = _new_case(session, actor, policy, enrollee, trigger=flag.trigger, month=flag.month, detail=flag.detail,
                      on=on, reason=reason, cal=calendar or default_calendar(), today=today)
     before = audit.snapshot(flag)
     flag.case_id = case.id
     audit.changed(session, actor, flag, before, "monitoring.flag_case", reason=reason or case.number,
-                  article=ART_NOTICE)
+                  article=policy.deadlines.article_notice)
     return case
 
 
 # --------------------------------------------------------------------------- explanation / no-show
 
 
-def record_explanation(session: Session, actor: Actor, *, case_id: uuid.UUID | str, note: str, on: date,
+def record_explanation(session: Session, actor: Actor, policy: Policy, *, case_id: uuid.UUID | str, note: str, on: date,
                        expected_version: int | None = None, reason: str = "",
                        today: date | None = None) -> InvestigationCase:
     """The enrollee came with card, ID, records and receipts and explained."""
-    require_role(CASE, "explain", actor)
-    case = _load(session, case_id, expected_version)
-    require_step(CASE, "explain", case, actor, on, today=today, guard=True, inputs={"note": note})
-    rules.check_explanation(case, on, note).raise_if_refused()
+    require_role(CASE, "explain", actor, policy)
+    case = _load(session, case_id, expected_version, policy)
+    require_step(CASE, "explain", case, actor, on, today=today, policy=policy, guard=True, inputs={"note": note})
+    rules.check_explanation(case, on, note, policy).raise_if_refused()
     before = audit.snapshot(case)
     case.explanation_on = on
     case.explanation_note = note.strip()
     audit.changed(session, actor, case, before, "investigation.explanation", reason=reason or note.strip(),
-                  article=ART_NOTICE)
+                  article=policy.deadlines.article_notice)
     return case
 
 
@@ -196,7 +196,7 @@ def _suspend(session: Session, actor: Actor, case: InvestigationCase, policy: Po
         enrollee.account_state = AccountState.SUSPENDED
         enrollee.account_state_since = on
         audit.changed(session, actor, enrollee, before, "enrollee.suspend", reason=reason or case.number,
-                      article=ART_NOTICE)
+                      article=policy.deadlines.article_notice)
 
 
 def judge_explanation(session: Session, actor: Actor, policy: Policy, *, case_id: uuid.UUID | str,
@@ -204,10 +204,10 @@ def judge_explanation(session: Session, actor: Actor, policy: Policy, *, case_id
                       calendar: WorkingCalendar | None = None, today: date | None = None) -> InvestigationCase:
     """Sufficient: the case is closed as explained. Not sufficient: the case
     is opened and bookkeeping suspended from ``on``."""
-    require_role(CASE, "judge", actor)
-    case = _load(session, case_id, expected_version)
-    require_step(CASE, "judge", case, actor, on, today=today, guard=True, inputs=None)
-    rules.check_judgement(case, on).raise_if_refused()
+    require_role(CASE, "judge", actor, policy)
+    case = _load(session, case_id, expected_version, policy)
+    require_step(CASE, "judge", case, actor, on, today=today, policy=policy, guard=True, inputs=None)
+    rules.check_judgement(case, on, policy).raise_if_refused()
     before = audit.snapshot(case)
     stamp(case, policy)  # the pack that decides this step (issue 9, item 8)
     case.explanation_sufficient = sufficient
@@ -215,10 +215,10 @@ def judge_explanation(session: Session, actor: Actor, policy: Policy, *, case_id
         case.status = CaseStatus.CLOSED_EXPLAINED
         case.closed_on = on
         audit.changed(session, actor, case, before, "investigation.closed_explained", reason=reason,
-                      article=ART_NOTICE)
+                      article=policy.deadlines.article_notice)
     else:
         _suspend(session, actor, case, policy, on, rules.OPEN_INSUFFICIENT, reason, calendar or default_calendar())
-        audit.changed(session, actor, case, before, "investigation.open", reason=reason, article=ART_NOTICE)
+        audit.changed(session, actor, case, before, "investigation.open", reason=reason, article=policy.deadlines.article_notice)
     return case
 
 
@@ -226,14 +226,14 @@ def record_no_show(session: Session, actor: Actor, policy: Policy, *, case_id: u
                    expected_version: int | None = None, reason: str = "",
                    calendar: WorkingCalendar | None = None, today: date | None = None) -> InvestigationCase:
     """The enrollee did not come by the deadline: open the case and suspend."""
-    require_role(CASE, "no_show", actor)
-    case = _load(session, case_id, expected_version)
-    require_step(CASE, "no_show", case, actor, on, today=today, guard=True, inputs=None)
-    rules.check_no_show(case, on).raise_if_refused()
+    require_role(CASE, "no_show", actor, policy)
+    case = _load(session, case_id, expected_version, policy)
+    require_step(CASE, "no_show", case, actor, on, today=today, policy=policy, guard=True, inputs=None)
+    rules.check_no_show(case, on, policy).raise_if_refused()
     before = audit.snapshot(case)
     stamp(case, policy)  # the pack that decides this step (issue 9, item 8)
     _suspend(session, actor, case, policy, on, rules.OPEN_NO_SHOW, reason, calendar or default_calendar())
-    audit.changed(session, actor, case, before, "investigation.open", reason=reason, article=ART_NOTICE)
+    audit.changed(session, actor, case, before, "investigation.open", reason=reason, article=policy.deadlines.article_notice)
     return case
 
 
@@ -245,10 +245,10 @@ def record_verification(session: Session, actor: Actor, policy: Policy, *, case_
                         calendar: WorkingCalendar | None = None, today: date | None = None) -> InvestigationCase:
     """Record the verification result; sets the decision deadline and, for
     no violation, the resumption deadline."""
-    require_role(CASE, "verify", actor)
-    case = _load(session, case_id, expected_version)
-    require_step(CASE, "verify", case, actor, on, today=today, guard=True, inputs={"outcome": outcome})
-    rules.check_verification(case, outcome, on).raise_if_refused()
+    require_role(CASE, "verify", actor, policy)
+    case = _load(session, case_id, expected_version, policy)
+    require_step(CASE, "verify", case, actor, on, today=today, policy=policy, guard=True, inputs={"outcome": outcome})
+    rules.check_verification(case, outcome, on, policy).raise_if_refused()
     cal = calendar or default_calendar()
     before = audit.snapshot(case)
     stamp(case, policy)  # the pack that decides this step (issue 9, item 8)
@@ -262,44 +262,44 @@ def record_verification(session: Session, actor: Actor, policy: Policy, *, case_
         resumption = rules.resumption_deadline(on, policy, cal)
         case.resumption_due, case.resumption_due_provisional = resumption.due, resumption.provisional
     audit.changed(session, actor, case, before, "investigation.verify", reason=reason or note.strip(),
-                  article=ART_OUTCOME)
+                  article=policy.deadlines.article_resumption)
     return case
 
 
-def deliver_decision(session: Session, actor: Actor, *, case_id: uuid.UUID | str, on: date,
+def deliver_decision(session: Session, actor: Actor, policy: Policy, *, case_id: uuid.UUID | str, on: date,
                      expected_version: int | None = None, reason: str = "",
                      today: date | None = None) -> InvestigationCase:
     """The verification result is delivered to the enrollee in writing.
     Violation: dealt with under the Measures (account stays suspended);
     suspected crime: referred to the judicial authorities."""
-    require_role(CASE, "decide", actor)
-    case = _load(session, case_id, expected_version)
-    require_step(CASE, "decide", case, actor, on, today=today, guard=True, inputs=None)
-    rules.check_decision(case, on).raise_if_refused()
+    require_role(CASE, "decide", actor, policy)
+    case = _load(session, case_id, expected_version, policy)
+    require_step(CASE, "decide", case, actor, on, today=today, policy=policy, guard=True, inputs=None)
+    rules.check_decision(case, on, policy).raise_if_refused()
     before = audit.snapshot(case)
     case.decided_on = on
     case.decided_by = actor.username
     case.status = rules.status_after_decision(case)
     if case.status in CASE_CLOSED:
         case.closed_on = on
-    audit.changed(session, actor, case, before, "investigation.decide", reason=reason, article=ART_OUTCOME)
+    audit.changed(session, actor, case, before, "investigation.decide", reason=reason, article=policy.deadlines.article_resumption)
     return case
 
 
-def resume(session: Session, actor: Actor, *, case_id: uuid.UUID | str, on: date,
+def resume(session: Session, actor: Actor, policy: Policy, *, case_id: uuid.UUID | str, on: date,
            expected_version: int | None = None, reason: str = "", today: date | None = None) -> InvestigationCase:
     """No violation found: bookkeeping resumes (Art. 15). The account returns
     to normal unless another of the enrollee's cases still holds it."""
-    require_role(CASE, "resume", actor)
-    case = _load(session, case_id, expected_version)
-    require_step(CASE, "resume", case, actor, on, today=today, guard=True, inputs=None)
-    rules.check_resume(case, on).raise_if_refused()
+    require_role(CASE, "resume", actor, policy)
+    case = _load(session, case_id, expected_version, policy)
+    require_step(CASE, "resume", case, actor, on, today=today, policy=policy, guard=True, inputs=None)
+    rules.check_resume(case, on, policy).raise_if_refused()
     before = audit.snapshot(case)
     case.resumed_on = on
     if case.decided_on is not None:  # before the decision the case stays verified (resumed = closed)
         case.status = CaseStatus.RESUMED
         case.closed_on = on
-    audit.changed(session, actor, case, before, "investigation.resume", reason=reason, article=ART_OUTCOME)
+    audit.changed(session, actor, case, before, "investigation.resume", reason=reason, article=policy.deadlines.article_resumption)
     others = [c for c in cases_of(session, case.enrollee_id) if c.id != case.id and rules.holds_suspension(c)]
     enrollee = _enrollee(session, case.enrollee_id)
     if not others and enrollee.account_state != AccountState.NORMAL:
@@ -307,5 +307,5 @@ def resume(session: Session, actor: Actor, *, case_id: uuid.UUID | str, on: date
         enrollee.account_state = AccountState.NORMAL
         enrollee.account_state_since = on
         audit.changed(session, actor, enrollee, e_before, "enrollee.resume", reason=reason or case.number,
-                      article=ART_OUTCOME)
+                      article=policy.deadlines.article_resumption)
     return case

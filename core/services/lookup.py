@@ -47,6 +47,7 @@ from core.i18n import N_, Code
 from core.ids import mask_card_number, mask_id_number
 from core.models import Certificate, CertificateStatus, Enrollee, Institution, InvestigationCase, OffsiteFiling
 from core.models import RecordBook
+from core.policy import Policy
 
 PAGE_SIZE = 20
 TRIGRAM = 3  # the trigram indexes need this many characters; shorter queries use the gram / prefix paths
@@ -190,9 +191,10 @@ def is_number(query: str) -> bool:
 
 
 def search(session: Session, query: str, *, offset: int = 0, limit: int = PAGE_SIZE,
-           on: date | None = None) -> LookupPage:
+           on: date | None = None, policy: Policy | None = None) -> LookupPage:
     """One page of enrollees matching ``query`` (see the module docstring).
-    ``on`` is the business date a document's end is judged against (today)."""
+    ``on`` is the business date a document's end is judged against (today);
+    a document's note cites ``policy``'s articles when given."""
     q = normalise(query)
     if not q:
         raise DomainError.one("", "query", N_("Type an ID number, a card number or part of a name."))
@@ -200,7 +202,7 @@ def search(session: Session, query: str, *, offset: int = 0, limit: int = PAGE_S
         raise DomainError.one("", "query", N_("Page size and offset must be positive."))
     number = compact_number(q)
     if number is not None:
-        hits = tuple(_document_hits(session, document_numbers(number), on or date.today()))
+        hits = tuple(_document_hits(session, document_numbers(number), on or date.today(), policy))
         if hits:
             return _page(q, "document", _owners(session, hits), offset, limit, hits)
         # an ID number, or the start of one; else a card number or its start
@@ -322,29 +324,28 @@ def _current(kind: str, number: str, status_kind: str, status: str) -> Reason:
         "kind": Code("number_kind", kind), "number": number, "status": Code(status_kind, status)})
 
 
-def _document_hits(session: Session, numbers: set[str], on: date):
-    from core.rules.certificates import ART_VALIDITY
+def _document_hits(session: Session, numbers: set[str], on: date, policy: Policy | None = None):
     from core.services.books import _successor_number, present_book
     from core.services.certificates import present_certificate
 
     wanted = list(numbers)
-    yield from _voucher_hits(session, wanted)  # a voucher may be numbered by hand: any shape
+    yield from _voucher_hits(session, wanted, policy)  # a voucher may be numbered by hand: any shape
     if not any(_DOC_RE.match(n.replace("-", "")) for n in wanted):
         return  # certificate, book and case numbers all have the numbering scheme's shape
     for c in session.exec(select(Certificate).where(col(Certificate.number).in_(wanted))):
         nxt = session.get(Certificate, c.replaced_by_id) if c.replaced_by_id else None
         if nxt is None and c.status == CertificateStatus.SUPERSEDED:
             nxt = session.exec(select(Certificate).where(Certificate.previous_id == c.id)).first()
-        note = _refusal(present_certificate, session, c.number, on)
+        note = _refusal(present_certificate, session, c.number, on, policy)
         if note is None and c.status == CertificateStatus.SUPERSEDED and c.ended_on is not None:
-            note = Reason(ART_VALIDITY, "number", N_("Certificate {number} was renewed on {day}; "
+            note = Reason(policy.validity.article if policy else "", "number", N_("Certificate {number} was renewed on {day}; "
                                                      "the renewal is {replacement}."),
                           {"number": c.number, "day": c.ended_on.isoformat(), "replacement": nxt.number if nxt else "-"})
         yield _hit("certificate", c.number, c.status, c.enrollee_id, c.ended_on, nxt.number if nxt else "",
                    note or _current("certificate", c.number, "certificate_status", c.status))
     for b in session.exec(select(RecordBook).where(col(RecordBook.number).in_(wanted))):
         nxt = _successor_number(session, b) if b.ended_on is not None else ""
-        note = _refusal(present_book, session, b.number, on)
+        note = _refusal(present_book, session, b.number, on, policy)
         yield _hit("book", b.number, b.status, b.enrollee_id, b.ended_on, "" if nxt == "-" else nxt,
                    note or _current("book", b.number, "book_status", b.status))
     for k in session.exec(select(InvestigationCase).where(col(InvestigationCase.number).in_(wanted))):
@@ -354,9 +355,9 @@ def _document_hits(session: Session, numbers: set[str], on: date):
         yield _hit("case", k.number, k.status, k.enrollee_id, k.closed_on, "", note)
 
 
-def _voucher_hits(session: Session, wanted: list[str]):
+def _voucher_hits(session: Session, wanted: list[str], policy: Policy | None = None):
     for f in session.exec(select(OffsiteFiling).where(col(OffsiteFiling.voucher_number).in_(wanted))):
-        note = (Reason("SZ-MT Art. 9", "number", N_("Off-site filing {number} was cancelled on {day}."),
+        note = (Reason(policy.offsite.article_who if policy else "", "number", N_("Off-site filing {number} was cancelled on {day}."),
                        {"number": f.voucher_number, "day": f.cancelled_on.isoformat()})
                 if f.cancelled_on else _current("voucher", f.voucher_number or "", "filing_status", f.status))
         yield _hit("voucher", f.voucher_number or "", f.status, f.enrollee_id, f.cancelled_on, "", note)

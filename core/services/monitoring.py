@@ -39,7 +39,7 @@ from core.i18n import N_
 from core.models import Certificate, Enrollee, ExpenseRecord, MonitoringFlag
 from core.policy import Policy, Trigger, fen_to_yuan, stamp
 from core.rules import monitoring as rules
-from core.rules.monitoring import ART_MONITORING, Month, ScanWindows
+from core.rules.monitoring import Month, ScanWindows
 
 X = ExpenseRecord.__table__  # type: ignore[attr-defined]
 E = Enrollee.__table__  # type: ignore[attr-defined]
@@ -158,6 +158,7 @@ class ScanResult:
     windows: ScanWindows
     hits: list[Hit]
     manual: list[FlagRow] = field(default_factory=list)
+    article: str = ""  # the pack's monitoring article
 
     @property
     def enrollee_ids(self) -> set[uuid.UUID]:
@@ -167,7 +168,7 @@ class ScanResult:
         w = self.windows
         return {
             "month": self.month,
-            "article": ART_MONITORING,
+            "article": self.article,
             "windows": {
                 "month": [w.start.isoformat(), w.end.isoformat()],
                 "visits": [w.visits_start.isoformat(), w.end.isoformat()],
@@ -364,7 +365,7 @@ def scan(session: Session, policy: Policy, month: Month | str, *,
     with the figures, plus the manual triggers recorded for the month.
     ``enrollee_id`` limits the scan to one enrollee (indexed)."""
     if isinstance(month, str):
-        month = rules.parse_month(month)
+        month = rules.parse_month(month, article=policy.monitoring.article)
     w = rules.scan_windows(month, policy)
     numeric = rules.numeric_triggers(policy)
     visit_triggers = [t for t in numeric if t.kind in rules.VISIT_KINDS]
@@ -388,7 +389,7 @@ def scan(session: Session, policy: Policy, month: Month | str, *,
             add(row, figures, cost_triggers)
     hits.sort(key=lambda h: (h.enrollee_name, str(h.enrollee_id), h.number))
     return ScanResult(month=month.label, windows=w, hits=hits,
-                      manual=_manual_flags(session, policy, month, enrollee_id))
+                      manual=_manual_flags(session, policy, month, enrollee_id), article=policy.monitoring.article)
 
 
 def hits_for(session: Session, policy: Policy, enrollee_id: uuid.UUID, month: Month | str) -> list[Hit]:
@@ -405,15 +406,16 @@ def record_manual_trigger(session: Session, actor: Actor, policy: Policy, *, enr
     """Record a manual trigger (SZ-MT Art. 13, triggers 9-13): false
     enrolment, card lent or borrowed, card left at an institution, a report,
     another violation. ``month`` defaults to the month of ``on``."""
-    actor.require("record", article=ART_MONITORING, action=N_("record a monitoring trigger"))
-    m = rules.parse_month(month) if isinstance(month, str) else (month or Month.of(on))
+    art = policy.monitoring.article
+    actor.require("record", article=art, action=N_("record a monitoring trigger"))
+    m = rules.parse_month(month, article=art) if isinstance(month, str) else (month or Month.of(on))
     enrollee = session.get(Enrollee, enrollee_id)
     if enrollee is None:
-        raise NotFound.one(ART_MONITORING, "enrollee", N_("No enrollee with key {ref}."), ref=str(enrollee_id))
+        raise NotFound.one("", "enrollee", N_("No enrollee with key {ref}."), ref=str(enrollee_id))
     rules.check_manual_trigger(policy, trigger, m, on, detail).raise_if_refused()
     flag = MonitoringFlag(enrollee_id=enrollee.id, trigger=trigger, month=m.label, detail=detail.strip(),
                           source="manual", recorded_by=actor.username)
     stamp(flag, policy)
     audit.created(session, actor, flag, "monitoring.flag", reason=reason or detail.strip(),
-                  article=ART_MONITORING)
+                  article=art)
     return flag

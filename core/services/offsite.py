@@ -53,8 +53,6 @@ __all__ = [
     "get_filing",
 ]
 
-ARTICLE_FILE = "SZ-MT Art. 10"
-ARTICLE_CANCEL = "SZ-MT Art. 9"
 VOUCHER_PREFIX = "OF"
 
 
@@ -139,13 +137,13 @@ def _candidate(i: Institution) -> CandidateFacts:
                           designated=i.designated, active=i.active)
 
 
-def _voucher(session: Session, on: date, wanted: str | None) -> str:
+def _voucher(session: Session, on: date, wanted: str | None, article: str) -> str:
     numbering.lock_counter(session, "offsite voucher")  # PostgreSQL: no two concurrent filings take one number
     if wanted is not None:
         v = wanted.strip()
         taken = session.exec(select(OffsiteFiling.id).where(OffsiteFiling.voucher_number == v)).first()
         if not v or taken is not None:
-            raise DomainError.one(ARTICLE_FILE, "voucher_number",
+            raise DomainError.one(article, "voucher_number",
                                   N_("Voucher number {voucher} is empty or already issued."), voucher=v)
         return v
     prefix = f"{VOUCHER_PREFIX}{on.year}-"
@@ -195,17 +193,17 @@ def _create(session: Session, actor: Actor, e: Enrollee, form: FilingForm, insts
                                       stamped=code in form.stamped_codes))
     audit.record(session, actor, "offsite.file", entity=OffsiteFiling.__tablename__, entity_id=filing.id,
                  before={}, after={**audit.snapshot(filing), "institutions": list(form.institution_codes)},
-                 reason=reason, article=ARTICLE_FILE, enrollee_id=e.id)
+                 reason=reason, article=policy.offsite.article_form, enrollee_id=e.id)
     return filing
 
 
-def _cancel(session: Session, actor: Actor, filing: OffsiteFiling, *, on: date, reason: str) -> None:
+def _cancel(session: Session, actor: Actor, filing: OffsiteFiling, *, on: date, reason: str, article: str) -> None:
     before = audit.snapshot(filing)
     filing.status = FilingStatus.CANCELLED
     filing.cancelled_on = on
     filing.cancel_reason = reason.strip()
     filing.cancelled_by = actor.username
-    audit.changed(session, actor, filing, before, "offsite.cancel", reason=reason.strip(), article=ARTICLE_CANCEL)
+    audit.changed(session, actor, filing, before, "offsite.cancel", reason=reason.strip(), article=article)
 
 
 # --------------------------------------------------------------------------- writes
@@ -216,25 +214,27 @@ def file_filing(session: Session, actor: Actor, enrollee: str | uuid.UUID, form:
                 today: date | None = None) -> OffsiteFiling:
     """Accept a filing and issue its voucher (SZ-MT Art. 10(4)). Every
     unmet condition is reported at once; nothing is written then."""
-    require_step(FILING, "file", None, actor, on, today=today)
+    art = policy.offsite.article_form
+    require_step(FILING, "file", None, actor, on, today=today, policy=policy)
     e = get_enrollee(session, enrollee)
     form = _normalise(form)
     decision, insts = _decide(session, e, form, replacing=None, policy=policy, on=on)
     decision.raise_if_refused()
-    voucher = _voucher(session, on, voucher_number)
+    voucher = _voucher(session, on, voucher_number, art)
     return _create(session, actor, e, form, insts, on=on, reason=reason or "off-site filing", voucher=voucher,
                    policy=policy)
 
 
 def cancel_filing(session: Session, actor: Actor, filing: str | uuid.UUID, *, on: date, reason: str,
-                  expected_version: int | None = None, today: date | None = None) -> OffsiteFiling:
+                  policy: Policy, expected_version: int | None = None, today: date | None = None) -> OffsiteFiling:
     """Cancel on return to the city (SZ-MT Art. 9(3)); reason and date required."""
-    require_role(FILING, "cancel", actor)
+    art = policy.offsite.article_who
+    require_role(FILING, "cancel", actor, policy)
     f = get_filing(session, filing)
     check_version(f, expected_version)
-    require_step(FILING, "cancel", f, actor, on, today=today, guard=True, inputs={"reason": reason})
-    check_cancel(status=f.status, filed_on=f.filed_on, reason=reason, on=on).raise_if_refused()
-    _cancel(session, actor, f, on=on, reason=reason)
+    require_step(FILING, "cancel", f, actor, on, today=today, policy=policy, guard=True, inputs={"reason": reason})
+    check_cancel(status=f.status, filed_on=f.filed_on, reason=reason, on=on, policy=policy).raise_if_refused()
+    _cancel(session, actor, f, on=on, reason=reason, article=art)
     return f
 
 
@@ -246,10 +246,11 @@ def change_institutions(session: Session, actor: Actor, filing: str | uuid.UUID,
     """A change of institutions: the old filing is cancelled and a new one
     filed with the same place and filer, in one transaction (two audit
     events). Returns the new filing."""
-    require_role(FILING, "change", actor)
+    art = policy.offsite.article_form
+    require_role(FILING, "change", actor, policy)
     old = get_filing(session, filing)
     check_version(old, expected_version)
-    require_step(FILING, "change", old, actor, on, today=today, guard=True, inputs={"reason": reason})
+    require_step(FILING, "change", old, actor, on, today=today, policy=policy, guard=True, inputs={"reason": reason})
     e = session.get(Enrollee, old.enrollee_id)
     if e is None:
         raise NotFound.one("", "enrollee", N_("No enrollee with ID number, card number or key {ref}."), ref=str(old.enrollee_id))
@@ -258,10 +259,10 @@ def change_institutions(session: Session, actor: Actor, filing: str | uuid.UUID,
         local_ss_stamp=local_ss_stamp, form_copies=form_copies,
         local_ss_office=old.local_ss_office if local_ss_office is None else local_ss_office,
     ))
-    cancel = check_cancel(status=old.status, filed_on=old.filed_on, reason=reason, on=on)
+    cancel = check_cancel(status=old.status, filed_on=old.filed_on, reason=reason, on=on, policy=policy)
     new, insts = _decide(session, e, form, replacing=old, policy=policy, on=on)
     Decision.of(list(cancel.reasons) + list(new.reasons)).raise_if_refused()
-    voucher = _voucher(session, on, voucher_number)
-    _cancel(session, actor, old, on=on, reason=reason)
+    voucher = _voucher(session, on, voucher_number, art)
+    _cancel(session, actor, old, on=on, reason=reason, article=policy.offsite.article_who)
     session.flush()
     return _create(session, actor, e, form, insts, on=on, reason=reason.strip(), voucher=voucher, policy=policy)

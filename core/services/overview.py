@@ -395,14 +395,14 @@ def _notice_alert(case: InvestigationCase | None, policy: Policy, on: date) -> l
 
 
 def _document_alerts(e: Enrollee, certs: list[Certificate], book: BookView | None,
-                     centre: HealthCentreView | None, on: date) -> list[Alert]:
+                     centre: HealthCentreView | None, policy: Policy, on: date) -> list[Alert]:
     out = []
     recognised = [c for c in certs if standing(c, on) == "valid"]
     if recognised and (book is None or book.status not in BOOK_CURRENT):
-        out.append(Alert("book_missing", "SZ-MD Art. 5",
+        out.append(Alert("book_missing", policy.books.article,
                          N_("Recognised but holds no active record book; issue one against the card, ID card and certificate.")))
     if e.scheme in (Scheme.INPATIENT, Scheme.MIGRANT) and centre is None:
-        out.append(Alert("health_centre_missing", "SZ-MT Art. 4",
+        out.append(Alert("health_centre_missing", policy.health_centre.article,
                          N_("No community health centre selected ({scheme} scheme)."), {"scheme": e.scheme}))
     return out
 
@@ -416,7 +416,7 @@ def alerts_for(session: Session, e: Enrollee, certs: list[Certificate], book: Bo
     recognition, missing record book or health centre)."""
     alerts = [_from_worklist(i) for i in worklist_alerts(session, e.id, on, policy)]
     alerts += _notice_alert(case, policy, on) + _certificate_alerts(certs, policy, on)
-    alerts += _document_alerts(e, certs, book, centre, on)
+    alerts += _document_alerts(e, certs, book, centre, policy, on)
     return sorted(alerts, key=lambda a: (not a.overdue, a.due or date.max, a.kind))
 
 

@@ -35,6 +35,7 @@ from core.models import (
     Title,
     VisitKind,
 )
+from core.policy import Policy
 from core.services.lookup import institution_by_code
 
 CARD_RE = re.compile(r"^[A-Z0-9]{6,32}$")
@@ -99,15 +100,24 @@ def parse_yuan(value: Any, *, negative: bool = True) -> int:
 # --------------------------------------------------------------------------- enrollees
 
 
-# the articles master data rests on (audit events; issue 9): who is insured
-# (SZ-MT Art. 2), where recognition and treatment happen (SZ-MD Art. 4, 5),
-# and the costs monitoring reads (SZ-MT Art. 13)
-ENROLLEE_ARTICLE = "SZ-MT Art. 2"
-EXPENSE_ARTICLE = "SZ-MT Art. 13"
+# the articles master data rests on (audit events; issue 9), from the pack:
+# who is insured (Shenzhen: SZ-MT Art. 2), where recognition and treatment
+# happen (SZ-MD Art. 4, 5), the costs monitoring reads (SZ-MT Art. 13). ""
+# when no pack is given: master data names no city's article by itself.
 
 
-def institution_article(inst: Institution) -> str:
-    return "SZ-MD Art. 4" if inst.diagnostic_hospital else "SZ-MD Art. 5"
+def enrollee_article(policy: Policy | None) -> str:
+    return policy.enrolment.article_schemes if policy else ""
+
+
+def expense_article(policy: Policy | None) -> str:
+    return policy.monitoring.article if policy else ""
+
+
+def institution_article(inst: Institution, policy: Policy | None = None) -> str:
+    if policy is None:
+        return ""
+    return policy.certificates.article if inst.diagnostic_hospital else policy.treatment.article_place
 
 
 def add_enrollee(
@@ -134,7 +144,10 @@ def add_enrollee(
     is_demo: bool = False,
     today: date | None = None,
     reason: str = "enrolment",
+    policy: Policy | None = None,
 ) -> Enrollee:
+    """A new enrollee; refusals cite the pack's enrolment articles when
+    ``policy`` is given (master data is pack-neutral otherwise)."""
     actor.require("record", action=N_("register enrollees"))
     p = _Problems()
     info = None
@@ -148,10 +161,11 @@ def add_enrollee(
     name = (name or "").strip()
     if not name or len(name) > 64:
         p.add("name", N_("A name is 1-64 characters."))
-    _choice(p, "scheme", scheme, Scheme, "SZ-MT Art. 2")
+    _choice(p, "scheme", scheme, Scheme, policy.enrolment.article_schemes if policy else "")
     _choice(p, "employment", employment, Employment)
     if disabled_grade is not None and not 1 <= disabled_grade <= 6:
-        p.add("disabled_grade", N_("A disabled serviceman grade is 1 to 6."), "SZ-MT Art. 16")
+        p.add("disabled_grade", N_("A disabled serviceman grade is 1 to 6."),
+              policy.enrolment.article_disabled if policy else "")
     if not PHONE_RE.match(phone or ""):
         p.add("phone", N_("A phone number has digits, spaces, + and - only."))
     if individual_account_fen < 0:
@@ -187,7 +201,7 @@ def add_enrollee(
         branch=branch or actor.branch,
         is_demo=is_demo,
     )
-    audit.created(session, actor, e, "enrollee.add", reason=reason, article=ENROLLEE_ARTICLE)
+    audit.created(session, actor, e, "enrollee.add", reason=reason, article=enrollee_article(policy))
     return e
 
 
@@ -213,6 +227,7 @@ def add_institution(
     offsite_on_record: bool = False,
     run_by_hospital_level: int = 0,
     reason: str = "institution on record",
+    policy: Policy | None = None,
 ) -> Institution:
     actor.require("admin", action=N_("maintain institutions"))
     p = _Problems()
@@ -228,7 +243,8 @@ def add_institution(
     if not 0 <= run_by_hospital_level <= 3:
         p.add("run_by_hospital_level", N_("An institution level is 0 (unrated) to 3."))
     if diagnostic_hospital and not designated:
-        p.add("diagnostic_hospital", N_("A diagnostic hospital must be a designated institution."), "SZ-MD Art. 4")
+        p.add("diagnostic_hospital", N_("A diagnostic hospital must be a designated institution."),
+              policy.certificates.article if policy else "")
     if code and session.exec(select(Institution.id).where(Institution.code == code)).first():
         p.add("code", N_("Institution {code} already exists."), code=code)
     p.raise_any()
@@ -238,7 +254,7 @@ def add_institution(
         diagnostic_hospital=diagnostic_hospital, dialysis_centre=dialysis_centre,
         offsite_on_record=offsite_on_record, run_by_hospital_level=run_by_hospital_level,
     )
-    audit.created(session, actor, inst, "institution.add", reason=reason, article=institution_article(inst))
+    audit.created(session, actor, inst, "institution.add", reason=reason, article=institution_article(inst, policy))
     return inst
 
 
@@ -254,17 +270,23 @@ def add_physician(
     institution_code: str,
     title: str,
     specialty: str,
+    department_director: bool = False,
     reason: str = "physician on record",
+    policy: Policy | None = None,
 ) -> Physician:
+    """A physician on record; ``department_director`` heads the department of
+    ``specialty`` at the institution (a signer where the pack's signature rule
+    lets the director sign)."""
     actor.require("admin", action=N_("maintain physicians"))
+    art = policy.certificates.article if policy else ""
     p = _Problems()
     if not CODE_RE.match(code or ""):
         p.add("code", N_("A code is 1-32 letters, digits, dots, dashes or underscores."))
     if not (name or "").strip():
         p.add("name", N_("A name is required."))
-    _choice(p, "title", title, Title, "SZ-MD Art. 4")
+    _choice(p, "title", title, Title, art)
     if not (specialty or "").strip():
-        p.add("specialty", N_("A specialty is required."), "SZ-MD Art. 4")
+        p.add("specialty", N_("A specialty is required."), art)
     inst = session.exec(select(Institution).where(Institution.code == institution_code)).first()
     if inst is None:
         p.add("institution", N_("No institution with code {code}."), code=institution_code)
@@ -272,8 +294,9 @@ def add_physician(
         p.add("code", N_("Physician {code} already exists."), code=code)
     p.raise_any()
     assert inst is not None
-    doc = Physician(code=code, name=name.strip(), institution_id=inst.id, title=title, specialty=specialty.strip())
-    audit.created(session, actor, doc, "physician.add", reason=reason, article="SZ-MD Art. 4")
+    doc = Physician(code=code, name=name.strip(), institution_id=inst.id, title=title, specialty=specialty.strip(),
+                    department_director=bool(department_director))
+    audit.created(session, actor, doc, "physician.add", reason=reason, article=art)
     return doc
 
 
@@ -301,49 +324,55 @@ def add_team_member(
     physician_code: str,
     is_head: bool,
     since: date,
+    policy: Policy,
     reason: str = "team list reported by the hospital",
 ) -> TeamMembership:
     """Record a hospital's report of a team change (SZ-MD Art. 4): add a member
-    or a head. A new head ends the previous head's headship the day before."""
+    or a head. A new head ends the previous head's headship the day before.
+    Members hold the pack's signer title (``certificates.signatures.min_title``)."""
     actor.require("admin", action=N_("maintain diagnostic teams"))
+    rule = policy.certificates.signatures
+    art = rule.article
     inst = institution_by_code(session, institution_code)
     doc = physician_by_code(session, physician_code)
     p = _Problems()
     if not inst.diagnostic_hospital:
-        p.add("institution", N_("{code} is not a designated diagnostic hospital."), "SZ-MD Art. 4", code=inst.code)
+        p.add("institution", N_("{code} is not a designated diagnostic hospital."), art, code=inst.code)
     if doc.institution_id != inst.id:
-        p.add("physician", N_("{code} does not work at {inst}."), "SZ-MD Art. 4", code=doc.code, inst=inst.code)
+        p.add("physician", N_("{code} does not work at {inst}."), art, code=doc.code, inst=inst.code)
     if doc.specialty != specialty:
-        p.add("specialty", N_("{code} is not a physician of the {specialty} specialty."), "SZ-MD Art. 4",
+        p.add("specialty", N_("{code} is not a physician of the {specialty} specialty."), art,
               code=doc.code, specialty=specialty)
     from core.models import TITLE_RANK
 
-    if TITLE_RANK.get(Title(doc.title), 0) < TITLE_RANK[Title.DEPUTY_CHIEF]:
-        p.add("title", N_("Team members hold the title deputy chief physician or above."), "SZ-MD Art. 4")
+    if TITLE_RANK.get(Title(doc.title), 0) < TITLE_RANK[Title(rule.min_title)]:
+        p.add("title", N_("Team members hold the title {needed} or above; {code} holds {title}."), art,
+              needed=rule.min_title, code=doc.code, title=doc.title)
     p.raise_any()
     team = team_for(session, inst.id, specialty)
     if team is None:
         team = DiagnosticTeam(institution_id=inst.id, specialty=specialty, reported_on=since)
-        audit.created(session, actor, team, "team.add", reason=reason, article="SZ-MD Art. 4")
+        audit.created(session, actor, team, "team.add", reason=reason, article=art)
     current = list(session.exec(select(TeamMembership).where(TeamMembership.team_id == team.id,
                                                            TeamMembership.until.is_(None))))  # type: ignore[union-attr]
     if any(m.physician_id == doc.id and m.is_head == is_head for m in current):
-        raise DomainError.one("SZ-MD Art. 4", "physician", N_("{code} is already on this team in that role."), code=doc.code)
+        raise DomainError.one(art, "physician", N_("{code} is already on this team in that role."), code=doc.code)
     from datetime import timedelta
 
     for m in current:
         if m.physician_id == doc.id or (is_head and m.is_head):
             before = audit.snapshot(m)
             m.until = since - timedelta(days=1)
-            audit.changed(session, actor, m, before, "team.member_end", reason=reason, article="SZ-MD Art. 4")
+            audit.changed(session, actor, m, before, "team.member_end", reason=reason, article=art)
     mem = TeamMembership(team_id=team.id, physician_id=doc.id, is_head=is_head, since=since)
-    audit.created(session, actor, mem, "team.member_add", reason=reason, article="SZ-MD Art. 4")
+    audit.created(session, actor, mem, "team.member_add", reason=reason, article=art)
     return mem
 
 
 def end_team_member(session: Session, actor: Actor, *, institution_code: str, specialty: str,
-                    physician_code: str, last_day: date, reason: str) -> TeamMembership:
+                    physician_code: str, last_day: date, reason: str, policy: Policy) -> TeamMembership:
     actor.require("admin", action=N_("maintain diagnostic teams"))
+    art = policy.certificates.signatures.article
     inst = institution_by_code(session, institution_code)
     doc = physician_by_code(session, physician_code)
     team = team_for(session, inst.id, specialty)
@@ -353,13 +382,13 @@ def end_team_member(session: Session, actor: Actor, *, institution_code: str, sp
             TeamMembership.team_id == team.id, TeamMembership.physician_id == doc.id,
             TeamMembership.until.is_(None))).first()  # type: ignore[union-attr]
     if mem is None:
-        raise DomainError.one("SZ-MD Art. 4", "physician", N_("{code} is not on this team."), code=doc.code)
+        raise DomainError.one(art, "physician", N_("{code} is not on this team."), code=doc.code)
     if last_day < mem.since:
-        raise DomainError.one("SZ-MD Art. 4", "last_day", N_("The last day cannot be before the member joined ({since})."),
+        raise DomainError.one(art, "last_day", N_("The last day cannot be before the member joined ({since})."),
                               since=mem.since.isoformat())
     before = audit.snapshot(mem)
     mem.until = last_day
-    audit.changed(session, actor, mem, before, "team.member_end", reason=reason, article="SZ-MD Art. 4")
+    audit.changed(session, actor, mem, before, "team.member_end", reason=reason, article=art)
     return mem
 
 
@@ -393,7 +422,8 @@ def expense_values(
                 large_equipment=large_equipment, source=source)
 
 
-def add_expense(session: Session, actor: Actor, *, audit_it: bool = True, **values: Any) -> ExpenseRecord:
+def add_expense(session: Session, actor: Actor, *, audit_it: bool = True, policy: Policy | None = None,
+                **values: Any) -> ExpenseRecord:
     """One settled visit (see :func:`expense_values` for the fields).
     Expense records are facts reported by institutions; they are
     append-only. ``audit_it=False`` is for bulk loads, which record one
@@ -401,7 +431,7 @@ def add_expense(session: Session, actor: Actor, *, audit_it: bool = True, **valu
     rec = ExpenseRecord(**expense_values(actor, **values))
     if audit_it:
         audit.created(session, actor, rec, "expense.add", reason=rec.source or "expense reported",
-                      article=EXPENSE_ARTICLE)
+                      article=expense_article(policy))
     else:
         session.add(rec)
     return rec

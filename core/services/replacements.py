@@ -19,7 +19,7 @@ from core.auth import Actor
 from core.db import check_version
 from core.models import BookEntry, BookStatus, Certificate, CertificateStatus, Institution, Replacement
 from core.rules import replacements as rules
-from core.rules.replacements import ART_REPLACEMENT
+from core.policy import Policy
 from core.services.books import book_entries, copy_entries, new_book, present_book
 from core.services.certificates import get_row, present_certificate
 from core.services.numbering import PREFIX_CERTIFICATE, new_number
@@ -45,26 +45,28 @@ def _copy_certificate(session: Session, old: Certificate, on: date) -> Certifica
 
 def _record(session: Session, actor: Actor, *, kind: str, enrollee_id: uuid.UUID, old_id: uuid.UUID,
             old_number: str, new_id: uuid.UUID, new_number_: str, place: str, institution_id: uuid.UUID | None,
-            documents: tuple[bool, bool], on: date, reason: str) -> Replacement:
+            documents: tuple[bool, bool], on: date, reason: str, article: str) -> Replacement:
     repl = Replacement(enrollee_id=enrollee_id, item_kind=kind, old_id=old_id, old_number=old_number,
                        new_id=new_id, new_number=new_number_, place=place, institution_id=institution_id,
                        card_presented=documents[0], id_card_presented=documents[1], reported_on=on, recorded_by=actor.username)
-    audit.created(session, actor, repl, "replacement.record", reason=reason, article=ART_REPLACEMENT)
+    audit.created(session, actor, repl, "replacement.record", reason=reason, article=article)
     return repl
 
 
-def _repoint_book_entries(session: Session, actor: Actor, old: Certificate, new: Certificate, reason: str) -> None:
+def _repoint_book_entries(session: Session, actor: Actor, old: Certificate, new: Certificate, reason: str,
+                          article: str) -> None:
     """The record book lists the disease under the certificate now in force."""
     for entry in session.exec(select(BookEntry).where(BookEntry.certificate_id == old.id)):
         before = audit.snapshot(entry)
         entry.certificate_id = new.id
-        audit.changed(session, actor, entry, before, "book_entry.repoint", reason=reason, article=ART_REPLACEMENT)
+        audit.changed(session, actor, entry, before, "book_entry.repoint", reason=reason, article=article)
 
 
 def replace_certificate(
     session: Session,
     actor: Actor,
     *,
+    policy: Policy,
     number: str,
     place: str,
     card_presented: bool,
@@ -76,33 +78,35 @@ def replace_certificate(
     today: date | None = None,
 ) -> Replacement:
     """Replace a lost confirmed certificate at its issuing hospital or the agency."""
-    require_role(CERTIFICATE, "replace", actor)
-    old = present_certificate(session, number, on)
+    art = policy.replacements.article
+    require_role(CERTIFICATE, "replace", actor, policy)
+    old = present_certificate(session, number, on, policy)
     check_version(old, expected_version)
     institution = _place_institution(session, institution_id)
-    require_step(CERTIFICATE, "replace", old, actor, on, today=today, guard=True,
+    require_step(CERTIFICATE, "replace", old, actor, on, today=today, policy=policy, guard=True,
                  inputs={"place": place, "institution": institution, "card_presented": card_presented,
                          "id_card_presented": id_card_presented})
-    rules.check_certificate(old, place, institution, card_presented, id_card_presented, on).raise_if_refused()
+    rules.check_certificate(old, place, institution, card_presented, id_card_presented, on, policy).raise_if_refused()
     new = _copy_certificate(session, old, on)
-    audit.created(session, actor, new, "certificate.replacement", reason=reason, article=ART_REPLACEMENT)
+    audit.created(session, actor, new, "certificate.replacement", reason=reason, article=art)
     session.flush()  # the new row must exist before the old one points at it
     before = audit.snapshot(old)
     old.status = CertificateStatus.VOID
     old.ended_on, old.ended_by, old.end_reason = on, actor.username, "reported lost"
     old.replaced_by_id = new.id
-    audit.changed(session, actor, old, before, "certificate.void", reason=reason, article=ART_REPLACEMENT)
-    _repoint_book_entries(session, actor, old, new, reason)
+    audit.changed(session, actor, old, before, "certificate.void", reason=reason, article=art)
+    _repoint_book_entries(session, actor, old, new, reason, art)
     return _record(session, actor, kind="certificate", enrollee_id=old.enrollee_id, old_id=old.id,
                    old_number=old.number, new_id=new.id, new_number_=new.number, place=place,
                    institution_id=institution_id, documents=(card_presented, id_card_presented),
-                   on=on, reason=reason)
+                   on=on, reason=reason, article=art)
 
 
 def replace_book(
     session: Session,
     actor: Actor,
     *,
+    policy: Policy,
     book_number: str,
     place: str,
     card_presented: bool,
@@ -115,32 +119,34 @@ def replace_book(
 ) -> Replacement:
     """Replace a lost record book at the hospital that issued it or the agency:
     a new active book with the same entries."""
-    require_role(BOOK, "replace", actor)
-    old = present_book(session, book_number, on)
+    art = policy.replacements.article
+    require_role(BOOK, "replace", actor, policy)
+    old = present_book(session, book_number, on, policy)
     check_version(old, expected_version)
     institution = _place_institution(session, institution_id)
-    require_step(BOOK, "replace", old, actor, on, today=today, guard=True,
+    require_step(BOOK, "replace", old, actor, on, today=today, policy=policy, guard=True,
                  inputs={"place": place, "institution": institution, "card_presented": card_presented,
                          "id_card_presented": id_card_presented})
-    rules.check_book(old, place, institution, card_presented, id_card_presented).raise_if_refused()
+    rules.check_book(old, place, institution, card_presented, id_card_presented, policy).raise_if_refused()
     entries = book_entries(session, old.id)
     before = audit.snapshot(old)
     old.status, old.ended_on, old.end_reason = BookStatus.VOID, on, "reported lost"
-    audit.changed(session, actor, old, before, "book.void", reason=reason, article=ART_REPLACEMENT)
+    audit.changed(session, actor, old, before, "book.void", reason=reason, article=art)
     issued_at = old.issued_at_id if place == "hospital" else None
-    new = new_book(session, actor, enrollee_id=old.enrollee_id, issued_at_id=issued_at, previous_id=old.id,
-                   on=on, action="book.replacement", reason=reason, provenance=old)
-    copy_entries(session, actor, entries, new, on, reason)
+    new = new_book(session, actor, policy=policy, enrollee_id=old.enrollee_id, issued_at_id=issued_at,
+                   previous_id=old.id, on=on, action="book.replacement", reason=reason, provenance=old)
+    copy_entries(session, actor, entries, new, on, reason, policy)
     return _record(session, actor, kind="book", enrollee_id=old.enrollee_id, old_id=old.id,
                    old_number=old.number, new_id=new.id, new_number_=new.number, place=place,
                    institution_id=institution_id, documents=(card_presented, id_card_presented),
-                   on=on, reason=reason)
+                   on=on, reason=reason, article=art)
 
 
 def archive_replacement(
     session: Session,
     actor: Actor,
     *,
+    policy: Policy,
     replacement_id: uuid.UUID,
     on: date,
     reason: str = "",
@@ -148,14 +154,15 @@ def archive_replacement(
     today: date | None = None,
 ) -> Replacement:
     """The replacement record goes to the agency's archive."""
-    require_role(REPLACEMENT, "archive", actor)
-    repl = get_row(session, Replacement, replacement_id, "replacement_id", ART_REPLACEMENT)
+    art = policy.replacements.article
+    require_role(REPLACEMENT, "archive", actor, policy)
+    repl = get_row(session, Replacement, replacement_id, "replacement_id", art)
     check_version(repl, expected_version)
-    require_step(REPLACEMENT, "archive", repl, actor, on, today=today, guard=True)
-    rules.check_archive(repl.archived).raise_if_refused()
+    require_step(REPLACEMENT, "archive", repl, actor, on, today=today, policy=policy, guard=True)
+    rules.check_archive(repl.archived, policy).raise_if_refused()
     before = audit.snapshot(repl)
     repl.archived, repl.archived_on = True, on
-    audit.changed(session, actor, repl, before, "replacement.archive", reason=reason, article=ART_REPLACEMENT)
+    audit.changed(session, actor, repl, before, "replacement.archive", reason=reason, article=art)
     return repl
 
 

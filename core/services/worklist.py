@@ -147,13 +147,13 @@ class Scope:
     enrollee_id: uuid.UUID | None = None
 
 
-def _item(kind: str, due: date, on: date, *, provisional: bool = False, enrollee_id: uuid.UUID | None = None,
+def _item(kind: str, due: date, on: date, policy: Policy, *, provisional: bool = False, enrollee_id: uuid.UUID | None = None,
           enrollee_name: str = "", record: str, record_id: Any, branch: str = "", **params: Any) -> WorkItem:
     info = rules.KIND_INFO[kind]
     params.setdefault("due", due.isoformat())
     return WorkItem(kind=kind, due=due, provisional=bool(provisional), overdue=on > due, enrollee_id=enrollee_id,
                     enrollee_name=enrollee_name, record=record, record_id=str(record_id), branch=branch,
-                    article=info.article, msgid=info.msgid, params=params)
+                    article=info.article(policy), msgid=info.msgid, params=params)
 
 
 def _page(session: Session, stmt: Select, order: list[Any], limit: int) -> tuple[list[Any], int]:
@@ -199,7 +199,7 @@ def _case_kinds(scope: Scope) -> list[tuple[str, Select, str | None]]:
     ]
 
 
-def _case_items(session: Session, scope: Scope, limit: int) -> tuple[list[WorkItem], int]:
+def _case_items(session: Session, policy: Policy, scope: Scope, limit: int) -> tuple[list[WorkItem], int]:
     items: list[WorkItem] = []
     total = 0
     for kind, stmt, prov in _case_kinds(scope):
@@ -207,7 +207,7 @@ def _case_items(session: Session, scope: Scope, limit: int) -> tuple[list[WorkIt
         total += n
         for r in rows:
             items.append(_item(
-                kind, r.due_on, scope.on, provisional=bool(getattr(r, prov)) if prov else False,
+                kind, r.due_on, scope.on, policy, provisional=bool(getattr(r, prov)) if prov else False,
                 enrollee_id=r.enrollee_id, enrollee_name=r.enrollee_name, record=r.number, record_id=r.id,
                 branch=r.branch, case=r.number, trigger=r.trigger,
                 opened=r.opened_on.isoformat() if r.opened_on else "",
@@ -250,7 +250,7 @@ def _renewal_items(session: Session, policy: Policy, scope: Scope, limit: int) -
         window = renewal_window(cert, policy)
         opens, closes = window if window else (cert.valid_until, cert.valid_until)
         items.append(_item(
-            rules.CERTIFICATE_RENEWAL, closes, scope.on, enrollee_id=cert.enrollee_id, enrollee_name=name,
+            rules.CERTIFICATE_RENEWAL, closes, scope.on, policy, enrollee_id=cert.enrollee_id, enrollee_name=name,
             record=cert.number, record_id=cert.id, branch=branch, certificate=cert.number,
             disease=Bilingual(disease.name_en, disease.name_zh) if disease else cert.disease_code,
             disease_code=cert.disease_code,
@@ -262,7 +262,7 @@ def _renewal_items(session: Session, policy: Policy, scope: Scope, limit: int) -
 # --------------------------------------------------------------------------- monthly batches
 
 
-def _batch_items(session: Session, scope: Scope, limit: int) -> tuple[list[WorkItem], int]:
+def _batch_items(session: Session, policy: Policy, scope: Scope, limit: int) -> tuple[list[WorkItem], int]:
     if scope.caseworker is not None or scope.branch is not None or scope.enrollee_id is not None:
         return [], 0
     month = year_month(C.c.confirmed_on)
@@ -293,7 +293,7 @@ def _batch_items(session: Session, scope: Scope, limit: int) -> tuple[list[WorkI
     items = []
     for r in rows:
         items.append(_item(
-            rules.BATCH_MISSING, rules.last_day_of(r.month), scope.on, record=f"{r.code} {r.month}", record_id=f"{r.inst}:{r.month}",
+            rules.BATCH_MISSING, rules.last_day_of(r.month), scope.on, policy, record=f"{r.code} {r.month}", record_id=f"{r.inst}:{r.month}",
             institution=f"{r.code} {r.name}", month=r.month, count=int(r.n),
         ))
     return items, total
@@ -304,9 +304,9 @@ def _batch_items(session: Session, scope: Scope, limit: int) -> tuple[list[WorkI
 
 def _collect(session: Session, policy: Policy, scope: Scope, limit: int) -> Worklist:
     parts = [
-        _case_items(session, scope, limit),
+        _case_items(session, policy, scope, limit),
         _renewal_items(session, policy, scope, limit),
-        _batch_items(session, scope, limit),
+        _batch_items(session, policy, scope, limit),
     ]
     items = sorted((i for part, _ in parts for i in part), key=WorkItem.sort_key)
     return Worklist(on=scope.on, items=items[:limit], total=sum(n for _, n in parts), limit=limit)

@@ -36,38 +36,51 @@ def certificate_sign(cert, ctx: GuardContext) -> list[Reason]:
 
 
 def certificate_seal(cert, ctx: GuardContext) -> list[Reason]:
-    d = cert_rules.check_seal(cert, ctx.input("seal_ref", "-"), ctx.on)
+    if ctx.policy is None:
+        return []
+    d = cert_rules.check_seal(cert, ctx.input("seal_ref", "-"), ctx.on, ctx.policy)
     return _given(d.refusals, ctx, "seal_ref")
 
 
 def certificate_confirm(cert, ctx: GuardContext) -> list[Reason]:
     enrollee = ctx.fact("enrollee")
-    if enrollee is None or ctx.policy is None:
-        return cert_rules.confirm_record_reasons(cert, ctx.actor.username, ctx.on)
+    if ctx.policy is None:
+        return []
+    if enrollee is None:
+        return cert_rules.confirm_record_reasons(cert, ctx.actor.username, ctx.on, ctx.policy)
     return cert_rules.check_confirm(cert, enrollee, ctx.policy.disease(cert.disease_code), ctx.actor.username,
-                                    ctx.fact("previous"), ctx.on).refusals
+                                    ctx.fact("previous"), ctx.on, ctx.policy).refusals
 
 
 def certificate_replace(cert, ctx: GuardContext) -> list[Reason]:
+    if ctx.policy is None:
+        return []
     d = repl_rules.check_certificate(cert, ctx.input("place", "agency"), ctx.input("institution"),
-                                     ctx.input("card_presented", True), ctx.input("id_card_presented", True), ctx.on)
+                                     ctx.input("card_presented", True), ctx.input("id_card_presented", True), ctx.on,
+                                     ctx.policy)
     return _given(d.refusals, ctx, "place", "institution_id", "card_presented", "id_card_presented")
 
 
 def certificate_invalidate(cert, ctx: GuardContext) -> list[Reason]:
-    return _given(cert_rules.check_invalidate(cert, ctx.input("reason", "-")).refusals, ctx, "reason")
+    if ctx.policy is None:
+        return []
+    return _given(cert_rules.check_invalidate(cert, ctx.input("reason", "-"), ctx.policy).refusals, ctx, "reason")
 
 
 def certificate_withdraw(cert, ctx: GuardContext) -> list[Reason]:
-    return _given(cert_rules.check_withdraw(cert, ctx.input("reason", "-")).refusals, ctx, "reason")
+    if ctx.policy is None:
+        return []
+    return _given(cert_rules.check_withdraw(cert, ctx.input("reason", "-"), ctx.policy).refusals, ctx, "reason")
 
 
 # --------------------------------------------------------------------------- off-site filing
 
 
 def filing_cancel(filing, ctx: GuardContext) -> list[Reason]:
+    if ctx.policy is None:
+        return []
     d = offsite_rules.check_cancel(status=filing.status, filed_on=filing.filed_on,
-                                   reason=ctx.input("reason", "-"), on=ctx.on)
+                                   reason=ctx.input("reason", "-"), on=ctx.on, policy=ctx.policy)
     return _given(d.refusals, ctx, "reason")
 
 
@@ -75,34 +88,40 @@ def filing_cancel(filing, ctx: GuardContext) -> list[Reason]:
 
 
 def case_notice(_case, ctx: GuardContext) -> list[Reason]:
-    if not ctx.has_input("trigger"):
+    if not ctx.has_input("trigger") or ctx.policy is None:
         return []
-    return case_rules.check_duplicate(list(ctx.fact("open_cases", ())), ctx.input("trigger")).refusals
+    return case_rules.check_duplicate(list(ctx.fact("open_cases", ())), ctx.input("trigger"), ctx.policy).refusals
 
 
 def case_explain(case, ctx: GuardContext) -> list[Reason]:
-    return _given(case_rules.check_explanation(case, ctx.on, ctx.input("note", "-")).refusals, ctx, "note")
+    if ctx.policy is None:
+        return []
+    return _given(case_rules.check_explanation(case, ctx.on, ctx.input("note", "-"), ctx.policy).refusals,
+                  ctx, "note")
 
 
 def case_judge(case, ctx: GuardContext) -> list[Reason]:
-    return case_rules.check_judgement(case, ctx.on).refusals
+    return case_rules.check_judgement(case, ctx.on, ctx.policy).refusals if ctx.policy is not None else []
 
 
 def case_no_show(case, ctx: GuardContext) -> list[Reason]:
-    return case_rules.check_no_show(case, ctx.on).refusals
+    return case_rules.check_no_show(case, ctx.on, ctx.policy).refusals if ctx.policy is not None else []
 
 
 def case_verify(case, ctx: GuardContext) -> list[Reason]:
-    d = case_rules.check_verification(case, ctx.input("outcome", case_rules.OUTCOME_NO_VIOLATION), ctx.on)
+    if ctx.policy is None:
+        return []
+    d = case_rules.check_verification(case, ctx.input("outcome", case_rules.OUTCOME_NO_VIOLATION), ctx.on,
+                                      ctx.policy)
     return _given(d.refusals, ctx, "outcome")
 
 
 def case_decide(case, ctx: GuardContext) -> list[Reason]:
-    return case_rules.check_decision(case, ctx.on).refusals
+    return case_rules.check_decision(case, ctx.on, ctx.policy).refusals if ctx.policy is not None else []
 
 
 def case_resume(case, ctx: GuardContext) -> list[Reason]:
-    return case_rules.check_resume(case, ctx.on).refusals
+    return case_rules.check_resume(case, ctx.on, ctx.policy).refusals if ctx.policy is not None else []
 
 
 # --------------------------------------------------------------------------- books and replacements
@@ -117,10 +136,12 @@ def book_renew(book, ctx: GuardContext) -> list[Reason]:
 
 
 def book_replace(book, ctx: GuardContext) -> list[Reason]:
+    if ctx.policy is None:
+        return []
     d = repl_rules.check_book(book, ctx.input("place", "agency"), ctx.input("institution"),
-                              ctx.input("card_presented", True), ctx.input("id_card_presented", True))
+                              ctx.input("card_presented", True), ctx.input("id_card_presented", True), ctx.policy)
     return _given(d.refusals, ctx, "place", "institution_id", "card_presented", "id_card_presented")
 
 
 def replacement_archive(repl, ctx: GuardContext) -> list[Reason]:
-    return repl_rules.check_archive(repl.archived).refusals
+    return repl_rules.check_archive(repl.archived, ctx.policy).refusals if ctx.policy is not None else []

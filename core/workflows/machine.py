@@ -52,7 +52,7 @@ class Event:
     sources: tuple[str, ...]
     targets: tuple[str, ...]
     permission: str  # core.auth permission: record | review | admin
-    article: str
+    article: str  # where the pack keeps the article's tag (``certificates.article``): Policy.article(path)
     action: str  # msgid of the verb phrase ("confirm certificates"), shared with actor.require
     guard: str = ""  # "module:function" in core.workflows.guards (asks the rules)
     forward: bool = False  # the next step of the main path (the TUI's "continue")
@@ -137,13 +137,13 @@ class Machine:
             return ""
         return str(getattr(record, self.number_field, "") or getattr(record, "id", ""))
 
-    def state_reasons(self, event: Event, record: Any) -> list[Reason]:
+    def state_reasons(self, event: Event, record: Any, policy: Any = None) -> list[Reason]:
         state = self.current(record)
         if state in event.sources:
             return []
         wanted = tuple(s for s in event.sources if s != START)
         shown = _CodeList(self.label_kind, wanted) if self.label_kind else " / ".join(wanted)
-        return [Reason(event.article, "status",
+        return [Reason(cite(event, policy), "status",
                        N_("{record} is {status}; to {action} it must be {wanted}."),
                        {"record": self.label(record) or self.entity, "status": self._code(state),
                         "action": Msg(event.action), "wanted": shown})]
@@ -254,10 +254,16 @@ def _guard(path: str) -> Callable[[Any, GuardContext], list[Reason]] | None:
     return getattr(importlib.import_module(module), name)
 
 
-def role_reason(event: Event, actor: Any) -> list[Reason]:
+def cite(event: Event, policy: Any) -> str:
+    """The pack's tag for ``event`` (its ``article`` is a path into the pack);
+    "" when no pack is given: the machines name no city's article."""
+    return policy.article(event.article) if policy is not None else ""
+
+
+def role_reason(event: Event, actor: Any, policy: Any = None) -> list[Reason]:
     if actor.can(event.permission):
         return []
-    return [Reason(event.article, "role", N_("{user} ({role}) may not {action}: it needs the {needed} role."),
+    return [Reason(cite(event, policy), "role", N_("{user} ({role}) may not {action}: it needs the {needed} role."),
                    {"user": actor.username, "role": actor.role, "action": Msg(event.action),
                     "needed": _NEEDED_ROLE.get(event.permission, event.permission)})]
 
@@ -270,8 +276,9 @@ def check_step(machine: Machine, event: str | Event, record: Any, actor: Any, on
     the machine's state (unless the rules already named the status), dates."""
     ev = machine.event(event) if isinstance(event, str) else event
     state = machine.current(record)
-    reasons = role_reason(ev, actor)
-    dated = date_reasons(ev.article, on, today, machine.last_step_on(record))
+    article = cite(ev, policy)
+    reasons = role_reason(ev, actor, policy)
+    dated = date_reasons(article, on, today, machine.last_step_on(record))
     fn = _guard(ev.guard) if guard else None
     ruled = False
     if fn is not None and (record is not None or state in ev.sources):
@@ -283,16 +290,16 @@ def check_step(machine: Machine, event: str | Event, record: Any, actor: Any, on
         reasons += said
         ruled = bool(said)
     if not ruled:  # the rules named nothing: the machine says why the state does not allow it
-        reasons += machine.state_reasons(ev, record)
+        reasons += machine.state_reasons(ev, record, policy)
     reasons += dated
     return Step(machine=machine.name, event=ev.name, action=ev.action, permission=ev.permission,
-                article=ev.article, state=state, targets=ev.targets, allowed=not reasons,
+                article=article, state=state, targets=ev.targets, allowed=not reasons,
                 reasons=tuple(reasons))
 
 
-def require_role(machine: Machine, event: str, actor: Any) -> None:
+def require_role(machine: Machine, event: str, actor: Any, policy: Any = None) -> None:
     """The role check alone, before the record is loaded (PermissionDenied)."""
-    reasons = role_reason(machine.event(event), actor)
+    reasons = role_reason(machine.event(event), actor, policy)
     if reasons:
         raise PermissionDenied(reasons)
 

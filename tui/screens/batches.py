@@ -169,18 +169,18 @@ class BatchesScreen(WorkflowScreen):
         self.run_service(job, done, write=True, on_refused=self._refused, group="write")
 
     def action_assemble(self) -> None:
-        actor, on = self.actor, self.today
-        self._write(lambda s, inst, month: svc.assemble_batch(s, actor, institution_id=inst, month=month, on=on),
+        actor, on, policy = self.actor, self.today, self.policy
+        self._write(lambda s, inst, month: svc.assemble_batch(s, actor, policy=policy, institution_id=inst, month=month, on=on),
                     N_("Waiting certificates gathered into the {month} batch."))
 
     def action_receive(self) -> None:
-        actor, on = self.actor, self.today
+        actor, on, policy = self.actor, self.today, self.policy
         _inst, month = self._form()
         expected = self.view.batch.version if self.view and self.view.batch and self.view.month == month else None
 
         def go(yes: bool | None) -> None:
             if yes:
-                self._write(lambda s, inst, m: svc.receive_batch(s, actor, institution_id=inst, month=m, on=on,
+                self._write(lambda s, inst, m: svc.receive_batch(s, actor, policy=policy, institution_id=inst, month=m, on=on,
                                                                  expected_version=expected),
                             N_("The {month} batch of originals is marked received."))
 

@@ -242,13 +242,13 @@ class BooksScreen(WorkflowScreen):
         if number is None:
             return
         book_number = active.book.number if active else ""
-        actor, on = self.actor, self.today
+        actor, on, policy = self.actor, self.today, self.policy
         card, id_card, _issuer = self._form()
 
         def work(session: Session) -> BookEntry:
             if not book_number:
                 raise DomainError.one("", "book_number", N_("The enrollee has no active record book; issue one."))
-            return svc.add_to_book(session, actor, book_number=book_number, certificate_number=number,
+            return svc.add_to_book(session, actor, policy=policy, book_number=book_number, certificate_number=number,
                                    card_presented=card, id_card_presented=id_card, on=on)
 
         self._write(work, lambda entry: _("{disease} written into record book {number}.",

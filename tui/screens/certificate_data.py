@@ -149,17 +149,25 @@ def replacement_offices(session: Session, query: str, limit: int, *, place: str,
 
 
 def physicians(session: Session, query: str, limit: int, *, institution_id: uuid.UUID, specialty: str,
-               lang: str) -> list[Choice]:
+               lang: str, policy: Policy) -> list[Choice]:
     """Active physicians of the hospital in the disease's specialty who may draft."""
     return [Choice(str(p.id), f"{p.code}  {p.name}, {title_label(p.title, lang)}")
-            for p in places.physicians(session, query, limit, institution_id=institution_id, specialty=specialty)]
+            for p in places.physicians(session, query, limit, institution_id=institution_id, specialty=specialty,
+                                       policy=policy)]
 
 
 def team_members(session: Session, query: str, limit: int, *, institution_id: uuid.UUID, specialty: str,
-                 lang: str) -> list[Choice]:
+                 lang: str, policy: Policy | None = None, on: date | None = None) -> list[Choice]:
     """The hospital's diagnostic team for the specialty, head first, with
-    each membership's dates (SZ-MD Art. 4)."""
+    each membership's dates (SZ-MD Art. 4); where the pack keeps no team
+    list (ZZ §3), the physicians its signature rule accepts."""
     out: list[Choice] = []
+    if policy is not None and on is not None and not policy.certificates.signatures.team_list_required:
+        for _m, p in places.signers(session, query, limit, institution_id=institution_id, specialty=specialty,
+                                    policy=policy, on=on):
+            role = translate(N_("director"), lang) if p.department_director else ""
+            out.append(Choice(str(p.id), f"{role:<6} {p.code}  {p.name}, {title_label(p.title, lang)}"))
+        return out
     for m, p in places.team_members(session, query, limit, institution_id=institution_id, specialty=specialty):
         role = translate(N_("HEAD"), lang) if m.is_head else translate(N_("member"), lang)
         span = m.since.isoformat() + ".." + (m.until.isoformat() if m.until else "")

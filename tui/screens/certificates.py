@@ -45,7 +45,7 @@ from core.gateway import Session
 from core.models import Certificate
 from core.policy import Disease
 from core.records import frozen, frozen_all
-from core.rules.certificates import ART_CERT, renewal_window, validity_on_confirm
+from core.rules.certificates import renewal_window, validity_on_confirm
 from core.services import certificates as svc
 from core.services.certificates import TimelineStep
 from core.workflows import CERTIFICATE
@@ -541,7 +541,7 @@ class CertificatesScreen(WorkflowScreen):
         if disease is None:
             criteria.update("")
         else:
-            criteria.update(Text.assemble((_("Admission criteria ({article}):", article=ART_CERT) + " ",
+            criteria.update(Text.assemble((_("Admission criteria ({article}):", article=self.policy.certificates.article) + " ",
                                            "bold"), disease.admission_criteria(self.lang)))
         organ = self.query_one("#organ", FilterPicker)
         organ.display = bool(disease and disease.organs)
@@ -600,7 +600,7 @@ class CertificatesScreen(WorkflowScreen):
             picker.set_choices([])
             return
         picker.set_loader(partial(physicians, institution_id=uuid.UUID(hospital), specialty=disease.specialty,
-                                  lang=self.lang))
+                                  lang=self.lang, policy=self.policy))
 
     def _submit_draft(self) -> None:
         if self.file is None:
@@ -639,13 +639,24 @@ class CertificatesScreen(WorkflowScreen):
     def _prepare_sign(self, row: CertRow) -> None:
         disease = self.policy.disease(row.cert.disease_code)
         specialty = disease.specialty if disease else ""
-        need = self.policy.pack.certificate_signatures
-        head = _("yes") if self.policy.pack.head_must_sign else _("no")
-        self.query_one("#sign-info", Static).update(_(
-            "Team signatures ({article}): {need} member(s) of the {specialty} team of {institution}; "
-            "head among them: {head}. HEAD marks the head.", article=self.policy.pack.certificate_article,
-            need=need, specialty=specialty, institution=row.institution, head=head))
-        loader = partial(team_members, institution_id=row.cert.institution_id, specialty=specialty, lang=self.lang)
+        rule = self.policy.certificates.signatures
+        need = rule.required
+        head = _("yes") if rule.head_must_sign else _("no")
+        if rule.team_list_required:
+            info = _("Team signatures ({article}): {need} member(s) of the {specialty} team of {institution}; "
+                     "head among them: {head}. HEAD marks the head.", article=rule.article,
+                     need=need, specialty=specialty, institution=row.institution, head=head)
+        elif rule.director_may_sign:
+            info = _("Signatures ({article}): {need} physician(s) of {specialty} at {institution} with the "
+                     "title {title} or above, or the department director.", article=rule.article, need=need,
+                     specialty=specialty, institution=row.institution, title=title_label(rule.min_title, self.lang))
+        else:
+            info = _("Signatures ({article}): {need} physician(s) of {specialty} at {institution} with the "
+                     "title {title} or above.", article=rule.article, need=need,
+                     specialty=specialty, institution=row.institution, title=title_label(rule.min_title, self.lang))
+        self.query_one("#sign-info", Static).update(info)
+        loader = partial(team_members, institution_id=row.cert.institution_id, specialty=specialty, lang=self.lang,
+                         policy=self.policy, on=self.today)
         for n in (1, 2):
             self.query_one(f"#signer{n}-filter", Input).value = ""
             self.query_one(f"#signed{n}", Input).value = self.today.isoformat()
@@ -680,9 +691,9 @@ class CertificatesScreen(WorkflowScreen):
         row = self.current
         if row is None:
             return
-        actor, on = self.actor, self.today
+        actor, on, policy = self.actor, self.today, self.policy
         seal_ref = self.query_one("#seal-ref", Input).value
-        self._write("seal", lambda s: svc.seal_certificate(s, actor, number=row.cert.number, seal_ref=seal_ref,
+        self._write("seal", lambda s: svc.seal_certificate(s, actor, policy=policy, number=row.cert.number, seal_ref=seal_ref,
                                                            on=on, expected_version=row.cert.version),
                     N_("Certificate {number} sealed; next: agency confirmation."))
 
@@ -745,7 +756,7 @@ class CertificatesScreen(WorkflowScreen):
         row = self.current
         if row is None:
             return
-        actor, on, mode = self.actor, self.today, self.end_mode
+        actor, on, mode, policy = self.actor, self.today, self.end_mode, self.policy
         reason = self.query_one("#end-reason", Input).value
         service = svc.withdraw_certificate if mode == "withdraw" else svc.invalidate_certificate
         done = (N_("Certificate {number} withdrawn.") if mode == "withdraw"
@@ -758,7 +769,7 @@ class CertificatesScreen(WorkflowScreen):
 
         def go(yes: bool | None) -> None:
             if yes:
-                self._write("end", lambda s: service(s, actor, number=row.cert.number, on=on, reason=reason,
+                self._write("end", lambda s: service(s, actor, policy=policy, number=row.cert.number, on=on, reason=reason,
                                                      expected_version=row.cert.version), done)
 
         self.app.push_screen(ConfirmScreen(question), go)

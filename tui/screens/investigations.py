@@ -42,7 +42,7 @@ from core.gateway import Session
 from core.ids import mask_id_number
 from core.models import AccountState, InvestigationCase
 from core.policy import Policy
-from core.rules.investigations import ART_NOTICE, ART_OUTCOME, OUTCOMES
+from core.rules.investigations import OUTCOMES
 from core.records import frozen, frozen_all
 from core.rules.monitoring import Month, manual_triggers
 from core.services import investigations, monitoring
@@ -409,7 +409,7 @@ class InvestigationsScreen(WorkflowScreen):
             self.query_one("#result", Static).update(Text(_("Pick a trigger first."), style="bold"))
             self.query_one("#trigger", Select).focus()
             return
-        when = self._date(ART_NOTICE)
+        when = self._date(self.policy.deadlines.article_notice)
         if when is None:
             return
         kind, _sep, code = value.partition(":")
@@ -436,10 +436,10 @@ class InvestigationsScreen(WorkflowScreen):
 
     # ------------------------------------------------------------------ steps
     def action_explain(self) -> None:
-        actor, note = self.actor, self._note()
-        self._step("explain", ART_NOTICE, N_("Record the explanation for case {number} on {on}?"),
+        actor, policy, note = self.actor, self.policy, self._note()
+        self._step("explain", self.policy.deadlines.article_notice, N_("Record the explanation for case {number} on {on}?"),
                    lambda s, key, version, on_: investigations.record_explanation(
-                       s, actor, case_id=key, note=note, on=on_, expected_version=version, today=self.today),
+                       s, actor, policy, case_id=key, note=note, on=on_, expected_version=version, today=self.today),
                    inputs={"note": note})
 
     def action_judge(self) -> None:
@@ -448,13 +448,13 @@ class InvestigationsScreen(WorkflowScreen):
         question = (N_("Judge the explanation for case {number} sufficient on {on}? The case closes.") if sufficient
                     else N_("Judge the explanation for case {number} not sufficient on {on}? The case opens and "
                             "bookkeeping is suspended from that day."))
-        self._step("judge", ART_NOTICE, question, lambda s, key, version, on_: investigations.judge_explanation(
+        self._step("judge", self.policy.deadlines.article_notice, question, lambda s, key, version, on_: investigations.judge_explanation(
             s, actor, policy, case_id=key, sufficient=sufficient, on=on_, expected_version=version, reason=reason,
             today=self.today))
 
     def action_no_show(self) -> None:
         actor, policy, reason = self.actor, self.policy, self._note()
-        self._step("no_show", ART_NOTICE, N_("Record that the enrollee did not come for case {number}? The case "
+        self._step("no_show", self.policy.deadlines.article_notice, N_("Record that the enrollee did not come for case {number}? The case "
                                              "opens and bookkeeping is suspended from {on}."),
                    lambda s, key, version, on_: investigations.record_no_show(
                        s, actor, policy, case_id=key, on=on_, expected_version=version, reason=reason,
@@ -463,21 +463,21 @@ class InvestigationsScreen(WorkflowScreen):
     def action_verify(self) -> None:
         actor, policy, note = self.actor, self.policy, self._note()
         outcome = str(self.query_one("#outcome", Select).value)
-        self._step("verify", ART_OUTCOME, N_("Record the verification of case {number} on {on}?"),
+        self._step("verify", self.policy.deadlines.article_resumption, N_("Record the verification of case {number} on {on}?"),
                    lambda s, key, version, on_: investigations.record_verification(
                        s, actor, policy, case_id=key, outcome=outcome, on=on_, note=note, expected_version=version,
                        today=self.today), inputs={"outcome": outcome})
 
     def action_decide(self) -> None:
-        actor, reason = self.actor, self._note()
-        self._step("decide", ART_NOTICE, N_("Record that the decision on case {number} was delivered on {on}?"),
+        actor, policy, reason = self.actor, self.policy, self._note()
+        self._step("decide", self.policy.deadlines.article_notice, N_("Record that the decision on case {number} was delivered on {on}?"),
                    lambda s, key, version, on_: investigations.deliver_decision(
-                       s, actor, case_id=key, on=on_, expected_version=version, reason=reason,
+                       s, actor, policy, case_id=key, on=on_, expected_version=version, reason=reason,
                        today=self.today))
 
     def action_resume(self) -> None:
-        actor, reason = self.actor, self._note()
-        self._step("resume", ART_OUTCOME, N_("Resume bookkeeping for case {number} on {on}?"),
+        actor, policy, reason = self.actor, self.policy, self._note()
+        self._step("resume", self.policy.deadlines.article_resumption, N_("Resume bookkeeping for case {number} on {on}?"),
                    lambda s, key, version, on_: investigations.resume(
-                       s, actor, case_id=key, on=on_, expected_version=version, reason=reason,
+                       s, actor, policy, case_id=key, on=on_, expected_version=version, reason=reason,
                        today=self.today))

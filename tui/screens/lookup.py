@@ -109,7 +109,9 @@ class LookupScreen(BaseScreen):
         self.pending = query
         self.query_one("#status", Label).update(_("Searching..."))
         limit = self.page_size()
-        self.run_service(lambda s: search(s, query, offset=offset, limit=limit), self._show_page, group="lookup")
+        policy = self.policy
+        self.run_service(lambda s: search(s, query, offset=offset, limit=limit, policy=policy), self._show_page,
+                         group="lookup")
 
     def _show_page(self, page: LookupPage | None) -> None:
         self.pending = None

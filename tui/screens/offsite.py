@@ -58,8 +58,6 @@ DEBOUNCE_SECONDS = 0.25
 #: candidates fetched per search; the caseworker narrows by typing
 CANDIDATE_LIMIT = 30
 
-ART_FILE = "SZ-MT Art. 10"
-ART_CANCEL = "SZ-MT Art. 9"
 
 FILED_BY: dict[str, str] = {
     "employer": N_("employer"),
@@ -228,7 +226,7 @@ class OffsiteScreen(WorkflowScreen):
 
     # ------------------------------------------------------------------ layout
     def compose_body(self) -> Iterable[Widget]:
-        copies_hint = _("copies presented ({n} required)", n=self.policy.pack.filing_form_copies)
+        copies_hint = _("copies presented ({n} required)", n=self.policy.offsite.form_copies)
         filers = [(_(text), code) for code, text in FILED_BY.items()]
         with VerticalScroll(id="form"):
             yield Static(_("Loading..."), id="subject")
@@ -445,7 +443,7 @@ class OffsiteScreen(WorkflowScreen):
                 boxes[focus].focus()
         self.query_one("#chosen-title", Label).update(
             Text(_("Chosen {n} of {need}, in order ([X] stamped)", n=len(self.chosen),
-                   need=self.policy.pack.filing_institutions)))
+                   need=self.policy.offsite.institutions)))
 
     @on(Checkbox.Changed, ".stamp")
     def _stamped(self, event: Checkbox.Changed) -> None:
@@ -519,7 +517,7 @@ class OffsiteScreen(WorkflowScreen):
 
     def _step_date(self) -> date | None:
         try:
-            return self.query_one("#on", DateInput).day("on", ART_CANCEL)
+            return self.query_one("#on", DateInput).day("on", self.policy.offsite.article_who)
         except DomainError as exc:
             self._refused(exc)
             return None
@@ -544,11 +542,11 @@ class OffsiteScreen(WorkflowScreen):
                              lambda yes: self._cancel(active, when, reason) if yes else None)
 
     def _cancel(self, active: FilingRow, when: date, reason: str) -> None:
-        actor, key, version, today = self.actor, active.id, active.version, self.today
+        actor, key, version, today, policy = self.actor, active.id, active.version, self.today, self.policy
 
         def work(session: Session) -> str:
-            f = offsite.cancel_filing(session, actor, key, on=when, reason=reason, expected_version=version,
-                                      today=today)
+            f = offsite.cancel_filing(session, actor, key, on=when, reason=reason, policy=policy,
+                                      expected_version=version, today=today)
             return f.voucher_number or ""
 
         self.run_service(work, lambda v: self._accepted(_("Filing {voucher} cancelled on {on}.", voucher=v,

@@ -254,14 +254,14 @@ class ReplacementsScreen(WorkflowScreen):
         institution_id = uuid.UUID(office) if office and office != AGENCY_KEY else None
         card = self.query_one("#card", AsciiCheckbox).value
         id_card = self.query_one("#id-card", AsciiCheckbox).value
-        actor, on = self.actor, self.today
+        actor, on, policy = self.actor, self.today, self.policy
 
         def work(session: Session) -> Replacement:
             if item.kind == "certificate":
-                return svc.replace_certificate(session, actor, number=item.number, place=place,
+                return svc.replace_certificate(session, actor, policy=policy, number=item.number, place=place,
                                                card_presented=card, id_card_presented=id_card, on=on,
                                                institution_id=institution_id, expected_version=item.version)
-            return svc.replace_book(session, actor, book_number=item.number, place=place, card_presented=card,
+            return svc.replace_book(session, actor, policy=policy, book_number=item.number, place=place, card_presented=card,
                                     id_card_presented=id_card, on=on, institution_id=institution_id,
                                     expected_version=item.version)
 
@@ -305,8 +305,8 @@ class ReplacementsScreen(WorkflowScreen):
         repl = next((r for r in self.file.records if str(r.id) == key), None)
         if repl is None:
             return
-        actor, on = self.actor, self.today
-        self._run(lambda s: svc.archive_replacement(s, actor, replacement_id=repl.id, on=on,
+        actor, on, policy = self.actor, self.today, self.policy
+        self._run(lambda s: svc.archive_replacement(s, actor, policy=policy, replacement_id=repl.id, on=on,
                                                     expected_version=repl.version),
                   lambda r: self._archived(r))
 
