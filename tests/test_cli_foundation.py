@@ -113,3 +113,21 @@ def test_bad_database_gives_a_message_not_a_traceback(tmp_path):
         assert "Traceback" not in r.stderr
         assert "database: The database file is damaged or is not a casedesk database" in r.stderr
         assert f"casedesk {' '.join(a for a in args if a != 'x')}" in r.stderr  # what was being done
+
+
+def test_demo_lookup_on_a_fresh_machine_fills_the_demo_first(tmp_path):
+    """`casedesk --demo lookup` used to create an empty demo database (issue 8)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "CASEDESK_LOG_DIR": str(tmp_path / "logs")}
+    env.pop("CASEDESK_DB", None)
+    env.pop("CASEDESK_CONFIG", None)
+    r = subprocess.run([sys.executable, "-m", "cli", "--demo", "lookup", "SZ00600", "--json"], capture_output=True,
+                       text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert "Filling the demo database" in r.stderr
+    compact = r.stdout.replace(" ", "").replace("\n", "")
+    assert '"rows":[]' not in compact and "SZ" in r.stdout  # the demo's card numbers start SZ006
