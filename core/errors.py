@@ -47,7 +47,13 @@ class Reason:
     def line(self, lang: str = "en") -> str:
         """``[article] field: message`` (no brackets when no article applies)."""
         head = f"[{self.article}] " if self.article else ""
-        return f"{head}{self.field}: {self.message(lang)}"
+        return f"{head}{self.field_label(lang)}: {self.message(lang)}"
+
+    def field_label(self, lang: str = "en") -> str:
+        """The field as a person reads it (``core.labels``: "seal_ref" is "seal reference")."""
+        from core.i18n import Code
+
+        return Code("field", self.field).text(lang)
 
     def __str__(self) -> str:
         return self.line("en")

@@ -389,9 +389,10 @@ def create_app(engine: Engine, actor: Actor, policy: Policy, lang: str = "en", *
                today: date | None = None) -> CasedeskApp:
     """The app on ``engine`` acting as ``actor`` under ``policy``, in ``lang``."""
     from tui import text
-    from tui.widgets import scrollbar
+    from tui.widgets import cjk_wrap, scrollbar
 
     scrollbar.install()  # CJK-safe scrollbars everywhere
+    cjk_wrap.install()  # Chinese text breaks between characters, not mid-code
     text.install()  # user text is shown literally everywhere
     return CasedeskApp(engine, actor, policy, lang, today=today)
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from core.i18n import N_, Bilingual
+from core.i18n import N_, Bilingual, Code
 from core.models import (
     AccountState,
     BookEntry,
@@ -146,6 +146,8 @@ class InvestigationView:
     resumption_due: date | None
     resumption_due_provisional: bool
     assigned_to: str | None
+    closed_on: date | None = None
+    outcome: str | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,10 @@ class EnrolleeOverview:
     investigation: InvestigationView | None
     alerts: list[Alert]
     on: date
+    #: closed investigation cases, newest first (a short history line)
+    closed_cases: list[InvestigationView] = field(default_factory=list)
+    #: record books other than the one shown (void, used up, replaced), newest first
+    earlier_books: list[BookView] = field(default_factory=list)
 
     @property
     def suspended(self) -> bool:
@@ -290,6 +296,24 @@ def _book(session: Session, e: Enrollee) -> BookView | None:
     )
 
 
+def _earlier_books(session: Session, e: Enrollee, shown: BookView | None) -> list[BookView]:
+    books = session.exec(
+        select(RecordBook).where(RecordBook.enrollee_id == e.id)
+        .order_by(col(RecordBook.issued_on).desc(), col(RecordBook.number).desc())
+    )
+    return [BookView(id=str(b.id), number=b.number, status=b.status, issued_on=b.issued_on, issued_at=None,
+                     diseases=[]) for b in books if shown is None or str(b.id) != shown.id]
+
+
+def _closed_cases(session: Session, e: Enrollee) -> list[InvestigationView]:
+    rows = session.exec(
+        select(InvestigationCase)
+        .where(InvestigationCase.enrollee_id == e.id, col(InvestigationCase.closed_on).is_not(None))
+        .order_by(col(InvestigationCase.closed_on).desc(), col(InvestigationCase.number).desc())
+    )
+    return [_investigation_view(c) for c in rows]
+
+
 def _filing(session: Session, e: Enrollee) -> FilingView | None:
     filings = list(session.exec(
         select(OffsiteFiling).where(OffsiteFiling.enrollee_id == e.id).order_by(col(OffsiteFiling.filed_on).desc())
@@ -346,6 +370,7 @@ def _investigation_view(c: InvestigationCase) -> InvestigationView:
         opened_on=c.opened_on, verification_due=c.verification_due, decision_due=c.decision_due,
         decision_due_provisional=c.decision_due_provisional, resumption_due=c.resumption_due,
         resumption_due_provisional=c.resumption_due_provisional, assigned_to=c.assigned_to,
+        closed_on=c.closed_on, outcome=c.outcome,
     )
 
 
@@ -401,9 +426,18 @@ def _document_alerts(e: Enrollee, certs: list[Certificate], book: BookView | Non
     if recognised and (book is None or book.status not in BOOK_CURRENT):
         out.append(Alert("book_missing", policy.books.article,
                          N_("Recognised but holds no active record book; issue one against the card, ID card and certificate.")))
+    elif book is not None:
+        for c in recognised:
+            if c.disease_code not in book.diseases:
+                out.append(Alert("book_entry_missing", policy.books.article,
+                                 N_("Certificate {number} ({disease}) is confirmed but its disease is not in record "
+                                    "book {book}; add it."),
+                                 {"number": c.number, "disease": c.disease_code, "book": book.number},
+                                 record_id=str(c.id)))
     if e.scheme in (Scheme.INPATIENT, Scheme.MIGRANT) and centre is None:
         out.append(Alert("health_centre_missing", policy.health_centre.article,
-                         N_("No community health centre selected ({scheme} scheme)."), {"scheme": e.scheme}))
+                         N_("No community health centre selected ({scheme} scheme)."),
+                         {"scheme": Code("scheme", e.scheme)}))
     return out
 
 
@@ -448,4 +482,6 @@ def enrollee_overview(session: Session, ref: str | uuid.UUID, *, on: date, polic
         investigation=_investigation_view(case) if case is not None else None,
         alerts=alerts_for(session, e, certs, book, centre, case, policy, on),
         on=on,
+        closed_cases=_closed_cases(session, e),
+        earlier_books=_earlier_books(session, e, book),
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from core.gateway import Session
-from core.i18n import Bilingual, N_, translate
+from core.i18n import N_, Bilingual, Code, translate
 from core.ids import mask_id_number
 from core.models import Institution
 from core.policy import Disease, Policy
@@ -47,7 +47,7 @@ def place_name(inst: Institution, lang: str) -> str:
 def place_label(inst: Institution, lang: str) -> str:
     """``CODE  name (city, level n)``."""
     return translate(N_("{code}  {name} ({city}, level {level})"), lang, code=inst.code,
-                     name=place_name(inst, lang), city=inst.city, level=inst.level)
+                     name=place_name(inst, lang), city=Code("city", inst.city), level=inst.level)
 
 
 # --------------------------------------------------------------------------- the enrollee

@@ -13,6 +13,7 @@ front (after a workflow screen closes).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from rich.cells import cell_len
 from rich.console import Group, RenderableType
@@ -24,6 +25,7 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
+from core.policy import Policy
 from core.services.overview import (
     Alert,
     CertificateView,
@@ -77,6 +79,7 @@ class EnrolleeScreen(BaseScreen):
             yield Static("", id="book")
             yield Static("", id="filing")
             yield Static("", id="health-centre")
+            yield Static("", id="earlier")
 
     def on_mount(self) -> None:
         self.query_one("#body").focus()
@@ -100,11 +103,14 @@ class EnrolleeScreen(BaseScreen):
         account_box = self.query_one("#account", Static)
         account_box.update(account(ov))
         account_box.set_class(ov.suspended, "banner-suspended")
-        self.query_one("#certificates", Static).update(certificates(ov.certificates, self.lang))
-        self.query_one("#book", Static).update(book(ov))
+        # ended ones (void, superseded, withdrawn, invalidated) are in the "Earlier" line
+        current = [c for c in ov.certificates if c.standing != "ended"]
+        self.query_one("#certificates", Static).update(certificates(current, self.lang))
+        self.query_one("#book", Static).update(book(ov, self.policy, self.lang))
         self.query_one("#filing", Static).update(filing(ov.filing, self.lang))
         self.query_one("#health-centre", Static).update(health_centre(ov, self.lang))
-        self.query_one("#investigation", Static).update(investigation(ov))
+        self.query_one("#investigation", Static).update(investigation(ov, self.policy, self.lang, self.today))
+        self.query_one("#earlier", Static).update(earlier(ov))
         self.query_one("#alerts", Static).update(alerts(ov.alerts, self.lang))
 
 
@@ -144,7 +150,7 @@ def facts(ov: EnrolleeOverview) -> Text:
         _field(_("Employment"), employment),
     ]
     if ov.residence_city:
-        parts.append(_field(_("Lives in"), ov.residence_city))
+        parts.append(_field(_("Lives in"), label("city", ov.residence_city)))
     return _line(*parts)
 
 
@@ -168,38 +174,40 @@ def _validity(c: CertificateView) -> str:
 
 
 def certificates(certs: list[CertificateView], lang: str) -> RenderableType:
-    """The certificates as a table: number, category, status, validity and
-    standing are never cut; the disease name (they run long: "Malignant
-    tumour, outpatient ...") wraps in what is left."""
+    """The certificates as a table: number, status with standing, and
+    validity are never cut; category and disease name (they run long:
+    "Malignant tumour, outpatient ...") wrap in what is left."""
     if not certs:
         return _section(_("Certificates"), _("none"))
     t = Table(title=_("Certificates"), title_justify="left", title_style="bold", expand=True,
               show_edge=False, pad_edge=False, box=None, header_style="dim")
-    for h in (_("Number"), _("Disease"), _("Cat."), _("Status"), _("Valid"), ""):
+    for h in (_("Number"), _("Status"), _("Valid")):
         t.add_column(h, no_wrap=True)
-    t.columns[1].no_wrap = False
-    t.columns[1].overflow = "fold"
-    t.columns[1].ratio = 1
+    t.add_column(_("Disease"), ratio=1, overflow="fold")
     for c in certs:
-        disease = c.disease_label(lang) + (f" ({c.organ})" if c.organ else "")
         standing = Text(label("standing", c.standing))
         if c.standing == "valid":
             standing.stylize("green")
         elif c.standing in ("expired", "ended"):
             standing.stylize("red")
-        t.add_row(c.number, disease, category(c.category), label("certificate_status", c.status),
-                  _validity(c), standing)
-    for column in t.columns:
-        if column.no_wrap:
-            column.min_width = max(cell_len(str(x)) for x in [column.header, *column.cells])
+        disease = c.disease_label(lang) + (f" ({c.organ})" if c.organ else "")
+        t.add_row(c.number, Text.assemble(label("certificate_status", c.status), " ", standing), _validity(c),
+                  f"{category(c.category)} {disease}")
+    for column in t.columns[:3]:
+        column.min_width = max(cell_len(str(x)) for x in [column.header, *column.cells])
     return t
 
 
-def book(ov: EnrolleeOverview) -> Text:
+def _disease_name(code: str, policy: Policy, lang: str) -> str:
+    d = policy.disease(code)
+    return d.name(lang) if d else code
+
+
+def book(ov: EnrolleeOverview, policy: Policy, lang: str) -> Text:
     b = ov.book
     if b is None:
         return _section(_("Record book"), _("none issued"))
-    diseases = ", ".join(b.diseases) if b.diseases else "-"
+    diseases = _(", ").join(_disease_name(c, policy, lang) for c in b.diseases) if b.diseases else "-"
     return _section(_("Record book"), _("{number} {status}, issued {issued}; diseases: {diseases}", number=b.number,
                          status=label("book_status", b.status), issued=day(b.issued_on), diseases=diseases))
 
@@ -207,7 +215,7 @@ def book(ov: EnrolleeOverview) -> Text:
 def filing(f: FilingView | None, lang: str) -> RenderableType:
     if f is None:
         return _section(_("Off-site filing"), _("none"))
-    place = f.place_city + (f", {f.place_province}" if f.place_province else "")
+    place = label("city", f.place_city) + (f", {label('province', f.place_province)}" if f.place_province else "")
     summary = _section(_("Off-site filing"), _("{place}, {basis}, {status}, filed {filed}, voucher {voucher}",
                             place=place, basis=label("filing_basis", f.basis),
                             status=label("filing_status", f.status), filed=day(f.filed_on),
@@ -216,7 +224,7 @@ def filing(f: FilingView | None, lang: str) -> RenderableType:
     for fi in f.institutions:
         stamp = _("stamped") if fi.stamped else _("not stamped")
         lines.append(Text(_("  {n}. {name} ({city}, level {level}), {stamp}", n=fi.position,
-                            name=fi.place.label(lang), city=fi.place.city, level=fi.place.level, stamp=stamp)))
+                            name=fi.place.label(lang), city=label("city", fi.place.city), level=fi.place.level, stamp=stamp)))
     return Group(*lines)
 
 
@@ -230,16 +238,49 @@ def health_centre(ov: EnrolleeOverview, lang: str) -> Text:
                          on=day(hc.selected_on), applicant=label("applicant", hc.applicant)))
 
 
-def investigation(ov: EnrolleeOverview) -> Text:
+#: the deadline an open case waits for next, by status (SZ-MT Art. 14, 15)
+NEXT_DEADLINE = {
+    "notice_sent": ("notice_due", "notice_due_provisional", N_("come by {due}")),
+    "suspended": ("verification_due", None, N_("verify by {due}")),
+    "verified": ("decision_due", "decision_due_provisional", N_("deliver by {due}")),
+    "decided": ("resumption_due", "resumption_due_provisional", N_("resume by {due}")),
+}
+
+
+def _trigger_name(code: str, policy: Policy, lang: str) -> str:
+    t = policy.trigger(code)
+    return f"{t.number}. {t.name(lang)}" if t else code
+
+
+def investigation(ov: EnrolleeOverview, policy: Policy, lang: str, today: date) -> Text:
+    """The open case: status, trigger, and the next deadline (bold, red once passed)."""
     c = ov.investigation
     if c is None:
         return _section(_("Investigation"), _("none open"))
-    text = _("case {number}, {status}, trigger {trigger} ({month}), notice {notice}",
-             number=c.number, status=label("case_status", c.status), trigger=c.trigger,
-             month=c.trigger_month, notice=day(c.notice_on))
+    text = _section(_("Investigation"), _("case {number}, {status}, trigger {trigger} ({month}), notice {notice}",
+                                          number=c.number, status=label("case_status", c.status),
+                                          trigger=_trigger_name(c.trigger, policy, lang), month=c.trigger_month,
+                                          notice=day(c.notice_on)))
     if c.opened_on:
-        text += _(", suspended from {opened}", opened=day(c.opened_on))
-    return _section(_("Investigation"), text)
+        text.append(_(", suspended from {opened}", opened=day(c.opened_on)))
+    nxt = NEXT_DEADLINE.get(c.status)
+    when = getattr(c, nxt[0]) if nxt else None
+    if nxt and when is not None:
+        provisional = bool(getattr(c, nxt[1])) if nxt[1] else False
+        text.append("; ")
+        text.append(_(nxt[2], due=due(when, provisional)), style="bold red" if when < today else "bold")
+    return text
+
+
+def earlier(ov: EnrolleeOverview) -> Text:
+    """Closed cases, ended certificates and earlier record books, in one short line."""
+    parts = [_("case {number} {status}, closed {on}", number=c.number, status=label("case_status", c.status),
+               on=day(c.closed_on)) for c in ov.closed_cases]
+    parts += [f"{c.number} {label('certificate_status', c.status)}" for c in ov.certificates if c.standing == "ended"]
+    parts += [f"{b.number} {label('book_status', b.status)}" for b in ov.earlier_books]
+    if not parts:
+        return Text("")
+    return Text.assemble((_("Earlier") + ": ", "bold"), (_(", ").join(parts), "dim"))
 
 
 def alert_line(a: Alert, lang: str) -> Text:

@@ -8,10 +8,9 @@ Enter on an event shows what changed (before and after).
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from rich.table import Table
@@ -22,6 +21,7 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label, Static
 
+from core import audit_text
 from core.audit import history
 from core.errors import NotFound
 from core.gateway import Session
@@ -29,6 +29,7 @@ from core.models import AuditEvent
 from core.records import frozen_all
 from core.services.lookup import get_enrollee
 from tui.i18n import N_, _, n_
+from tui.labels import label
 from tui.screens.base import WorkflowScreen
 from tui.widgets.reasons import ReasonsList
 from tui.widgets.table import FitTable
@@ -40,6 +41,8 @@ HISTORY_LIMIT = 200
 class HistoryResult:
     subject: str  # what the events are about, for the title
     events: list[AuditEvent]
+    names: dict[str, str] = field(default_factory=dict)  # username -> caseworker's name
+    numbers: dict[str, str] = field(default_factory=dict)  # record key -> its number
 
 
 def load_history(session: Session, ref: str, limit: int = HISTORY_LIMIT) -> HistoryResult:
@@ -55,8 +58,13 @@ def load_history(session: Session, ref: str, limit: int = HISTORY_LIMIT) -> Hist
         events = list(frozen_all(history(session, entity_id=key, limit=limit)))
         if not events:
             raise NotFound.one("", "record", N_("No enrollee or record with key {ref}."), ref=ref) from None
-        return HistoryResult(subject=f"{events[0].entity} {key}", events=events)
-    return HistoryResult(subject=e.name, events=list(frozen_all(history(session, enrollee_id=e.id, limit=limit))))
+        numbers = audit_text.record_numbers(session, events)
+        return HistoryResult(subject=audit_text.record_number(events[0], numbers) or ref.strip(), events=events,
+                             names=audit_text.actor_names(session, {ev.actor for ev in events}), numbers=numbers)
+    events = list(frozen_all(history(session, enrollee_id=e.id, limit=limit)))
+    return HistoryResult(subject=e.name, events=events,
+                         names=audit_text.actor_names(session, {ev.actor for ev in events}),
+                         numbers=audit_text.record_numbers(session, events))
 
 
 def local_time(at: datetime) -> str:
@@ -65,23 +73,16 @@ def local_time(at: datetime) -> str:
     return aware.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def change_table(ev: AuditEvent) -> Table:
-    """Field, before, after of one event."""
-    before = json.loads(ev.before or "{}")
-    after = json.loads(ev.after or "{}")
+def change_table(ev: AuditEvent, lang: str, numbers: dict[str, str]) -> Table:
+    """Field, before, after of one event (labels, no record keys)."""
     t = Table(expand=True, show_edge=False, pad_edge=False, box=None, header_style="dim",
-              title=_("{action} on {entity} {key}", action=ev.action, entity=ev.entity, key=ev.entity_id),
-              title_justify="left", title_style="bold")
+              title=audit_text.what(ev, lang, numbers), title_justify="left", title_style="bold")
     t.add_column(_("Field"), no_wrap=True)
     t.add_column(_("Before"), ratio=1, overflow="fold")
     t.add_column(_("After"), ratio=1, overflow="fold")
-    for k in sorted(set(before) | set(after)):
-        t.add_row(k, _plain(before.get(k)), _plain(after.get(k)))
+    for name, before, after in audit_text.changed_fields(ev, lang):
+        t.add_row(name, before, after)
     return t
-
-
-def _plain(value: object) -> str:
-    return "-" if value is None or value == "" else str(value)
 
 
 class HistoryScreen(WorkflowScreen):
@@ -107,7 +108,7 @@ class HistoryScreen(WorkflowScreen):
             yield Label(_("Find"))
             yield Input(placeholder=_("ID number, card number or record key; Enter"), id="ref", compact=True)
         yield ReasonsList(id="reasons")
-        yield FitTable(id="events", flex=("why", "what"))
+        yield FitTable(id="events", flex=("why", "who", "what"))
         yield Static("", id="detail")
 
     def on_mount(self) -> None:
@@ -116,7 +117,6 @@ class HistoryScreen(WorkflowScreen):
         table.add_column(_("Who"), key="who")
         table.add_column(_("What"), key="what")
         table.add_column(_("Why"), key="why")
-        table.add_column(_("Article"), key="article")
         if self.enrollee_id:
             self.load(self.enrollee_id)
             table.focus()
@@ -133,9 +133,8 @@ class HistoryScreen(WorkflowScreen):
         table = self.query_one("#events", DataTable)
         table.clear()
         for i, ev in enumerate(result.events):
-            who = Text.assemble(ev.actor, (f" ({ev.actor_role})", "dim"))
-            table.add_row(local_time(ev.at), who, f"{ev.action} {ev.entity}", ev.reason or "-",
-                          ev.article or "-", key=str(i))
+            who = Text.assemble(result.names.get(ev.actor, ev.actor), (f" ({label('role', ev.actor_role)})", "dim"))
+            table.add_row(local_time(ev.at), who, audit_text.what(ev, self.lang, result.numbers), ev.reason or "-", key=str(i))
         detail = self.query_one("#detail", Static)
         if not result.events:
             detail.update(_("No audit events."))
@@ -148,12 +147,23 @@ class HistoryScreen(WorkflowScreen):
         if event.value.strip():
             self.load(event.value.strip())
 
+    @on(DataTable.RowHighlighted, "#events")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The whole sentence of the highlighted event (the table may cut it at 80 columns)."""
+        if self.result is None or event.row_key.value is None:
+            return
+        ev = self.result.events[int(event.row_key.value)]
+        who = self.result.names.get(ev.actor, ev.actor)
+        self.query_one("#detail", Static).update(Text.assemble(
+            (f"{local_time(ev.at)} {who} ", "bold"), audit_text.what(ev, self.lang, self.result.numbers),
+            ("  " + ev.reason if ev.reason else "", "dim")))
+
     @on(DataTable.RowSelected, "#events")
     def _selected(self, event: DataTable.RowSelected) -> None:
         if self.result is None or event.row_key.value is None:
             return
         ev = self.result.events[int(event.row_key.value)]
-        self.query_one("#detail", Static).update(change_table(ev))
+        self.query_one("#detail", Static).update(change_table(ev, self.lang, self.result.numbers))
 
     def action_focus_ref(self) -> None:
         self.query_one("#ref", Input).focus()

@@ -105,7 +105,8 @@ class FilingRow:
 
     @property
     def place(self) -> str:
-        return self.place_city + (f", {self.place_province}" if self.place_province else "")
+        city = label("city", self.place_city)
+        return city + (f", {label('province', self.place_province)}" if self.place_province else "")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Label, Static
 
 from core.services.worklist import WorkItem, Worklist, worklist
 from tui.i18n import N_, _
-from tui.labels import due
+from tui.labels import due, label
 from tui.screens.base import BaseScreen
 from tui.widgets.paged import PagedTable, Row
 
@@ -94,7 +94,7 @@ class WorklistScreen(BaseScreen):
     def _status(self) -> None:
         if self.result is None:
             return
-        scope = _(SCOPE_LABELS[self.scope], branch=self.actor.branch or "-")
+        scope = _(SCOPE_LABELS[self.scope], branch=label("branch", self.actor.branch) or "-")
         table = self.query_one("#items", PagedTable)
         if not self.result.items:
             text = _("Nothing due ({scope}).", scope=scope)

@@ -29,7 +29,7 @@ def reason_body(reason: Reason, lang: str | None = None) -> Text:
     if reason.article:
         out.append(f"[{reason.article}] ", style="bold")
     if reason.field:
-        out.append(f"{reason.field}: ", style="dim")
+        out.append(f"{reason.field_label(lang)}: ", style="dim")
     out.append(reason.message(lang))
     return out
 
