@@ -98,6 +98,15 @@ def what(ev: AuditEvent, lang: str, numbers: dict[str, str] | None = None) -> st
     return text
 
 
+def why(ev: AuditEvent, lang: str) -> str:
+    """The reason as typed; one casedesk wrote itself (the action's own label,
+    a catalogue msgid) in ``lang``, and none when it only repeats the action."""
+    reason = ev.reason or ""
+    if reason in (ev.action, Code("action", ev.action).text("en")):
+        return ""
+    return translate(reason, lang) if reason else ""
+
+
 def value_text(entity: str, key: str, value: Any, lang: str) -> str:
     """A stored value as shown: codes through their labels, record keys hidden."""
     if value is None or value == "":

@@ -1,11 +1,13 @@
-"""Screenshots of the enrollee view for the docs, in English and Chinese.
+"""Screenshots for the docs: the enrollee view and the investigation screen,
+in English and Chinese, named with their size.
 
 Builds the demo (seed 2026, business date 2026-11-22) in a temporary SQLite
-file, opens a suspended enrollee who holds certificates and a record book,
-and writes ``docs/enrollee-en.svg`` / ``docs/enrollee-zh_CN.svg`` (plus PNGs
-when ``rsvg-convert`` is installed).
+file, opens a suspended enrollee who holds certificates, a record book and
+an open case, and writes ``docs/enrollee-80x24-en.svg``,
+``docs/investigation-80x24-zh_CN.svg`` ... (plus PNGs when ``rsvg-convert``
+from Debian's librsvg2-bin is installed).
 
-    python tools/screenshots.py [--size 100x32]
+    python tools/screenshots.py [--size 80x24] [--size 160x50]
 """
 
 from __future__ import annotations
@@ -26,31 +28,40 @@ sys.path.insert(0, str(ROOT))
 TODAY = date(2026, 11, 22)
 
 
-async def shoot(engine, enrollee_card: str, lang: str, size: tuple[int, int], out: Path) -> None:
+async def shoot(engine, enrollee_card: str, lang: str, size: tuple[int, int], screen: str, out: Path) -> None:
+    """Keys only: the card number in the lookup, Enter, then ``i`` for the investigation screen."""
     from core.auth import Actor
     from core.policy import load_pack
     from tui.app import create_app
 
     app = create_app(engine, Actor("li.review", "reviewer", "futian", "Li Ming"), load_pack(), lang, today=TODAY)
     async with app.run_test(size=size) as pilot:
+        async def until(condition) -> None:
+            deadline = time.monotonic() + 20
+            while not condition():
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"{out.name}: the screen did not come up")
+                await pilot.pause(0.05)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+        await until(lambda: app.focused is not None)
         await pilot.press(*enrollee_card)
-        deadline = time.monotonic() + 10
-        while getattr(app.screen, "page", None) is None and time.monotonic() < deadline:
-            await pilot.pause(0.05)
-        await app.workers.wait_for_complete()
+        await until(lambda: getattr(app.screen, "page", None) is not None
+                    and getattr(app.screen.page, "query", "") == enrollee_card)
         await pilot.press("enter")
-        while getattr(app.screen, "overview", None) is None and time.monotonic() < deadline:
-            await pilot.pause(0.05)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await until(lambda: getattr(app.screen, "overview", None) is not None)
+        if screen == "investigation":
+            await pilot.press("i")
+            await until(lambda: getattr(app.screen, "subject", None) is not None)
         app.save_screenshot(filename=out.name, path=str(out.parent))
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--size", default="100x32")
+    ap.add_argument("--size", action="append", help="WIDTHxHEIGHT (default 80x24); may be repeated")
     args = ap.parse_args()
-    w, h = (int(x) for x in args.size.split("x"))
+    sizes = [tuple(int(x) for x in size.split("x")) for size in (args.size or ["80x24"])]
     from sqlalchemy import text
 
     from core.db import init_database
@@ -65,14 +76,17 @@ def main() -> int:
                 "SELECT e.card_number FROM enrollee e JOIN record_book b ON b.enrollee_id = e.id "
                 "WHERE e.account_state = 'suspended' ORDER BY e.card_number LIMIT 1")).scalar_one()
         docs = ROOT / "docs"
-        for lang in ("en", "zh_CN"):
-            svg = docs / f"enrollee-{lang}.svg"
-            asyncio.run(shoot(engine, card, lang, (w, h), svg))
-            print(f"wrote {svg.relative_to(ROOT)}")
-            if shutil.which("rsvg-convert"):
-                png = svg.with_suffix(".png")
-                subprocess.run(["rsvg-convert", "-w", str(w * 10), str(svg), "-o", str(png)], check=True)
-                print(f"wrote {png.relative_to(ROOT)}")
+        rsvg = shutil.which("rsvg-convert")
+        for w, h in sizes:
+            for screen in ("enrollee", "investigation"):
+                for lang in ("en", "zh_CN"):
+                    svg = docs / f"{screen}-{w}x{h}-{lang}.svg"
+                    asyncio.run(shoot(engine, card, lang, (w, h), screen, svg))
+                    print(f"wrote {svg.relative_to(ROOT)}")
+                    if rsvg:
+                        png = svg.with_suffix(".png")
+                        subprocess.run([rsvg, "-w", str(w * 12), str(svg), "-o", str(png)], check=True)
+                        print(f"wrote {png.relative_to(ROOT)}")
     return 0
 
 

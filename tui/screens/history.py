@@ -134,7 +134,8 @@ class HistoryScreen(WorkflowScreen):
         table.clear()
         for i, ev in enumerate(result.events):
             who = Text.assemble(result.names.get(ev.actor, ev.actor), (f" ({label('role', ev.actor_role)})", "dim"))
-            table.add_row(local_time(ev.at), who, audit_text.what(ev, self.lang, result.numbers), ev.reason or "-", key=str(i))
+            table.add_row(local_time(ev.at), who, audit_text.what(ev, self.lang, result.numbers),
+                          audit_text.why(ev, self.lang) or "-", key=str(i))
         detail = self.query_one("#detail", Static)
         if not result.events:
             detail.update(_("No audit events."))
@@ -153,10 +154,10 @@ class HistoryScreen(WorkflowScreen):
         if self.result is None or event.row_key.value is None:
             return
         ev = self.result.events[int(event.row_key.value)]
-        who = self.result.names.get(ev.actor, ev.actor)
+        who = f"{self.result.names.get(ev.actor, ev.actor)} ({label('role', ev.actor_role)})"
         self.query_one("#detail", Static).update(Text.assemble(
             (f"{local_time(ev.at)} {who} ", "bold"), audit_text.what(ev, self.lang, self.result.numbers),
-            ("  " + ev.reason if ev.reason else "", "dim")))
+            ("  " + audit_text.why(ev, self.lang), "dim")))
 
     @on(DataTable.RowSelected, "#events")
     def _selected(self, event: DataTable.RowSelected) -> None:
