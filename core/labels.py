@@ -249,7 +249,7 @@ LABELS: dict[str, dict[str, str]] = {
         "note": N_("note"),
         "number": N_("number"),
         "offsite": N_("off-site"),
-        "on": N_("date"),
+        "on": N_("on"),
         "organ": N_("organ"),
         "outcome": N_("outcome"),
         "physician": N_("physician"),

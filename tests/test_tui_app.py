@@ -167,10 +167,12 @@ async def test_enrollee_view_shows_everything_on_one_screen(engine, policy, scen
     for expected in (
         "comprehensive", "Supplementary yes", "City household yes", "Employment employed",
         "C-2024-0001", "Diabetes mellitus", "2024-07-01..2026-06-30", "C-2025-0002", "from 2025-01-10",
-        "B-2024-0001 active", "MD-I-09, MD-II-03",
+        "B-2024-0001 active", "diseases: Diabetes mellitus, Malignant tumour",
         "voucher V-2025-0001", "1. Guangzhou Hospital 1", "2. Guangzhou Hospital 2", "3. Guangzhou Hospital 3",
         "Futian Community Health Centre, selected 2024-01-08 by employer",
-        "case INV-2026-0001, suspended",
+        "case INV-2026-0001, suspended", "trigger 3. Outpatient costs in a month",
+        # the open case's next deadline, beside the case (issue 8 item 6)
+        "verify by 2026-05-31",
         # alerts with due dates: verification (SZ-MT Art. 14) and renewal window (SZ-MD Art. 12)
         "DUE 2026-05-31", "[SZ-MT Art. 14]", "DUE 2026-06-30", "[SZ-MD Art. 12]",
     ):
@@ -421,11 +423,12 @@ async def test_history_shows_who_when_what_why_article(engine, policy, scene):
         table = app.screen.query_one("#events", DataTable)
         assert table.row_count == 3
         text = table_text(table)
-        assert "clerk1" in text and "test.step2 enrollee" in text and "reason 2" in text and "SZ-MT Art. 4" in text
+        # who by name, what as the action and its article, why as typed (issue 8: sentences)
+        assert "Clerk One" in text and "test.step2 (SZ-MT Art. 4)" in text and "reason 2" in text
         await pilot.press("enter")
         await wait_until(pilot, lambda: "Before" in text_of(app.screen.query_one("#detail")))
         detail = text_of(app.screen.query_one("#detail"))
-    assert "phone" in detail and "test.step2 on enrollee" in detail
+    assert "phone" in detail and "test.step2 (SZ-MT Art. 4)" in detail
     assert app.failures == []
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from core.db import read_session, write_session
 from core.errors import NotFound
-from core.models import Certificate, InvestigationCase, RecordBook
+from core.models import BookEntry, Certificate, InvestigationCase, RecordBook
 from core.rules.certificates import add_months
 from core.services.overview import enrollee_overview, standing
 from tui_support import TODAY, WANG_ID, build_scene
@@ -115,6 +115,27 @@ def test_sz_md_art_5_recognised_without_a_record_book_is_flagged(engine, person,
     build._add(RecordBook(number="B-1", enrollee_id=e.id, status="active", issued_on=date(2024, 7, 2),
                           issued_by="clerk1"))
     assert "book_missing" not in kinds(overview(engine, e.id, TODAY, policy))
+
+
+def test_sz_md_art_5_a_confirmed_disease_not_in_the_book_is_flagged(engine, person, build, policy):
+    e, hospital, doctor = person
+    cert = add_cert(build, e, hospital, doctor)
+    book = build._add(RecordBook(number="B-1", enrollee_id=e.id, status="active", issued_on=date(2024, 7, 2),
+                                 issued_by="clerk1"))
+    ov = overview(engine, e.id, TODAY, policy)
+    missing = [a for a in ov.alerts if a.kind == "book_entry_missing"]
+    assert [a.params["number"] for a in missing] == ["C-1"] and missing[0].article == "SZ-MD Art. 5"
+    assert "B-1" in missing[0].message("en")
+    build._add(BookEntry(book_id=book.id, certificate_id=cert.id, disease_code=cert.disease_code,
+                         added_on=date(2024, 7, 2)))
+    assert "book_entry_missing" not in kinds(overview(engine, e.id, TODAY, policy))
+
+
+def test_closed_cases_and_earlier_books_are_kept_for_the_history_line(engine, build, clerk, policy):
+    build_scene(build, engine)
+    ov = overview(engine, WANG_ID, TODAY, policy)
+    assert ov.closed_cases == [] and ov.earlier_books == []
+    assert ov.investigation is not None and ov.investigation.closed_on is None
 
 
 def test_sz_mt_art_4_health_centre_missing_only_for_inpatient_and_migrant(engine, build, policy):

@@ -41,7 +41,15 @@ def category(value: int) -> str:
     return _("Cat. {n}", n=value)
 
 
-def yuan(fen: int) -> str:
-    from core.policy import fen_to_yuan
+def amount(fen: int) -> str:
+    """Yuan with two decimals, grouped as the app's language writes numbers (Babel)."""
+    from babel.numbers import format_decimal
 
-    return _("{amount} yuan", amount=f"{fen_to_yuan(fen):,}")
+    from core.policy import fen_to_yuan
+    from tui.i18n import current_lang
+
+    return format_decimal(fen_to_yuan(fen), format="#,##0.00", locale=current_lang())
+
+
+def yuan(fen: int) -> str:
+    return _("{amount} yuan", amount=amount(fen))

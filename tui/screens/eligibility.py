@@ -27,13 +27,13 @@ from core.errors import DomainError
 from core.gateway import Session
 from core.ids import mask_id_number
 from core.queries.documents import certificates_of
-from core.rules.eligibility import EligibilityResult, Estimate, money
+from core.rules.eligibility import EligibilityResult, Estimate
 from core.services.eligibility import check, parse_amount_fen
 from core.services.lookup import get_enrollee
 from core.services.overview import LIVE_CERTIFICATE
 from core.workflows.definitions import CERT_GIVES_BENEFITS
 from tui.i18n import N_, _
-from tui.labels import category
+from tui.labels import amount, category
 from tui.screens.base import WorkflowScreen
 from tui.widgets.date_field import DateInput
 from tui.widgets.fields import AsciiCheckbox, AsciiSelect
@@ -220,7 +220,7 @@ def _settlement(code: str) -> str:
 
 
 def _yuan(fen: int | None) -> str:
-    return "-" if fen is None else (money(fen) or "-")
+    return "-" if fen is None else amount(fen)
 
 
 def estimate(est: Estimate, lang: str) -> RenderableType:
