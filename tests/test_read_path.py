@@ -88,3 +88,29 @@ def test_import_contracts_of_the_read_path_are_kept():
     assert "tui and cli read and write only through core (no query, no session of their own)KEPT" in out \
         or "tui and cli read and write only through core (no query, no session of their own) KEPT" in out, r.stdout
     assert "core.rules are pure: no service, no database, no session KEPT" in out, r.stdout
+
+
+async def test_a_screen_gets_plain_records_never_an_orm_row(engine, clerk, policy):
+    """BaseScreen.run_service goes through the gateway: a work that returns a
+    row is reported as a failure (nothing reaches the screen); a frozen copy
+    arrives and stays readable after its session closed."""
+    import asyncio
+    from datetime import date
+
+    from sqlmodel import select
+
+    from tui.app import create_app
+
+    app = create_app(engine, clerk, policy, today=date(2026, 3, 2))
+    got: list = []
+    async with app.run_test() as pilot:
+        screen = app.screen
+        screen.run_service(lambda s: s.exec(select(Caseworker)).first(), got.append, group="row")
+        screen.run_service(lambda s: frozen(s.exec(select(Caseworker)).first()), got.append, group="plain")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.failures and got:
+                break
+        await asyncio.sleep(0)
+    assert [type(e) for e in app.failures] == [TypeError] and "ORM row" in str(app.failures[0])
+    assert [g.username for g in got] == ["clerk1"]
