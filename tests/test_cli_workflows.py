@@ -104,6 +104,15 @@ def test_sz_md_art_4_and_5_certificate_book_replacement_batch_through_the_cli(w,
     assert r.returncode == 1  # one active book per enrollee (SZ-MD Art. 5)
     entries = ok(cli("clerk1", "book", "show", book["number"], "--json"))["entries"]
     assert [e["disease_code"] for e in entries] == ["MD-I-01"]
+    second = w.recognise(D, "MD-II-02", organ="kidney")
+    r = cli("clerk1", "book", "add", book["number"], second.number, "--card", "--on", day, "--json")
+    refused(r, 1, "SZ-MD Art. 5", "id_card_presented")
+    ok(cli("clerk1", "book", "add", book["number"], second.number, "--card", "--id-card", "--on", day, "--json"))
+    renewed = ok(cli("clerk1", "book", "renew", book["number"], "--card", "--id-card", "--on", day, "--json"))
+    assert renewed["number"] != book["number"]
+    shown_book = ok(cli("clerk1", "book", "show", renewed["number"], "--json"))
+    assert sorted(e["disease_code"] for e in shown_book["entries"]) == ["MD-I-01", "MD-II-02"]
+    assert ok(cli("clerk1", "book", "show", book["number"], "--json"))["status"] == "used_up"
 
     lost = (D + timedelta(days=20)).isoformat()
     repl = ok(cli("clerk1", "replacement", "certificate", number, "--place", "hospital", "--office",
@@ -113,6 +122,11 @@ def test_sz_md_art_4_and_5_certificate_book_replacement_batch_through_the_cli(w,
     archived = ok(cli("clerk1", "replacement", "archive", repl["record"]["id"], "--on", lost, "--json"))
     assert archived["record"]["archived"] is True
     assert cli("clerk1", "replacement", "archive", "not-a-key").returncode == 2
+    lost_book = ok(cli("clerk1", "replacement", "book", renewed["number"], "--place", "agency", "--card",
+                       "--id-card", "--on", lost, "--json"))
+    assert ok(cli("clerk1", "book", "show", lost_book["new_number"], "--json"))["status"] == "active"
+    assert [r["old_number"] for r in ok(cli("clerk1", "replacement", "list", w.enrollee.card_number, "--json"))] \
+        == [renewed["number"], number]
 
     # the monthly batch of originals
     month = D.strftime("%Y-%m")
