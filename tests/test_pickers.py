@@ -69,12 +69,12 @@ def test_sz_md_art_4_hospital_picker_offers_what_the_draft_accepts(w, engine, bu
         assert refused == set(), (inst.code, refused)
 
 
-def test_sz_md_art_4_physician_picker_offers_only_who_may_draft(w, engine, build):
+def test_sz_md_art_4_physician_picker_offers_only_who_may_draft(w, engine, build, policy):
     resident = build.physician(w.hospital, title="resident", specialty="cardiology")
     offered = gateway.read(engine, lambda s: places.physicians(s, "", 100, institution_id=w.hospital.id,
-                                                               specialty="cardiology"))
+                                                               specialty="cardiology", policy=policy))
     assert w.attending.id in {p.id for p in offered} and resident.id not in {p.id for p in offered}
-    assert all(not cert_rules.drafter_title_reasons(p) for p in offered)
+    assert all(not cert_rules.drafter_title_reasons(p, policy) for p in offered)
 
 
 def test_sz_md_art_4_2_offsite_issuer_picker_follows_the_filing(w, engine, build, policy, clerk):
@@ -117,10 +117,10 @@ def test_sz_mt_art_10_filing_picker_offers_what_the_filing_accepts(engine, build
 def test_sz_md_art_5_book_picker_offers_the_certificates_the_book_takes(w, engine, build, policy, clerk):
     confirmed = w.recognise(D)
     drafted = w.draft(D, "MD-II-02", organ="kidney")  # in process: not offered
-    offered = gateway.read(engine, lambda s: documents.book_certificates(s, w.enrollee.id, D))
+    offered = gateway.read(engine, lambda s: documents.book_certificates(s, w.enrollee.id, D, policy))
     assert [c.number for c in offered] == [confirmed.number]
     assert drafted.number not in {c.number for c in offered}
-    assert all(not book_rules.certificate_reasons(c, w.enrollee.id, D) for c in offered)
+    assert all(not book_rules.certificate_reasons(c, w.enrollee.id, D, policy) for c in offered)
     issuers = gateway.read(engine, lambda s: places.book_issuers(s, "", 100, policy=policy))
     assert w.hospital.id in {i.id for i in issuers}
     assert all(not book_rules.issuer_reasons(i, policy) for i in issuers)
@@ -130,23 +130,25 @@ def test_sz_md_art_5_book_picker_offers_the_certificates_the_book_takes(w, engin
             on=D, issued_at_id=w.hospital.id)) == set()
 
 
-def test_sz_md_art_5_replacement_pickers_offer_what_the_replacement_accepts(w, engine, build, clerk):
+def test_sz_md_art_5_replacement_pickers_offer_what_the_replacement_accepts(w, engine, build, clerk, policy):
     cert = w.recognise(D)
     ended = w.draft(D, "MD-II-02", organ="kidney")
-    w.run(lambda s: svc.withdraw_certificate(s, clerk, number=ended.number, on=D, reason="entered twice"))
+    w.run(lambda s: svc.withdraw_certificate(s, clerk, policy=policy, number=ended.number, on=D, reason="entered twice"))
     agency = build.institution(kind="social_security", diagnostic_hospital=False, designated=False)
     other = build.institution()
     lost_on = date(2026, 4, 1)
-    offered = gateway.read(engine, lambda s: documents.replaceable_certificates(s, w.enrollee.id, lost_on))
+    offered = gateway.read(engine, lambda s: documents.replaceable_certificates(s, w.enrollee.id, lost_on, policy))
     assert [c.number for c in offered] == [cert.number]
     offices = gateway.read(engine, lambda s: places.replacement_offices(s, "", 100, place="hospital",
-                                                                        original_id=cert.institution_id))
+                                                                        original_id=cert.institution_id,
+                                                                        policy=policy))
     assert [i.id for i in offices] == [w.hospital.id] and other.id not in {i.id for i in offices}
     agency_offices = gateway.read(engine, lambda s: places.replacement_offices(s, "", 100, place="agency",
-                                                                               original_id=cert.institution_id))
+                                                                               original_id=cert.institution_id,
+                                                                               policy=policy))
     assert agency.id in {i.id for i in agency_offices} and w.hospital.id not in {i.id for i in agency_offices}
     for c in offered:
         for place, office in [("hospital", i) for i in offices] + [("agency", i) for i in agency_offices]:
             assert _fields_refused(engine, lambda s: replacements.replace_certificate(
-                s, clerk, number=c.number, place=place, card_presented=True, id_card_presented=True, on=lost_on,
+                s, clerk, policy=policy, number=c.number, place=place, card_presented=True, id_card_presented=True, on=lost_on,
                 institution_id=office.id)) == set(), (place, office.code)

@@ -59,7 +59,7 @@ def book_add(book: str = typer.Argument(..., help="Record book number"),
     from core.services.books import add_to_book
 
     entry = run_step(on, as_json, lambda s, who, day, pol: add_to_book(
-        s, who, book_number=book, certificate_number=certificate, card_presented=card,
+        s, who, policy=pol, book_number=book, certificate_number=certificate, card_presented=card,
         id_card_presented=id_card, on=day, reason=reason))
     done(as_json, f"{entry.disease_code} written into record book {book}", entry, number=book)
 
@@ -120,7 +120,7 @@ def _replace(kind: str, number: str, place: str, office: Optional[str], card: bo
     from core.services.replacements import replace_book, replace_certificate
 
     def call(s, who, day, pol):
-        common = dict(place=place, card_presented=card, id_card_presented=id_card, on=day,
+        common = dict(policy=pol, place=place, card_presented=card, id_card_presented=id_card, on=day,
                       institution_id=_office_id(s, office), reason=reason)
         if kind == "certificate":
             return replace_certificate(s, who, number=number, **common)
@@ -157,7 +157,7 @@ def replacement_archive(key: str = typer.Argument(..., help="Key of the replacem
     from core.services.replacements import archive_replacement
 
     repl = run_step(on, as_json, lambda s, who, day, pol: archive_replacement(
-        s, who, replacement_id=replacement_by_key(s, key).id, on=day, reason=reason))
+        s, who, policy=pol, replacement_id=replacement_by_key(s, key).id, on=day, reason=reason))
     done(as_json, f"replacement record {repl.old_number} -> {repl.new_number} archived", repl)
 
 

@@ -104,7 +104,7 @@ def certificate_seal(
     """Step 3: the hospital's medical insurance office seals it (SZ-MD Art. 4(1))."""
     from core.services.certificates import seal_certificate
 
-    cert = run_step(on, as_json, lambda s, who, day, pol: seal_certificate(s, who, number=number, seal_ref=seal_ref,
+    cert = run_step(on, as_json, lambda s, who, day, pol: seal_certificate(s, who, policy=pol, number=number, seal_ref=seal_ref,
                                                                            on=day, reason=reason))
     _step_done(as_json, cert, "sealed; next: agency confirmation")
 
@@ -129,7 +129,8 @@ def _end(number: str, on: Optional[str], reason: str, as_json: bool, mode: str) 
     from core.services.certificates import invalidate_certificate, withdraw_certificate
 
     service = invalidate_certificate if mode == "invalidated" else withdraw_certificate
-    cert = run_step(on, as_json, lambda s, who, day, pol: service(s, who, number=number, on=day, reason=reason))
+    cert = run_step(on, as_json, lambda s, who, day, pol: service(s, who, policy=pol, number=number, on=day,
+                                                                       reason=reason))
     _step_done(as_json, cert, mode)
 
 
@@ -190,7 +191,7 @@ def _batch(hospital: str, month: str, on: Optional[str], as_json: bool, receive:
 
     service = receive_batch if receive else assemble_batch
     batch = run_step(on, as_json, lambda s, who, day, pol: service(
-        s, who, institution_id=institution_by_code(s, hospital, field="hospital", article="SZ-MD Art. 4").id,
+        s, who, policy=pol, institution_id=institution_by_code(s, hospital, field="hospital", article="SZ-MD Art. 4").id,
         month=month, on=day))
     what = f"received {batch.received_on}" if receive else "gathered"
     done(as_json, f"{hospital} {batch.month}: batch {what}", batch)

@@ -84,7 +84,7 @@ def case_explain(ref: str = CASE, note: str = typer.Option(..., "--note", help="
     from core.services import investigations
 
     _step(on, as_json, lambda s, who, day, pol: investigations.record_explanation(
-        s, who, case_id=ref, note=note, on=day, reason=reason))
+        s, who, pol, case_id=ref, note=note, on=day, reason=reason))
 
 
 @case_app.command("judge")
@@ -126,7 +126,7 @@ def case_decide(ref: str = CASE, on: Optional[str] = ON, reason: str = REASON, a
     from core.services import investigations
 
     _step(on, as_json, lambda s, who, day, pol: investigations.deliver_decision(
-        s, who, case_id=ref, on=day, reason=reason))
+        s, who, pol, case_id=ref, on=day, reason=reason))
 
 
 @case_app.command("resume")
@@ -134,7 +134,7 @@ def case_resume(ref: str = CASE, on: Optional[str] = ON, reason: str = REASON, a
     """No violation: bookkeeping resumes (SZ-MT Art. 15)."""
     from core.services import investigations
 
-    _step(on, as_json, lambda s, who, day, pol: investigations.resume(s, who, case_id=ref, on=day, reason=reason))
+    _step(on, as_json, lambda s, who, day, pol: investigations.resume(s, who, pol, case_id=ref, on=day, reason=reason))
 
 
 @case_app.command("show")

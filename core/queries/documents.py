@@ -13,6 +13,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from core.models import BookEntry, Certificate, Institution, MonthlyBatch, RecordBook, Replacement
+from core.policy import Policy
 from core.records import frozen, frozen_all
 from core.rules import books as book_rules
 from core.rules import replacements as replacement_rules
@@ -42,23 +43,24 @@ def replacements_of(session: Session, enrollee_id: uuid.UUID) -> tuple[Replaceme
                                              col(Replacement.created_at).desc())))
 
 
-def book_certificates(session: Session, enrollee_id: uuid.UUID, on: date) -> tuple[Certificate, ...]:
+def book_certificates(session: Session, enrollee_id: uuid.UUID, on: date, policy: Policy) -> tuple[Certificate, ...]:
     """Certificates a record book may be issued on or take on ``on``, newest
     first (:func:`core.rules.books.certificate_reasons`)."""
     return tuple(c for c in reversed(certificates_of(session, enrollee_id))
-                 if not book_rules.certificate_reasons(c, enrollee_id, on))
+                 if not book_rules.certificate_reasons(c, enrollee_id, on, policy))
 
 
-def replaceable_certificates(session: Session, enrollee_id: uuid.UUID, on: date) -> tuple[Certificate, ...]:
+def replaceable_certificates(session: Session, enrollee_id: uuid.UUID, on: date,
+                             policy: Policy) -> tuple[Certificate, ...]:
     """Certificates that may be reported lost on ``on``, newest first
     (:func:`core.rules.replacements.certificate_reasons`)."""
     return tuple(c for c in reversed(certificates_of(session, enrollee_id))
-                 if not replacement_rules.certificate_reasons(c, on))
+                 if not replacement_rules.certificate_reasons(c, on, policy))
 
 
-def replaceable_books(session: Session, enrollee_id: uuid.UUID) -> tuple[RecordBook, ...]:
+def replaceable_books(session: Session, enrollee_id: uuid.UUID, policy: Policy) -> tuple[RecordBook, ...]:
     """Record books that may be reported lost (:func:`core.rules.replacements.book_reasons`)."""
-    return tuple(b for b in books_of(session, enrollee_id) if not replacement_rules.book_reasons(b))
+    return tuple(b for b in books_of(session, enrollee_id) if not replacement_rules.book_reasons(b, policy))
 
 
 @dataclass(frozen=True)

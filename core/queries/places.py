@@ -107,7 +107,7 @@ def book_issuers(session: Session, query: str, limit: int, *, policy: Policy) ->
 
 
 def replacement_offices(session: Session, query: str, limit: int, *, place: str,
-                        original_id: uuid.UUID | None) -> tuple[Institution, ...]:
+                        original_id: uuid.UUID | None, policy: Policy) -> tuple[Institution, ...]:
     """Where a lost document may be replaced (SZ-MD Art. 5): for ``agency``
     its offices; for ``hospital`` the hospital that issued the lost document
     (``original_id``; none when the agency issued it)."""
@@ -119,7 +119,7 @@ def replacement_offices(session: Session, query: str, limit: int, *, place: str,
     else:
         return ()
     return _accepted(session, _narrowed(stmt, query).order_by(col(Institution.code)),
-                     lambda i: not replacement_rules.place_reasons(place, i, original_id), limit)
+                     lambda i: not replacement_rules.place_reasons(place, i, original_id, policy), limit)
 
 
 def filing_candidates(session: Session, place_city: str, query: str = "", limit: int = 50, *,
@@ -148,7 +148,8 @@ def physicians(session: Session, query: str, limit: int, *, institution_id: uuid
     stmt = select(Physician).where(Physician.institution_id == institution_id, Physician.specialty == specialty,
                                    col(Physician.active).is_(True))
     stmt = _narrowed(stmt, query, Physician.code, Physician.name)
-    return _accepted(session, stmt.order_by(col(Physician.code)), lambda p: not cert_rules.drafter_title_reasons(p, policy), limit)
+    return _accepted(session, stmt.order_by(col(Physician.code)),
+                     lambda p: not cert_rules.drafter_title_reasons(p, policy), limit)
 
 
 def team_members(session: Session, query: str, limit: int, *, institution_id: uuid.UUID,

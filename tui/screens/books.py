@@ -29,6 +29,7 @@ from textual.widgets import DataTable, Input, Label, Static
 from core.errors import DomainError
 from core.gateway import Session
 from core.models import BookEntry, Certificate, RecordBook
+from core.policy import Policy
 from core.queries import documents
 from core.records import frozen
 from core.services import books as svc
@@ -72,14 +73,14 @@ class BookFile:
         return next((b for b in self.books if b.book.status in BOOK_CURRENT), None)
 
 
-def load_books(session: Session, ref: str, lang: str, on: date) -> BookFile:
+def load_books(session: Session, ref: str, lang: str, on: date, policy: Policy) -> BookFile:
     subject = load_subject(session, ref)
     books = documents.books_of(session, subject.id)
     places = institutions_by_id(session, {b.issued_at_id for b in books})
     rows = [BookRow(book=b, entries=list(documents.entries_of(session, b.id)),
                     issued_at=short_place(places.get(b.issued_at_id) if b.issued_at_id else None, lang))
             for b in books]
-    certs = list(documents.book_certificates(session, subject.id, on))
+    certs = list(documents.book_certificates(session, subject.id, on, policy))
     return BookFile(subject=subject, books=rows, certificates=certs)
 
 
@@ -156,9 +157,9 @@ class BooksScreen(WorkflowScreen):
 
     # ------------------------------------------------------------------ loading
     def load(self) -> None:
-        ref, lang, on = self.enrollee_id, self.lang, self.today
+        ref, lang, on, policy = self.enrollee_id, self.lang, self.today, self.policy
         if ref:
-            self.run_service(lambda s: load_books(s, ref, lang, on), self._loaded, on_refused=self._load_refused,
+            self.run_service(lambda s: load_books(s, ref, lang, on, policy), self._loaded, on_refused=self._load_refused,
                              group="load")
 
     def _load_refused(self, error: DomainError) -> None:

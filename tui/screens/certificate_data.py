@@ -137,12 +137,12 @@ def issuing_offices(session: Session, query: str, limit: int, *, policy: Policy,
 
 
 def replacement_offices(session: Session, query: str, limit: int, *, place: str,
-                        original_id: uuid.UUID | None = None, lang: str) -> list[Choice]:
+                        original_id: uuid.UUID | None = None, policy: Policy, lang: str) -> list[Choice]:
     """Where a lost document is replaced: the hospital that issued it for
     ``hospital``; the agency itself and its offices for ``agency`` (SZ-MD Art. 5)."""
     head = _agency_first(query, lang) if place == AGENCY_KEY else []
     return head + _choices(places.replacement_offices(session, query, limit - len(head), place=place,
-                                                      original_id=original_id), lang)
+                                                      original_id=original_id, policy=policy), lang)
 
 
 # --------------------------------------------------------------------------- physicians and teams

@@ -27,6 +27,7 @@ from core.errors import DomainError
 from core.gateway import Session
 from core.i18n import translate
 from core.models import Certificate, Replacement
+from core.policy import Policy
 from core.queries import documents
 from core.records import frozen
 from core.services import replacements as svc
@@ -75,10 +76,10 @@ class ReplacementFile:
     records: list[Replacement]  # newest first
 
 
-def load_replacements(session: Session, ref: str, lang: str, on: date) -> ReplacementFile:
+def load_replacements(session: Session, ref: str, lang: str, on: date, policy: Policy) -> ReplacementFile:
     subject = load_subject(session, ref)
-    certs = documents.replaceable_certificates(session, subject.id, on)
-    books = documents.replaceable_books(session, subject.id)
+    certs = documents.replaceable_certificates(session, subject.id, on, policy)
+    books = documents.replaceable_books(session, subject.id, policy)
     issuers: set[uuid.UUID | None] = {c.institution_id for c in certs}
     places = institutions_by_id(session, issuers | {b.issued_at_id for b in books})
     items = [_cert_item(c, places, lang) for c in certs]
@@ -161,9 +162,9 @@ class ReplacementsScreen(WorkflowScreen):
 
     # ------------------------------------------------------------------ loading
     def load(self) -> None:
-        ref, lang, on = self.enrollee_id, self.lang, self.today
+        ref, lang, on, policy = self.enrollee_id, self.lang, self.today, self.policy
         if ref:
-            self.run_service(lambda s: load_replacements(s, ref, lang, on), self._loaded,
+            self.run_service(lambda s: load_replacements(s, ref, lang, on, policy), self._loaded,
                              on_refused=self._show_refusal, group="load")
 
     def _loaded(self, file: ReplacementFile) -> None:
@@ -221,7 +222,7 @@ class ReplacementsScreen(WorkflowScreen):
         item = self.highlighted()
         self.query_one("#office", FilterPicker).set_loader(
             partial(replacement_offices, place=self._place(), original_id=item.issued_at_id if item else None,
-                    lang=self.lang))
+                    policy=self.policy, lang=self.lang))
 
     def _preset_office(self, item: LostItem) -> None:
         office = self.query_one("#office", FilterPicker)
