@@ -159,11 +159,11 @@ def fill_demo(engine: Engine, policy: Policy, *, seed: int = 2026, enrollees: in
                      after={"demo": "1", "seed": seed, "today": today.isoformat(), "policy": policy.id},
                      reason="demo data")
     with write_session(engine) as s:
-        summary["institutions"] = _institutions(s, city)
+        summary["institutions"] = _institutions(s, city, policy)
     with write_session(engine) as s:
         summary["physicians"] = _physicians_and_teams(s, rng, policy)
     with write_session(engine) as s:
-        summary["enrollees"] = _enrollees(s, rng, enrollees, today, city)
+        summary["enrollees"] = _enrollees(s, rng, enrollees, today, city, policy)
     with write_session(engine) as s:
         summary["expenses"] = _expenses(s, rng, today, policy)
     from core.demo_workflows import fill_workflows
@@ -172,24 +172,24 @@ def fill_demo(engine: Engine, policy: Policy, *, seed: int = 2026, enrollees: in
     return summary
 
 
-def _institutions(s: Session, city: str) -> int:
+def _institutions(s: Session, city: str, policy: Policy) -> int:
     n = 0
     for code, name, zh, level, diag, dial in SZ_HOSPITALS:
-        registry.add_institution(s, DEMO_ADMIN, code=code, name=name, name_zh=zh, kind="hospital", city=city,
+        registry.add_institution(s, DEMO_ADMIN, policy=policy, code=code, name=name, name_zh=zh, kind="hospital", city=city,
                                  level=level, designated=True, diagnostic_hospital=diag, dialysis_centre=dial,
                                  province="Guangdong", reason="demo")
         n += 1
     for code, name, zh, run_by in SZ_CHCS:
-        registry.add_institution(s, DEMO_ADMIN, code=code, name=name, name_zh=zh, kind="community_health_centre",
+        registry.add_institution(s, DEMO_ADMIN, policy=policy, code=code, name=name, name_zh=zh, kind="community_health_centre",
                                  city=city, level=1, designated=True, run_by_hospital_level=run_by,
                                  province="Guangdong", reason="demo")
         n += 1
-    registry.add_institution(s, DEMO_ADMIN, code="SZD001", name="Luohu Haemodialysis Centre", name_zh="罗湖血液透析中心",
+    registry.add_institution(s, DEMO_ADMIN, policy=policy, code="SZD001", name="Luohu Haemodialysis Centre", name_zh="罗湖血液透析中心",
                              kind="dialysis_centre", city=city, level=2, designated=True, dialysis_centre=True,
                              province="Guangdong", reason="demo")
     n += 1
     for code, name, zh, c, prov, level, public, mainland, on_record in OTHER_INSTITUTIONS:
-        registry.add_institution(s, DEMO_ADMIN, code=code, name=name, name_zh=zh, kind="hospital", city=c,
+        registry.add_institution(s, DEMO_ADMIN, policy=policy, code=code, name=name, name_zh=zh, kind="hospital", city=c,
                                  province=prov, level=level, public=public, mainland=mainland,
                                  designated=True, offsite_on_record=on_record, reason="demo")
         n += 1
@@ -207,7 +207,7 @@ def _physicians_and_teams(s: Session, rng: random.Random, policy: Policy) -> int
             codes = []
             for i, title in enumerate(titles):
                 code = f"{hosp_code}-{spec[:4].upper()}-{i + 1}"
-                registry.add_physician(s, DEMO_ADMIN, code=code, name=_name(rng), institution_code=hosp_code,
+                registry.add_physician(s, DEMO_ADMIN, policy=policy, code=code, name=_name(rng), institution_code=hosp_code,
                                        title=title, specialty=spec, department_director=diag and i == 0,
                                        reason="demo")
                 codes.append(code)
@@ -227,13 +227,13 @@ def _physicians_and_teams(s: Session, rng: random.Random, policy: Policy) -> int
                 pcode = f"{code}-{spec[:4].upper()}"
                 if s.exec(select(Physician.id).where(Physician.code == pcode)).first():
                     continue
-                registry.add_physician(s, DEMO_ADMIN, code=pcode, name=_name(rng), institution_code=code,
+                registry.add_physician(s, DEMO_ADMIN, policy=policy, code=pcode, name=_name(rng), institution_code=code,
                                        title="attending", specialty=spec, reason="demo")
                 n += 1
     return n
 
 
-def _enrollees(s: Session, rng: random.Random, count: int, today: date, city: str) -> int:
+def _enrollees(s: Session, rng: random.Random, count: int, today: date, city: str, policy: Policy) -> int:
     schemes = ["comprehensive"] * 6 + ["inpatient"] * 2 + ["migrant"] * 2
     seen_ids: set[str] = set()
     elsewhere = [("Wuhan", "Hubei"), ("Changsha", "Hunan"), ("Chengdu", "Sichuan")]
@@ -258,7 +258,7 @@ def _enrollees(s: Session, rng: random.Random, count: int, today: date, city: st
             res_city, res_prov = rng.choice(elsewhere)
             stationed = True
         registry.add_enrollee(
-            s, DEMO_CLERK, id_number=idn, card_number=f"SZ{6_000_000 + i * 7 + rng.randint(0, 6):09d}",
+            s, DEMO_CLERK, policy=policy, id_number=idn, card_number=f"SZ{6_000_000 + i * 7 + rng.randint(0, 6):09d}",
             name=_name(rng), scheme=scheme, supplementary=scheme == "comprehensive" and rng.random() < 0.8,
             city_household=household, employment=employment,
             disabled_grade=rng.randint(1, 6) if rng.random() < 0.02 else None,

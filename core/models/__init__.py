@@ -25,3 +25,8 @@ from core.models.tables import (  # noqa: F401
     Replacement,
     TeamMembership,
 )
+
+# free text, one rule everywhere (core.text): every string column of every row written
+from core.text import install as _install_text_rule  # noqa: E402
+
+_install_text_rule()

@@ -154,7 +154,7 @@ class Certificate(Record, table=True):
     cont_originals_seen: bool = Field(default=False)
     cont_copies_kept: bool = Field(default=False)
     criteria_acknowledged: bool = Field(default=False)
-    diagnosis_note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    diagnosis_note: str = Field(default="", sa_column=Column(Text, nullable=False, default="", info={"max_chars": 2000}))
     # step 1: attending physician drafts
     physician_id: uuid.UUID = Field(foreign_key="physician.id")
     drafted_on: date
@@ -179,7 +179,7 @@ class Certificate(Record, table=True):
     # end of life
     ended_on: Optional[date] = None
     ended_by: Optional[str] = Field(default=None, max_length=64)
-    end_reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    end_reason: str = Field(default="", sa_column=Column(Text, nullable=False, default="", info={"max_chars": 500}))
     replaced_by_id: Optional[uuid.UUID] = Field(default=None, foreign_key="certificate.id")
     # step 5: monthly batch of originals
     batch_id: Optional[uuid.UUID] = Field(default=None, foreign_key="monthly_batch.id", index=True)
@@ -354,7 +354,7 @@ class MonitoringFlag(Record, table=True):
     enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
     trigger: str = Field(max_length=32)
     month: str = Field(max_length=7)  # YYYY-MM
-    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default="", info={"max_chars": 1000}))
     source: str = Field(default="manual", max_length=16)  # manual | scan
     recorded_by: str = Field(max_length=64)
     case_id: Optional[uuid.UUID] = Field(default=None, foreign_key="investigation_case.id")
@@ -372,7 +372,7 @@ class InvestigationCase(Record, table=True):
     enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
     trigger: str = Field(max_length=32)
     trigger_month: str = Field(max_length=7)
-    trigger_detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    trigger_detail: str = Field(default="", sa_column=Column(Text, nullable=False, default="", info={"max_chars": 1000}))
     status: str = Field(max_length=24, index=True)  # CaseStatus
     branch: str = Field(default="", max_length=64, index=True)
     assigned_to: Optional[str] = Field(default=None, max_length=64, index=True)
@@ -381,13 +381,13 @@ class InvestigationCase(Record, table=True):
     notice_due_provisional: bool = Field(default=False)
     explanation_on: Optional[date] = None
     explanation_sufficient: Optional[bool] = None
-    explanation_note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    explanation_note: str = Field(default="", sa_column=Column(Text, nullable=False, default="", info={"max_chars": 2000}))
     opened_on: Optional[date] = None  # case opened = suspension starts
     open_reason: str = Field(default="", max_length=32)  # no_show | insufficient
     verification_due: Optional[date] = None
     verified_on: Optional[date] = None
     outcome: Optional[str] = Field(default=None, max_length=16)  # no_violation | violation | crime
-    outcome_note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    outcome_note: str = Field(default="", sa_column=Column(Text, nullable=False, default="", info={"max_chars": 2000}))
     decision_due: Optional[date] = None
     decision_due_provisional: bool = Field(default=False)
     decided_on: Optional[date] = None
@@ -414,9 +414,9 @@ class AuditEvent(SQLModel, table=True):
     entity: str = Field(max_length=64)
     entity_id: str = Field(max_length=64)
     enrollee_id: Optional[uuid.UUID] = Field(default=None, index=True)
-    before: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    after: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    before: str = Field(default="", sa_column=Column(Text, nullable=False, default="", info={"raw": True}))
+    after: str = Field(default="", sa_column=Column(Text, nullable=False, default="", info={"raw": True}))
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default="", info={"max_chars": 1000}))
     article: str = Field(default="", max_length=64)
     # tamper evidence (core.audit): gap-free sequence and sha256 over the
     # previous event's hash and this event's canonical content
