@@ -44,9 +44,10 @@ def issuer_reasons(institution: Institution | None, policy: Policy) -> list[Reas
                    city=policy.pack.city, code=institution.code)]
 
 
-def certificate_reasons(cert: Certificate, enrollee_id, on: date, policy: Policy) -> list[Reason]:
-    """The certificate a book entry rests on: the enrollee's, confirmed, not expired."""
-    art = policy.books.article
+def certificate_reasons(cert: Certificate, enrollee_id, on: date, policy: Policy | None = None) -> list[Reason]:
+    """The certificate a book entry rests on: the enrollee's, confirmed, not
+    expired (pickers ask without a pack: only whether a reason exists)."""
+    art = policy.books.article if policy else ""
     out: list[Reason] = []
     if cert.enrollee_id != enrollee_id:
         out.append(refuse(art, "certificate_number",

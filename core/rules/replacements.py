@@ -27,10 +27,11 @@ PLACES = ("hospital", "agency")
 
 
 def place_reasons(place: str, institution: Institution | None, original_id: uuid.UUID | None,
-                  policy: Policy) -> list[Reason]:
+                  policy: Policy | None = None) -> list[Reason]:
     """Where the replacement is made; ``original_id`` is the hospital that
-    issued the lost document (None: the agency issued it)."""
-    art = policy.replacements.article
+    issued the lost document (None: the agency issued it). Pickers ask
+    without a pack: only whether a reason exists."""
+    art = policy.replacements.article if policy else ""
     if place not in PLACES:
         return [refuse(art, "place", N_("Place must be hospital or agency, not {place}."), place=place)]
     if place == "agency":
@@ -57,10 +58,10 @@ def check_certificate(cert: Certificate, place: str, institution: Institution | 
     return Decision.of(reasons)
 
 
-def certificate_reasons(cert: Certificate, on: date, policy: Policy) -> list[Reason]:
+def certificate_reasons(cert: Certificate, on: date, policy: Policy | None = None) -> list[Reason]:
     """Whether ``cert`` may be reported lost and replaced on ``on``; the
     replacement screen lists only certificates with none."""
-    art = policy.replacements.article
+    art = policy.replacements.article if policy else ""
     if cert.status not in CERT_REPLACEABLE:
         return [refuse(art, "number",
                        N_("Certificate {number} is {status}; only a confirmed certificate is replaced."),
@@ -82,11 +83,11 @@ def check_book(book: RecordBook, place: str, institution: Institution | None,
     return Decision.of(reasons)
 
 
-def book_reasons(book: RecordBook, policy: Policy) -> list[Reason]:
+def book_reasons(book: RecordBook, policy: Policy | None = None) -> list[Reason]:
     """Whether ``book`` may be reported lost and replaced; the replacement
     screen lists only books with none."""
     if not BOOK.can_fire("replace", book.status):
-        return [refuse(policy.replacements.article, "book_number",
+        return [refuse(policy.replacements.article if policy else "", "book_number",
                        N_("Record book {number} is {status}; only the active book is replaced."),
                        number=book.number, status=Code("book_status", book.status))]
     return []
