@@ -77,7 +77,9 @@ class _Walker:
             return number
         day = start + timedelta(days=1)
         self.run(lambda s: certificates.sign_certificate(s, self.clerk, policy=self.policy, number=number,
-                                                         signatures=[(head.id, day), (member.id, day)], on=day))
+                                                         signatures=[(head.id, day), (member.id, day)][
+                                                             :self.policy.certificates.signatures.required],
+                                                         on=day))
         if upto == "signed":
             return number
         day += timedelta(days=1)
