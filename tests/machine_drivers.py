@@ -100,11 +100,11 @@ class Driver:
             return Ref("certificates", old.id, opens)
         if state == "invalidated":
             c = self._cert("confirmed")
-            self.run(lambda s: certs.invalidate_certificate(s, self.reviewer, number=c.number, on=D, reason="false"))
+            self.run(lambda s: certs.invalidate_certificate(s, self.reviewer, policy=self.policy, number=c.number, on=D, reason="false"))
             return Ref("certificates", c.id, D)
         if state == "withdrawn":
             c = self._cert("draft")
-            self.run(lambda s: certs.withdraw_certificate(s, self.clerk, number=c.number, on=D, reason="gone"))
+            self.run(lambda s: certs.withdraw_certificate(s, self.clerk, policy=self.policy, number=c.number, on=D, reason="gone"))
             return Ref("certificates", c.id, D)
         if state == "void":
             c = self._cert("confirmed")
@@ -119,7 +119,7 @@ class Driver:
 
     def _replace_cert(self, number, actor, on, today):
         return self.run(lambda s: replacements.replace_certificate(
-            s, actor, number=number, place="hospital", card_presented=True, id_card_presented=True, on=on,
+            s, actor, policy=self.policy, number=number, place="hospital", card_presented=True, id_card_presented=True, on=on,
             institution_id=self.w.hospital.id, today=today))
 
     def fire_certificates(self, event: str, ref: Ref, actor, on: date, today: date | None):
@@ -130,7 +130,7 @@ class Driver:
                 s, actor, policy=self.policy, number=c.number, signatures=[(w.head.id, on), (w.member.id, on)],
                 on=on, today=today))
         if event == "seal":
-            return self.run(lambda s: certs.seal_certificate(s, actor, number=c.number, seal_ref="SEAL-9", on=on,
+            return self.run(lambda s: certs.seal_certificate(s, actor, policy=self.policy, number=c.number, seal_ref="SEAL-9", on=on,
                                                              today=today))
         if event == "confirm":
             return self.run(lambda s: certs.confirm_certificate(s, actor, policy=self.policy, number=c.number,
@@ -138,10 +138,10 @@ class Driver:
         if event == "replace":
             return self._replace_cert(c.number, actor, on, today)
         if event == "invalidate":
-            return self.run(lambda s: certs.invalidate_certificate(s, actor, number=c.number, on=on,
+            return self.run(lambda s: certs.invalidate_certificate(s, actor, policy=self.policy, number=c.number, on=on,
                                                                    reason="false claim", today=today))
         if event == "withdraw":
-            return self.run(lambda s: certs.withdraw_certificate(s, actor, number=c.number, on=on, reason="gone",
+            return self.run(lambda s: certs.withdraw_certificate(s, actor, policy=self.policy, number=c.number, on=on, reason="gone",
                                                                  today=today))
         if event == "supersede":  # fired by confirming a renewal drafted in the window
             window = renewal_window(c, self.policy) if c.valid_until else None
@@ -170,7 +170,7 @@ class Driver:
         if state == "notice_sent":
             return Ref("investigations", case.id, day)
         if state == "closed_explained":
-            self.run(lambda s: inv.record_explanation(s, self.clerk, case_id=case.id, note="receipts", on=N))
+            self.run(lambda s: inv.record_explanation(s, self.clerk, self.policy, case_id=case.id, note="receipts", on=N))
             self.run(lambda s: inv.judge_explanation(s, self.reviewer, self.policy, case_id=case.id,
                                                      sufficient=True, on=N))
             return Ref("investigations", case.id, day)
@@ -185,11 +185,11 @@ class Driver:
         if state == "verified":
             return Ref("investigations", case.id, day)
         day += timedelta(days=1)
-        self.run(lambda s: inv.deliver_decision(s, self.reviewer, case_id=case.id, on=day))
+        self.run(lambda s: inv.deliver_decision(s, self.reviewer, self.policy, case_id=case.id, on=day))
         if state in ("decided", "violation", "referred"):
             return Ref("investigations", case.id, day)
         day += timedelta(days=1)
-        self.run(lambda s: inv.resume(s, self.reviewer, case_id=case.id, on=day))
+        self.run(lambda s: inv.resume(s, self.reviewer, self.policy, case_id=case.id, on=day))
         assert state == "resumed", state
         return Ref("investigations", case.id, day)
 
@@ -197,7 +197,7 @@ class Driver:
         case = self.load(ref)
         cid = case.id
         if event == "explain":
-            return self.run(lambda s: inv.record_explanation(s, actor, case_id=cid, note="receipts", on=on,
+            return self.run(lambda s: inv.record_explanation(s, actor, self.policy, case_id=cid, note="receipts", on=on,
                                                              today=today))
         if event == "judge":
             return self.run(lambda s: inv.judge_explanation(s, actor, self.policy, case_id=cid, sufficient=False,
@@ -208,9 +208,9 @@ class Driver:
             return self.run(lambda s: inv.record_verification(s, actor, self.policy, case_id=cid,
                                                               outcome="no_violation", on=on, today=today))
         if event == "decide":
-            return self.run(lambda s: inv.deliver_decision(s, actor, case_id=cid, on=on, today=today))
+            return self.run(lambda s: inv.deliver_decision(s, actor, self.policy, case_id=cid, on=on, today=today))
         if event == "resume":
-            return self.run(lambda s: inv.resume(s, actor, case_id=cid, on=on, today=today))
+            return self.run(lambda s: inv.resume(s, actor, self.policy, case_id=cid, on=on, today=today))
         raise KeyError(event)
 
     # ------------------------------------------------------------------ off-site filings
@@ -232,12 +232,12 @@ class Driver:
         if state == "active":
             return Ref("offsite", filing.id, D)
         assert state == "cancelled", state
-        self.run(lambda s: offsite.cancel_filing(s, self.clerk, filing.id, on=D, reason="returned"))
+        self.run(lambda s: offsite.cancel_filing(s, self.clerk, filing.id, policy=self.policy, on=D, reason="returned"))
         return Ref("offsite", filing.id, D)
 
     def fire_offsite(self, event: str, ref: Ref, actor, on: date, today: date | None):
         if event == "cancel":
-            return self.run(lambda s: offsite.cancel_filing(s, actor, ref.id, on=on, reason="returned", today=today))
+            return self.run(lambda s: offsite.cancel_filing(s, actor, ref.id, policy=self.policy, on=on, reason="returned", today=today))
         if event == "change":
             codes = [i.code for i in self._wuhan()[1:4]]
             return self.run(lambda s: offsite.change_institutions(
@@ -261,7 +261,7 @@ class Driver:
                                                 card_presented=True, id_card_presented=True, on=D))
         else:
             assert state == "void", state
-            self.run(lambda s: replacements.replace_book(s, self.clerk, book_number=book.number, place="agency",
+            self.run(lambda s: replacements.replace_book(s, self.clerk, policy=self.policy, book_number=book.number, place="agency",
                                                          card_presented=True, id_card_presented=True, on=D))
         return Ref("books", book.id, D, (c.enrollee_id,))
 
@@ -269,7 +269,7 @@ class Driver:
         book = self.load(ref)
         if event == "add":
             other = self.w.extra["other_certificate"]
-            return self.run(lambda s: books.add_to_book(s, actor, book_number=book.number,
+            return self.run(lambda s: books.add_to_book(s, actor, policy=self.policy, book_number=book.number,
                                                         certificate_number=other.number, card_presented=True,
                                                         id_card_presented=True, on=on, today=today))
         if event == "renew":
@@ -277,7 +277,7 @@ class Driver:
                                                        card_presented=True, id_card_presented=True, on=on,
                                                        today=today))
         if event == "replace":
-            return self.run(lambda s: replacements.replace_book(s, actor, book_number=book.number, place="agency",
+            return self.run(lambda s: replacements.replace_book(s, actor, policy=self.policy, book_number=book.number, place="agency",
                                                                 card_presented=True, id_card_presented=True, on=on,
                                                                 today=today))
         raise KeyError(event)
@@ -292,22 +292,22 @@ class Driver:
         c = self._cert("confirmed")
         repl = self._replace_cert(c.number, self.clerk, D, None)
         if state == "archived":
-            self.run(lambda s: replacements.archive_replacement(s, self.clerk, replacement_id=repl.id, on=D))
+            self.run(lambda s: replacements.archive_replacement(s, self.clerk, policy=self.policy, replacement_id=repl.id, on=D))
         return Ref("replacements", repl.id, D)
 
     def fire_replacements(self, event: str, ref: Ref, actor, on: date, today: date | None):
         assert event == "archive", event
-        return self.run(lambda s: replacements.archive_replacement(s, actor, replacement_id=ref.id, on=on,
+        return self.run(lambda s: replacements.archive_replacement(s, actor, policy=self.policy, replacement_id=ref.id, on=on,
                                                                    today=today))
 
     # ------------------------------------------------------------------ monthly batches
     def reach_batches(self, state: str) -> Ref:
         self._cert("confirmed")
         month = D.strftime("%Y-%m")
-        batch = self.run(lambda s: certs.assemble_batch(s, self.clerk, institution_id=self.w.hospital.id,
+        batch = self.run(lambda s: certs.assemble_batch(s, self.clerk, policy=self.policy, institution_id=self.w.hospital.id,
                                                         month=month, on=D))
         if state == "received":
-            self.run(lambda s: certs.receive_batch(s, self.clerk, institution_id=self.w.hospital.id, month=month,
+            self.run(lambda s: certs.receive_batch(s, self.clerk, policy=self.policy, institution_id=self.w.hospital.id, month=month,
                                                    on=D))
         return Ref("batches", batch.id, D)
 
@@ -315,10 +315,10 @@ class Driver:
         batch = self.load(ref)
         hid = self.w.hospital.id
         if event == "assemble":
-            return self.run(lambda s: certs.assemble_batch(s, actor, institution_id=hid, month=batch.month, on=on,
+            return self.run(lambda s: certs.assemble_batch(s, actor, policy=self.policy, institution_id=hid, month=batch.month, on=on,
                                                            today=today))
         if event == "receive":
-            return self.run(lambda s: certs.receive_batch(s, actor, institution_id=hid, month=batch.month, on=on,
+            return self.run(lambda s: certs.receive_batch(s, actor, policy=self.policy, institution_id=hid, month=batch.month, on=on,
                                                           today=today))
         raise KeyError(event)
 
@@ -356,7 +356,7 @@ class Driver:
         on = ref.last + timedelta(days=1)
         if (machine, event) == ("investigations", "judge"):  # an explanation on record, when the case takes one
             try:
-                self.run(lambda s: inv.record_explanation(s, self.clerk, case_id=ref.id, note="receipts",
+                self.run(lambda s: inv.record_explanation(s, self.clerk, self.policy, case_id=ref.id, note="receipts",
                                                           on=ref.last))
             except Exception:  # noqa: BLE001 - not every state takes one; the judgement says why
                 pass

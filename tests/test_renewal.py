@@ -89,7 +89,7 @@ def test_sz_md_art_5_12_lost_renewed_certificate_replaced_and_still_gives_benefi
         answer = step(steps_for(s, cert, clerk, lost_on, policy=policy, today=lost_on), "replace")
         assert answer.allowed, answer.reasons
     with write_session(engine) as s:
-        repl = replacements.replace_certificate(s, clerk, number=old.number, place="hospital",
+        repl = replacements.replace_certificate(s, clerk, policy=policy, number=old.number, place="hospital",
                                                 card_presented=True, id_card_presented=True, on=lost_on,
                                                 institution_id=w.hospital.id, today=lost_on)
     with read_session(engine) as s:

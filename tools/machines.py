@@ -49,6 +49,13 @@ Readings taken:
 """
 
 
+
+def _cite(path: str) -> str:
+    """The default pack's tag for an event (the machines name a path into the pack)."""
+    from core.policy import load_pack
+
+    return f"{load_pack().article(path)} (`{path}`)"
+
 def _id(state: str) -> str:
     return "[*]" if state == START else state
 
@@ -70,7 +77,7 @@ def section(m: Machine) -> str:
         if e.fired_by:
             guard = f"fired by {e.fired_by}"
         lines.append(f"| {e.name}: {translate(e.action)} | {src} | {', '.join(e.targets)} | {role} | "
-                     f"{e.article} | {guard} |")
+                     f"{_cite(e.article)} | {guard} |")
     lines += ["", "| state | tags | final |", "|---|---|---|"]
     for s in m.states:
         lines.append(f"| {s.name} | {', '.join(sorted(s.tags)) or '-'} | {'yes' if s.final else ''} |")
