@@ -223,6 +223,6 @@ async def test_sz_mt_art_10_agent_fields_and_refused_agent_id(engine, clerk, pol
         await pilot.press("ctrl+s")
         await settle(pilot)
         reasons = shown(app, "reasons")
-        assert "[SZ-MT Art. 10]" in reasons and "agent_id_number" in reasons
+        assert "[SZ-MT Art. 10] agent's ID number:" in reasons
         assert db_fingerprint(engine) == before
         assert app.failures == []

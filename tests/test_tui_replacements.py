@@ -77,7 +77,7 @@ async def test_sz_md_art_5_lost_book_replaced_at_agency_then_archived(w, engine,
         await wait_until(pilot, lambda: app.screen.file.records[0].archived)
         await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: app.screen.query_one("#reasons").display)
-        assert "[SZ-MD Art. 5] archived" in shown(app)
+        assert "[SZ-MD Art. 5] archived:" in shown(app)
         assert db_fingerprint(engine) == before
         assert not app.failures
 
@@ -114,7 +114,7 @@ async def test_sz_md_art_5_replacement_without_cards_refused_on_screen(w, engine
         await pilot.press("ctrl+s", "enter")
         await wait_until(pilot, lambda: app.screen.query_one("#reasons").display)
         text = shown(app)
-        assert "[SZ-MD Art. 5] card_presented" in text and "[SZ-MD Art. 5] id_card_presented" in text
+        assert "[SZ-MD Art. 5] card presented:" in text and "[SZ-MD Art. 5] ID card presented:" in text
         assert not app.screen.query_one("#result").display
         assert not app.failures
     assert db_fingerprint(engine) == before
