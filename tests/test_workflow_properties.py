@@ -45,11 +45,11 @@ def _service(w, action, cert, on):
         return w.confirm(cert, on)
     if action == "replace":
         return w.run(lambda s: replacements.replace_certificate(
-            s, w.clerk, number=cert.number, place="hospital", card_presented=True, id_card_presented=True, on=on,
+            s, w.clerk, policy=w.policy, number=cert.number, place="hospital", card_presented=True, id_card_presented=True, on=on,
             institution_id=w.hospital.id, today=on))
     actor = w.reviewer if action == "invalidate" else w.clerk
     fn = svc.invalidate_certificate if action == "invalidate" else svc.withdraw_certificate
-    return w.run(lambda s: fn(s, actor, number=cert.number, on=on, reason="property", today=on))
+    return w.run(lambda s: fn(s, actor, policy=w.policy, number=cert.number, on=on, reason="property", today=on))
 
 
 def _take(w, engine, policy, enrollee, action, on) -> None:
