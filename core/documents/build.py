@@ -21,7 +21,6 @@ from core.ids import mask_id_number as mask_id
 from core.models import (
     Certificate,
     Enrollee,
-    FilingInstitution,
     Institution,
     InvestigationCase,
     MonthlyBatch,
@@ -224,14 +223,12 @@ def decision(session: Session, policy: Policy, number: str, t: _T, on: date) -> 
 # --------------------------------------------------------------------------- off-site filing
 
 
-def _filing(session: Session, number: str) -> tuple[OffsiteFiling, Enrollee, list[tuple[Institution, bool]]]:
-    from core.services.offsite import get_filing
+def _filing(session: Session, number: str) -> tuple[OffsiteFiling, Enrollee, list[Institution]]:
+    """The filing, its enrollee and its institutions in the order chosen."""
+    from core.services.offsite import filed_institutions, get_filing
 
     f = get_filing(session, number)
-    rows = session.exec(select(FilingInstitution, Institution)
-                        .join(Institution, FilingInstitution.institution_id == Institution.id)  # type: ignore[arg-type]
-                        .where(FilingInstitution.filing_id == f.id).order_by(FilingInstitution.position)).all()
-    return f, session.get(Enrollee, f.enrollee_id), [(i, fi.stamped) for fi, i in rows]  # type: ignore[return-value]
+    return f, session.get(Enrollee, f.enrollee_id), filed_institutions(session, f.id)  # type: ignore[return-value]
 
 
 def _filer(t: _T, f: OffsiteFiling) -> list[tuple[str, str]]:
@@ -262,7 +259,7 @@ def filing_form(session: Session, policy: Policy, number: str, t: _T, on: date) 
         Table((t.label(N_("No.")), t.label(N_("Institution")), t.label(N_("Level")),
                t.label(N_("Institution stamp"))),
               tuple((str(i), _institution(t, inst), str(inst.level) if inst.level else "-", "")
-                    for i, (inst, _stamped) in enumerate(insts, start=1)), widths=(1, 9, 2, 5)),
+                    for i, inst in enumerate(insts, start=1)), widths=(1, 9, 2, 5)),
         Para(t(N_("The local social security institution examines and stamps the form: {office}."),
                office=f.local_ss_office or "-"), policy.offsite.article_form),
         Boxes((t.label(N_("Local social security institution stamp")),
@@ -291,7 +288,7 @@ def voucher(session: Session, policy: Policy, number: str, t: _T, on: date) -> D
                   "paid under the measures; costs incurred before {day} are ordinary out-of-town treatment."),
                day=_day(f.filed_on)), policy.offsite.article_form),
         Table((t.label(N_("No.")), t.label(N_("Institution"))),
-              tuple((str(i), _institution(t, inst)) for i, (inst, _s) in enumerate(insts, start=1)),
+              tuple((str(i), _institution(t, inst)) for i, inst in enumerate(insts, start=1)),
               widths=(1, 12)),
         Para(t(N_("On returning to the city to work or settle, the filing is cancelled.")), policy.offsite.article_who),
         Boxes((t.label(N_("Agency stamp")),)),

@@ -9,7 +9,7 @@ cites its rules the same way the screens do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 
@@ -66,7 +66,6 @@ class Document:
     entity: str = ""  # table of the record printed, for the audit event
     entity_id: str = ""
     footer: str = ""
-    extra: dict = field(default_factory=dict, compare=False)
 
     def text(self) -> str:
         """All the document's text, one block a line (for tests and the CLI preview)."""
