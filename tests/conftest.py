@@ -201,3 +201,46 @@ def db_fingerprint(engine) -> str:
             for row in c.execute(text(f'SELECT * FROM "{t}" ORDER BY 1')):
                 h.update(repr(tuple(row)).encode())
     return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """This process's own throwaway PostgreSQL 15 cluster (tests/pg_cluster.py):
+    one per xdist worker, its own directory and Unix socket; skipped where
+    the server binaries are not installed."""
+    from tests.pg_cluster import pg_bin, start_cluster
+
+    if pg_bin() is None:
+        pytest.skip("PostgreSQL 15 server binaries not installed (/usr/lib/postgresql/15/bin)")
+    cluster = start_cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster) -> str:
+    """A database migrated to head once per session; tests get copies."""
+    name = pg_cluster.new_database(name=f"tmpl{__import__('os').getpid()}")
+    eng = make_engine(pg_cluster.url(name))
+    upgrade(eng)
+    eng.dispose()  # CREATE DATABASE … TEMPLATE needs it unused
+    return name
+
+
+@pytest.fixture
+def pg_url(pg_cluster, pg_template):
+    """A fresh PostgreSQL database migrated to head, for this test only."""
+    name = pg_cluster.new_database(template=pg_template)
+    yield pg_cluster.url(name)
+    pg_cluster.drop_database(name)
+
+
+@pytest.fixture
+def pg_empty_url(pg_cluster):
+    """A fresh empty PostgreSQL database (no schema), for migration tests."""
+    name = pg_cluster.new_database()
+    yield pg_cluster.url(name)
+    pg_cluster.drop_database(name)

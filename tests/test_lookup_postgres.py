@@ -1,17 +1,10 @@
-"""Lookup on a real PostgreSQL 15 (a throwaway cluster on a Unix socket, as in
-tests/test_postgres.py): pg_trgm for three characters or more, the gram GIN
-index for one or two, the same answers as on SQLite, and every query able to
+"""Lookup on a real PostgreSQL 15 (the throwaway cluster of tests/pg_cluster.py):
+pg_trgm for three characters or more, the gram GIN index for one or two, the same answers as on SQLite, and every query able to
 use an index. pg_trgm counts CJK characters as word characters only under a
-UTF-8 LC_CTYPE (see migration 0004): the cluster runs in C.UTF-8, and once
+UTF-8 LC_CTYPE (see migration 0004): the database runs in C.UTF-8, and once
 more in plain C, where the answers must stay the same (the index scans)."""
 
 from __future__ import annotations
-
-import os
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -21,45 +14,25 @@ from core.db import make_engine, read_session, upgrade, write_session
 from core.services import registry
 from core.services.lookup import search
 from tests.conftest import make_id_number
-from tests.test_postgres import _as_user, _pg_bin
 
 pytestmark = pytest.mark.postgres
-PORT = 55441
 NAMES = ("李风良", "王风", "曾国藩", "张伟", "风良玉", "Li Lei")
 
 
 @pytest.fixture(scope="module", params=["C.UTF-8", "C"])
-def pg_engine(request):
-    bindir = _pg_bin()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries not installed")
-    tmp = Path(tempfile.mkdtemp(prefix="casedesk-pg-search-"))
-    os.chmod(tmp, 0o777)
-    data, sock = tmp / "data", tmp / "sock"
-    sock.mkdir()
-    os.chmod(sock, 0o777)
-    subprocess.run(_as_user([str(bindir / "initdb"), "-D", str(data), "-U", "casedesk", "--auth=trust",
-                             "-E", "UTF8", f"--locale={request.param}"]), check=True, capture_output=True)
-    opts = f"-c listen_addresses='' -c unix_socket_directories='{sock}' -c fsync=off -p {PORT}"
-    subprocess.run(_as_user([str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-w", "-l",
-                             str(tmp / "log"), "start"]), check=True, capture_output=True)
-    try:
-        subprocess.run([str(bindir / "createdb"), "-h", str(sock), "-p", str(PORT), "-U", "casedesk", "casedesk"],
-                       check=True, capture_output=True)
-        eng = make_engine(f"postgresql+psycopg://casedesk@/casedesk?host={sock}&port={PORT}")
-        eng.test_locale = request.param  # type: ignore[attr-defined]
-        upgrade(eng)
-        clerk = Actor("pgclerk", "clerk", "futian")
-        with write_session(eng) as s:
-            for i, name in enumerate(NAMES):
-                registry.add_enrollee(s, clerk, id_number=make_id_number(seq=700 + i), card_number=f"PG7{i:07d}",
-                                      name=name, scheme="comprehensive")
-        yield eng
-        eng.dispose()
-    finally:
-        subprocess.run(_as_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-                       capture_output=True)
-        shutil.rmtree(tmp, ignore_errors=True)
+def pg_engine(request, pg_cluster):
+    name = pg_cluster.new_database(locale=request.param)
+    eng = make_engine(pg_cluster.url(name))
+    eng.test_locale = request.param  # type: ignore[attr-defined]
+    upgrade(eng)
+    clerk = Actor("pgclerk", "clerk", "futian")
+    with write_session(eng) as s:
+        for i, name_ in enumerate(NAMES):
+            registry.add_enrollee(s, clerk, id_number=make_id_number(seq=700 + i), card_number=f"PG7{i:07d}",
+                                  name=name_, scheme="comprehensive")
+    yield eng
+    eng.dispose()
+    pg_cluster.drop_database(name)
 
 
 def names(eng, query: str) -> list[str]:

@@ -1,14 +1,9 @@
-"""The same storage code against a real PostgreSQL 15 (a throwaway cluster on a
-Unix socket in a temporary directory). Skipped when no PostgreSQL server
-binaries are installed; `.ci/run` installs them from Debian's packages."""
+"""The same storage code against a real PostgreSQL 15 (the throwaway cluster of
+tests/pg_cluster.py, fixtures in tests/conftest.py: a fresh migrated database
+per test). Skipped when no PostgreSQL server binaries are installed; `.ci/run`
+installs them from Debian's packages."""
 
 from __future__ import annotations
-
-import os
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -17,53 +12,8 @@ from core.db import check_schema, current_revision, head_revision, make_engine, 
 pytestmark = pytest.mark.postgres
 
 
-def _pg_bin() -> Path | None:
-    for cand in (shutil.which("initdb"), "/usr/lib/postgresql/15/bin/initdb"):
-        if cand and Path(cand).exists():
-            return Path(cand).resolve().parent
-    return None
-
-
-def _as_user(cmd: list[str]) -> list[str]:
-    """initdb refuses to run as root: run the server as the postgres user."""
-    if os.geteuid() != 0:
-        return cmd
-    user = "postgres" if shutil.which("runuser") else None
-    try:
-        import pwd
-
-        pwd.getpwnam("postgres")
-    except KeyError:
-        user = "nobody"
-    return ["runuser", "-u", user or "nobody", "--", *cmd]
-
-
-@pytest.fixture(scope="module")
-def pg_url():
-    bindir = _pg_bin()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries not installed")
-    tmp = Path(tempfile.mkdtemp(prefix="casedesk-pg-"))
-    os.chmod(tmp, 0o777)
-    data, sock = tmp / "data", tmp / "sock"
-    sock.mkdir()
-    os.chmod(sock, 0o777)
-    subprocess.run(_as_user([str(bindir / "initdb"), "-D", str(data), "-U", "casedesk", "--auth=trust",
-                             "-E", "UTF8", "--locale=C"]), check=True, capture_output=True)
-    opts = f"-c listen_addresses='' -c unix_socket_directories='{sock}' -c fsync=off -p 55439"
-    subprocess.run(_as_user([str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-w", "-l",
-                             str(tmp / "log"), "start"]), check=True, capture_output=True)
-    try:
-        subprocess.run([str(bindir / "createdb"), "-h", str(sock), "-p", "55439", "-U", "casedesk", "casedesk"],
-                       check=True, capture_output=True)
-        yield f"postgresql+psycopg://casedesk@/casedesk?host={sock}&port=55439"
-    finally:
-        subprocess.run(_as_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-                       capture_output=True)
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def test_postgres_migrates_and_works(pg_url):
+def test_postgres_migrates_and_works(pg_empty_url):
+    pg_url = pg_empty_url
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
     from sqlmodel import Session
