@@ -8,6 +8,7 @@ the StrEnums in :mod:`core.models.base`.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import date, datetime
 from typing import Optional
@@ -18,6 +19,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from core.models.base import Record, new_id, utcnow
+from core.models.storage import SETTLEMENT_CODES, VISIT_KIND_CODES, Code, LocalEpoch, UTCEpoch
 from core.workflows import definitions as machines
 
 
@@ -315,29 +317,39 @@ class Hospitalisation(Record, table=True):
     discharged_on: Optional[date] = None
 
 
+def new_expense_id() -> int:
+    """A random 63-bit key (expenses are reported at branches and merged
+    centrally, like the UUID keys of records; unique with the enrollee and
+    time it is a part of the primary key)."""
+    return secrets.randbits(63)
+
+
 class ExpenseRecord(SQLModel, table=True):
     """One settled visit or purchase; the monitoring scan reads these in SQL.
 
     Append-only (corrections are new records), so no version column.
+    Stored compactly (issue 10, migration 0008_compact_expense; see
+    :mod:`core.models.storage`): the primary key (enrollee, time, id)
+    clusters the rows the scan and the benefit sums walk (a WITHOUT ROWID
+    table on SQLite, so the table is that one B-tree and needs no other
+    index); times are integer seconds, kinds small integer codes.
     """
 
     __tablename__ = "expense_record"
-    __table_args__ = (
-        # covering for the monitoring scan (SZ-MT Art. 13): walked per enrollee, no table reads
-        Index("ix_expense_enrollee_time", "enrollee_id", "occurred_at", "visit_kind", "amount_fen", "disease_code"),
-        Index("ix_expense_time", "occurred_at"),
-    )
-    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
-    enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id")
-    occurred_at: NaiveDatetime  # local clock time at the institution
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", primary_key=True)
+    occurred_at: NaiveDatetime = Field(  # local clock time at the institution
+        sa_column=Column(LocalEpoch(), primary_key=True, nullable=False))
+    id: int = Field(default_factory=new_expense_id,
+                    sa_column=Column(BigInteger, primary_key=True, autoincrement=False, nullable=False))
     institution_id: Optional[uuid.UUID] = Field(default=None, foreign_key="institution.id")
-    visit_kind: str = Field(max_length=32)  # VisitKind
+    visit_kind: str = Field(sa_column=Column(Code(VISIT_KIND_CODES), nullable=False))  # VisitKind
     disease_code: Optional[str] = Field(default=None, max_length=32)
     amount_fen: int = Field(sa_type=BigInteger)
-    settlement: str = Field(default="bookkeeping", max_length=16)
+    settlement: str = Field(default="bookkeeping", sa_column=Column(Code(SETTLEMENT_CODES), nullable=False))
     large_equipment: bool = Field(default=False)
     source: str = Field(default="", max_length=64)
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCEpoch(), nullable=False))
 
 
 # --------------------------------------------------------------------------- monitoring

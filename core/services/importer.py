@@ -44,7 +44,6 @@ import codecs
 import csv
 import io
 import re
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -61,6 +60,7 @@ from core.db import is_sqlite, read_session, write_session
 from core.i18n import N_
 from core.models import Enrollee, ExpenseRecord, Institution
 from core.models.base import utcnow
+from core.models.tables import new_expense_id
 from core.policy import Policy
 from core.services import registry
 from core.services.registry import parse_bool, parse_yuan
@@ -437,7 +437,7 @@ def _write(engine: Engine, actor: Actor, kind: str, report: ImportReport, todo: 
            action: str, policy: Policy | None = None) -> int:
     if kind == "expenses":
         actor.require("record", action=N_("record expenses"))
-        rows = [{"id": uuid.uuid4(), "created_at": utcnow(), **v} for v in todo]
+        rows = [{"id": new_expense_id(), "created_at": utcnow(), **v} for v in todo]
         if rows and is_sqlite(engine):
             _bulk_insert_sqlite(engine, actor, rows, action, policy)
         elif rows:

@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, and_, case, exists, func, literal, or_, select, union_all
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy import BigInteger, Integer, and_, case, exists, func, literal, or_, select, type_coerce, union_all
+from sqlalchemy.sql.expression import ColumnElement
 from sqlmodel import Session
 
 from core import audit
@@ -48,24 +47,6 @@ F = MonitoringFlag.__table__  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------- SQL helpers
-
-
-class epoch_seconds(FunctionElement):  # noqa: N801 - reads as an SQL function
-    """Whole seconds since 1970-01-01 of a naive (local) timestamp."""
-
-    type = BigInteger()
-    inherit_cache = True
-    name = "epoch_seconds"
-
-
-@compiles(epoch_seconds)
-def _epoch_default(element, compiler, **kw) -> str:  # PostgreSQL and others
-    return "CAST(FLOOR(EXTRACT(EPOCH FROM %s)) AS BIGINT)" % compiler.process(element.clauses, **kw)
-
-
-@compiles(epoch_seconds, "sqlite")
-def _epoch_sqlite(element, compiler, **kw) -> str:
-    return "CAST(strftime('%%s', %s) AS INTEGER)" % compiler.process(element.clauses, **kw)
 
 
 def _enrollee_filter(enrollee_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
@@ -190,7 +171,7 @@ def _visit_figures(session: Session, w: ScanWindows, merge: int, triggers: list[
     # One row per enrollee and visit time (visits at the same instant are one
     # visit), so (e, at) orders the rows totally. Driving the join from the
     # enrollee table lets SQLite walk ix_expense_enrollee_time in order.
-    t = epoch_seconds(X.c.occurred_at)
+    t = type_coerce(X.c.occurred_at, BigInteger)  # stored as seconds (core.models.storage.LocalEpoch)
     visits = select(
         E.c.id.label("e"),
         X.c.occurred_at.label("at"),
