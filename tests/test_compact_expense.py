@@ -29,18 +29,20 @@ OLD_ROWS = [
 ]
 
 
-def _old_database(tmp_path):
-    eng = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+def _old_database(tmp_path=None, url=None):
+    eng = make_engine(url or f"sqlite:///{tmp_path / 'old.db'}")
     upgrade(eng, "0007_packs")
     with Session(eng) as s:  # tables 0008 leaves alone, written with today's models
         s.add(Institution(id=uuid.UUID(I1), code="H1", name="H", kind="hospital", city="Shenzhen"))
         for e, n in ((E1, "1"), (E2, "2")):
             s.add(Enrollee(id=uuid.UUID(e), id_number=n, card_number=n, name=n, scheme="comprehensive"))
         s.commit()
+    param = "?" if eng.dialect.name == "sqlite" else "%s"
     with eng.begin() as c:
         c.exec_driver_sql(
             "INSERT INTO expense_record (id, enrollee_id, occurred_at, institution_id, visit_kind, disease_code, "
-            "amount_fen, settlement, large_equipment, source, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)", OLD_ROWS)
+            "amount_fen, settlement, large_equipment, source, created_at) VALUES (%s)" % ", ".join([param] * 11),
+            [tuple(bool(v) if i == 8 else v for i, v in enumerate(r)) for r in OLD_ROWS])
     return eng
 
 
@@ -54,14 +56,29 @@ def _as_read(rows):
                   for r in rows)
 
 
-def test_migration_0008_keeps_every_expense(tmp_path):
-    eng = _old_database(tmp_path)
+def _upgraded_keeps_rows(eng):
     upgrade(eng)
     with Session(eng) as s:
         got = _as_read(s.exec(select(ExpenseRecord)).all())
     want = _sorted((r[1], datetime.fromisoformat(r[2]), r[3], r[4], r[5], r[6], r[7], bool(r[8]), r[9],
                    datetime.fromisoformat(r[10]).replace(tzinfo=timezone.utc)) for r in OLD_ROWS)
     assert got == want
+
+
+def test_migration_0008_keeps_every_expense_on_postgresql(pg_empty_url):
+    from sqlalchemy import inspect
+
+    eng = _old_database(url=pg_empty_url)
+    _upgraded_keeps_rows(eng)
+    insp = inspect(eng)
+    assert insp.get_pk_constraint("expense_record")["constrained_columns"] == ["enrollee_id", "occurred_at", "id"]
+    assert insp.get_indexes("expense_record") == []
+    eng.dispose()
+
+
+def test_migration_0008_keeps_every_expense(tmp_path):
+    eng = _old_database(tmp_path)
+    _upgraded_keeps_rows(eng)
     with eng.connect() as c:
         ddl = c.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'expense_record'").scalar_one()
         assert "WITHOUT ROWID" in ddl
