@@ -21,7 +21,6 @@ from core.rules import monitoring as rules
 from core.rules.monitoring import Month, parse_month
 from core.services import monitoring
 from tests.conftest import db_fingerprint
-from tests.test_postgres import pg_url  # noqa: F401  (fixture: a throwaway PostgreSQL cluster)
 
 OCT = Month(2026, 10)
 
@@ -424,25 +423,13 @@ def test_sz_mt_art_13_cli_monitor(engine, build, db_path, monkeypatch, tmp_path,
 
 @pytest.fixture
 def pg_engine(pg_url):
-    """A fresh database on the throwaway PostgreSQL cluster of tests/test_postgres.py
-    (skipped where no PostgreSQL server binaries are installed)."""
-    import uuid as _uuid
+    """A fresh migrated database on this process's throwaway PostgreSQL cluster
+    (tests/conftest.py; skipped where no PostgreSQL server binaries are installed)."""
+    from core.db import make_engine
 
-    from sqlalchemy import create_engine, make_url, text
-
-    from core.db import make_engine, upgrade
-
-    name = f"casedesk_mt_{_uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    eng = make_engine(make_url(pg_url).set(database=name).render_as_string(hide_password=False))
-    upgrade(eng)
+    eng = make_engine(pg_url)
     yield eng
     eng.dispose()
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE "{name}"'))
-    admin.dispose()
 
 
 def _portable_scenario(engine, build) -> dict[str, dict[int, int]]:
