@@ -470,7 +470,8 @@ def packs_dir() -> Path:
 
 
 def available_packs() -> list[str]:
-    return sorted(p.stem for p in packs_dir().glob("*.toml"))
+    # <pack>.rules.toml beside a pack holds its rules' words (core.rulebook), not a pack
+    return sorted(p.stem for p in packs_dir().glob("*.toml") if not p.name.endswith(".rules.toml"))
 
 
 def _loc(loc: tuple) -> str:
@@ -531,6 +532,9 @@ def find_pack(pack_id: str, policy_dir: str | Path | None = None) -> Path:
         shown = str(pack_id)[:40] + ("…" if len(str(pack_id)) > 40 else "")
         raise PolicyError("policy", [("policy", f"{shown!r} is not a pack id (lower-case letters, digits, . _ -; "
                                       f"installed: {', '.join(available_packs())})")])
+    if pack_id.endswith(".rules"):
+        raise PolicyError("policy", [("policy", f"{pack_id!r} is a pack's rules file, not a pack; installed: "
+                                      f"{', '.join(available_packs())}")])
     installed = packs_dir() / f"{pack_id}.toml"
     if installed.is_file():
         return installed
