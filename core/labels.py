@@ -150,6 +150,8 @@ LABELS: dict[str, dict[str, str]] = {
         "physician.add": N_("added the physician"),
         "replacement.archive": N_("archived the replacement"),
         "replacement.record": N_("recorded a replacement"),
+        "sync.branch_init": N_("set this terminal up as a branch"),
+        "sync.pull": N_("pulled the centre's changes"),
         "team.add": N_("added the diagnostic team"),
         "team.member_add": N_("added a team member"),
         "team.member_end": N_("ended a team membership"),

@@ -25,6 +25,7 @@ from core.models.tables import (  # noqa: F401
     Replacement,
     TeamMembership,
 )
+from core.models.sync import CentralAuditEvent, SyncBranch, SyncChange  # noqa: F401,E402
 
 # free text, one rule everywhere (core.text): every string column of every row written
 from core.text import install as _install_text_rule  # noqa: E402

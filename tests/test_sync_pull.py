@@ -1,0 +1,187 @@
+"""Branch sync, the pull (issue 11 items 1, 2, 6): a real PostgreSQL 15 centre
+(the shared throwaway cluster) and real SQLite branch files. The centre's
+state is made through the services; the branch must end equal to it."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlmodel import SQLModel
+
+from core import audit, gateway
+from core.auth import Actor
+from core.db import make_engine, read_session, write_session
+from core.errors import BadInput, DomainError
+from core.policy import load_pack
+from core.services import offsite, registry
+from core.services.offsite import FilingForm
+from core.sync import changes as change_log
+from core.sync.link import init_branch
+from core.sync.pull import pull
+from core.sync.tables import SYNCED
+from tests.conftest import Build, make_id_number
+
+pytestmark = pytest.mark.postgres
+
+CLERK = Actor("centre.clerk", "clerk", "futian")
+ON = date(2026, 3, 10)
+
+
+def rows(engine, table: str) -> dict:
+    t = SQLModel.metadata.tables[table]
+    with engine.connect() as c:
+        return {r["id"]: dict(r) for r in c.execute(select(t)).mappings()}
+
+
+def assert_equal_to_centre(branch, centre, *, only: set | None = None) -> None:
+    """Every pulled table: the branch holds exactly the centre's rows (the
+    centre's audit events as central_audit_event)."""
+    for t in SYNCED:
+        want = rows(centre, t.name)
+        if only is not None and t.scope != "master":
+            want = {k: v for k, v in want.items() if _enrollee(t, v, centre) in only}
+        got = rows(branch, t.target)
+        assert got.keys() == want.keys(), t.name
+        for key, row in want.items():
+            assert {k: got[key][k] for k in row} == row, (t.name, key)
+
+
+def _enrollee(t, row, centre):
+    if t.scope == "self":
+        return row["id"]
+    if "enrollee_id" in row:
+        return row["enrollee_id"]
+    parent, _, fk = t.scope.removeprefix("via:").partition(".")
+    return rows(centre, parent)[row[fk]]["enrollee_id"]
+
+
+class World:
+    """A small city at the centre: hospitals in Wuhan, enrollees of two branches."""
+
+    def __init__(self, engine):
+        self.engine, self.build, self.policy = engine, Build(engine), load_pack()
+        self.insts = [self.build.institution(city="Wuhan", level=lvl, public=True, designated=True, kind=kind)
+                      for lvl, kind in ((3, "hospital"), (2, "hospital"), (1, "community_health_centre"))]
+        doc = self.build.physician(self.insts[0])
+        self.build.team(self.insts[0], "cardiology", doc, [self.build.physician(self.insts[0])])
+
+    def enrollee(self, branch: str, n: int):
+        with write_session(self.engine) as s:
+            return registry.add_enrollee(s, CLERK, id_number=make_id_number(seq=n), card_number=f"PL{n:07d}",
+                                         name=f"李风{n}", scheme="comprehensive", supplementary=True,
+                                         city_household=True, employment="employed", employer="Shenzhen Metro",
+                                         residence_city="Wuhan", stationed_elsewhere=True, branch=branch)
+
+    def file(self, enrollee_id):
+        codes = tuple(i.code for i in self.insts)
+        form = FilingForm(place_city="Wuhan", institution_codes=codes, stamped_codes=frozenset(codes),
+                          form_copies=3, local_ss_stamp=True, filed_by="self")
+        with write_session(self.engine) as s:
+            return offsite.file_filing(s, CLERK, enrollee_id, form, on=ON, policy=self.policy)
+
+
+def make_branch(engine, me, pg_url, code="FT01", area=""):
+    gateway.write(engine, lambda s: init_branch(s, me, code=code, central=pg_url, area=area))
+
+
+def test_first_pull_then_incremental_pull_brings_only_the_changes(engine, me, pg_url):
+    centre = make_engine(pg_url)
+    world = World(centre)
+    people = [world.enrollee("futian" if i % 2 else "luohu", 700 + i) for i in range(6)]
+    world.file(people[0].id)
+    make_branch(engine, me, pg_url)
+
+    first = pull(engine, me, batch=7)
+    assert first.batches > 1 and first.changes >= first.rows > 0
+    assert_equal_to_centre(engine, centre)
+
+    # the centre moves on: a new enrollee, a changed one, a cancelled filing
+    later = world.enrollee("futian", 720)
+    with write_session(centre) as s:
+        e = s.get(type(people[1]), people[1].id)
+        before = audit.snapshot(e)
+        e.phone = "13800000000"
+        audit.changed(s, CLERK, e, before, "enrollee.update", article="SZ-MT Art. 3")
+    filing = world.file(people[2].id)
+    with write_session(centre) as s:
+        offsite.cancel_filing(s, CLERK, filing.id, on=date(2026, 3, 20), reason="back in town", policy=world.policy)
+
+    second = pull(engine, me, batch=7)
+    # only what changed: the new enrollee, the changed one, the filing and its rows, their audit events
+    assert 0 < second.changes < first.changes
+    assert second.by_table["enrollee"] == 2 and "institution" not in second.by_table
+    assert_equal_to_centre(engine, centre)
+    assert pull(engine, me).changes == 0  # nothing new: nothing read
+
+    with read_session(engine) as s:  # the branch's own chain holds the pulls and verifies
+        v = audit.verify(s)
+        assert v.ok, v.problems
+        pulled = s.execute(text("SELECT count(*) FROM audit_event WHERE action = 'sync.pull'")).scalar_one()
+        assert pulled == first.batches + second.batches
+    with read_session(centre) as s:
+        assert audit.verify(s).ok
+    assert later.id in rows(engine, "enrollee")
+    centre.dispose()
+
+
+def test_a_branch_of_an_area_pulls_master_data_and_its_own_enrollees_only(engine, me, pg_url):
+    centre = make_engine(pg_url)
+    world = World(centre)
+    people = [world.enrollee("futian" if i % 2 else "luohu", 740 + i) for i in range(4)]
+    world.file(people[1].id)  # futian
+    world.file(people[0].id)  # luohu
+    make_branch(engine, me, pg_url, area="futian")
+    pull(engine, me, batch=5)
+    mine = {p.id for p in people if p.branch == "futian"}
+    assert_equal_to_centre(engine, centre, only=mine)
+    assert set(rows(engine, "enrollee")) == mine
+    assert len(rows(engine, "institution")) == len(rows(centre, "institution"))
+    centre.dispose()
+
+
+def test_every_pulled_table_logs_its_changes_on_postgresql(pg_url):
+    centre = make_engine(pg_url)
+    with centre.connect() as c:
+        assert change_log.installed(c) >= {t.name for t in SYNCED}
+    centre.dispose()
+
+
+def test_the_change_log_never_skips_a_change_committed_late(pg_url):
+    """The commit-order gap: a transaction that took its sequence number
+    first but commits last is read on the next pull, not skipped."""
+    centre = make_engine(pg_url)
+    world = World(centre)
+    slow = centre.connect()
+    tx = slow.begin()
+    slow.execute(text("UPDATE institution SET name = 'slow' WHERE code = :c"), {"c": world.insts[0].code})
+    world.enrollee("futian", 760)  # commits after slow took its seq
+    with centre.connect() as c, c.begin():
+        h = change_log.horizon(c)
+        seen = change_log.read(c, (0, 0), h, 10_000)
+    # the later writer committed, but its changes wait behind the open one's horizon
+    assert not any(ch.tbl == "institution" and ch.op == "U" for ch in seen)
+    assert not any(ch.tbl == "enrollee" for ch in seen)
+    tx.commit()
+    slow.close()
+    with centre.connect() as c, c.begin():
+        h2 = change_log.horizon(c)
+        after = change_log.read(c, (seen[-1].txid, seen[-1].seq) if seen else (0, 0), h2, 10_000)
+    assert any(ch.tbl == "institution" and ch.op == "U" for ch in after)
+    centre.dispose()
+
+
+def test_a_central_url_with_a_password_is_refused_and_nothing_is_recorded(engine, me):
+    with pytest.raises(BadInput, match="password"):
+        gateway.write(engine, lambda s: init_branch(s, me, code="FT01",
+                                                    central="postgresql+psycopg://b:secret@centre/casedesk"))
+    with pytest.raises(BadInput, match="PostgreSQL"):
+        gateway.write(engine, lambda s: init_branch(s, me, code="FT01", central="sqlite:///x.db"))
+    with pytest.raises(BadInput, match="branch code"):
+        gateway.write(engine, lambda s: init_branch(s, me, code="no spaces",
+                                                    central="postgresql+psycopg://b@centre/casedesk"))
+    with read_session(engine) as s:
+        assert s.execute(text("SELECT count(*) FROM sync_branch")).scalar_one() == 0
