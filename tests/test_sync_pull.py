@@ -76,6 +76,14 @@ class World:
                                          city_household=True, employment="employed", employer="Shenzhen Metro",
                                          residence_city="Wuhan", stationed_elsewhere=True, branch=branch)
 
+    def expense(self, enrollee_id, day: int):
+        from datetime import datetime
+
+        with write_session(self.engine) as s:
+            registry.add_expense(s, CLERK, enrollee_id=enrollee_id, occurred_at=datetime(2026, 2, day, 9, 30),
+                                 amount_fen=12_000, visit_kind="major_disease_outpatient",
+                                 institution_id=self.insts[0].id, disease_code="MD-I-01")
+
     def file(self, enrollee_id):
         codes = tuple(i.code for i in self.insts)
         form = FilingForm(place_city="Wuhan", institution_codes=codes, stamped_codes=frozenset(codes),
@@ -93,6 +101,7 @@ def test_first_pull_then_incremental_pull_brings_only_the_changes(engine, me, pg
     world = World(centre)
     people = [world.enrollee("futian" if i % 2 else "luohu", 700 + i) for i in range(6)]
     world.file(people[0].id)
+    world.expense(people[0].id, 3)
     make_branch(engine, me, pg_url)
 
     first = pull(engine, me, batch=7)
@@ -107,6 +116,7 @@ def test_first_pull_then_incremental_pull_brings_only_the_changes(engine, me, pg
         e.phone = "13800000000"
         audit.changed(s, CLERK, e, before, "enrollee.update", article="SZ-MT Art. 3")
     filing = world.file(people[2].id)
+    world.expense(people[2].id, 4)
     with write_session(centre) as s:
         offsite.cancel_filing(s, CLERK, filing.id, on=date(2026, 3, 20), reason="back in town", policy=world.policy)
 

@@ -2,7 +2,7 @@
 high-water mark, the centre's audit events at a branch (issue 11)
 
 Revision ID: 0010_sync_changes
-Revises: 0007_packs
+Revises: 0008_compact_expense
 
 PostgreSQL: statement-level change-log triggers on every pulled table
 (``core.sync.changes``), and one ``I`` change per row already there. SQLite:
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0010_sync_changes"
-down_revision: Union[str, None] = "0007_packs"
+down_revision: Union[str, None] = "0008_compact_expense"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
