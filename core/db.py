@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -175,11 +176,14 @@ def check_version(obj, expected: int | None) -> None:
 #: SQLite FTS5 table with its shadow tables, the gram table, the PostgreSQL
 #: trigram and gram indexes): autogenerate and the drift test leave them alone.
 SEARCH_OBJECT_PREFIXES = ("enrollee_search", "ix_enrollee_search")
+#: PostgreSQL's monthly partitions of expense_record (migration 0009, core.partitions): made as months arrive
+PARTITION_NAME = re.compile(r"^expense_record_(y\d{4}m\d{2}|default)(_|$)")
 
 
 def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
-    """Alembic ``include_name`` hook: everything but the lookup's index objects."""
-    return not (name or "").startswith(SEARCH_OBJECT_PREFIXES)
+    """Alembic ``include_name`` hook: everything but the lookup's index
+    objects and the expense table's partitions."""
+    return not (name or "").startswith(SEARCH_OBJECT_PREFIXES) and not PARTITION_NAME.match(name or "")
 
 
 def alembic_config(engine_or_url):

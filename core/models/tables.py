@@ -336,7 +336,8 @@ class ExpenseRecord(SQLModel, table=True):
     """
 
     __tablename__ = "expense_record"
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    # PostgreSQL: one partition per month of occurred_at (migration 0009_pg_partitions, core.partitions)
+    __table_args__ = ({"sqlite_with_rowid": False, "postgresql_partition_by": "RANGE (occurred_at)"},)
     enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", primary_key=True)
     occurred_at: NaiveDatetime = Field(  # local clock time at the institution
         sa_column=Column(LocalEpoch(), primary_key=True, nullable=False))

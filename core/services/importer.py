@@ -61,6 +61,7 @@ from core.i18n import N_
 from core.models import Enrollee, ExpenseRecord, Institution
 from core.models.base import utcnow
 from core.models.tables import new_expense_id
+from core.partitions import ensure_expense_months
 from core.policy import Policy
 from core.services import registry
 from core.services.registry import parse_bool, parse_yuan
@@ -442,6 +443,7 @@ def _write(engine: Engine, actor: Actor, kind: str, report: ImportReport, todo: 
             _bulk_insert_sqlite(engine, actor, rows, action, policy)
         elif rows:
             with write_session(engine, action=action) as s:
+                ensure_expense_months(s, (r["occurred_at"] for r in rows))  # PostgreSQL: new months' partitions
                 s.execute(insert(ExpenseRecord.__table__), rows)
                 _audit_bulk(s, actor, len(rows), policy)
         return len(rows)

@@ -21,6 +21,7 @@ from core.errors import DomainError, Reason
 from core.i18n import N_
 from core.ids import IdNumberError, validate_id_number
 from core.name_keys import name_keys
+from core.partitions import ensure_expense_months
 from core.models import (
     DiagnosticTeam,
     Employment,
@@ -429,6 +430,7 @@ def add_expense(session: Session, actor: Actor, *, audit_it: bool = True, policy
     append-only. ``audit_it=False`` is for bulk loads, which record one
     audit event for the whole load instead."""
     rec = ExpenseRecord(**expense_values(actor, **values))
+    ensure_expense_months(session, [rec.occurred_at])  # PostgreSQL: the month's partition (migration 0009)
     if audit_it:
         audit.created(session, actor, rec, "expense.add", reason=rec.source or "expense reported",
                       article=expense_article(policy))
