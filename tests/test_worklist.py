@@ -17,7 +17,6 @@ from core.services import investigations as inv
 from core.services import monitoring
 from core.services import worklist as wl
 from tests.test_monitoring import pg_engine  # noqa: F401  (fixture)
-from tests.test_postgres import pg_url  # noqa: F401  (fixture)
 
 ON = date(2026, 10, 20)
 _n = itertools.count(1)
