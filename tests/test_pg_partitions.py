@@ -27,6 +27,7 @@ from tests.conftest import Build
 
 pytestmark = pytest.mark.postgres
 CLERK = Actor("pgclerk", "clerk", "futian")
+PREVIOUS = "0010_sync_changes"  # 0009_pg_partitions' down_revision
 
 
 def partitions(eng) -> dict[str, int]:
@@ -62,8 +63,11 @@ def test_migration_makes_a_partitioned_table_with_a_default(pg):
 
 
 def test_upgrade_moves_existing_rows_into_their_months_and_downgrade_keeps_them(pg_empty_url):
+    """…and the table keeps its sync change-log triggers both ways (0010)."""
+    from core.sync.changes import installed
+
     eng = make_engine(pg_empty_url)
-    upgrade(eng, "0008_compact_expense")
+    upgrade(eng, PREVIOUS)
     people = [Build(eng).enrollee() for _ in range(2)]
     # rows written by casedesk at 0008 (before partitions): plain SQL through the model's column types
     rows = [dict(id=new_expense_id(), enrollee_id=p.id, occurred_at=datetime(2026, m, 28, 23, 59, 59),
@@ -76,10 +80,12 @@ def test_upgrade_moves_existing_rows_into_their_months_and_downgrade_keeps_them(
                                "expense_record_y2026m02": 4, "expense_record_y2026m11": 2}
     with eng.connect() as c:
         assert c.execute(text("SELECT sum(amount_fen) FROM expense_record")).scalar_one() == 2 * 1600
-    upgrade_down(eng, "0008_compact_expense")
+        assert "expense_record" in installed(c)
+    upgrade_down(eng, PREVIOUS)
     with eng.connect() as c:
         assert c.execute(text("SELECT count(*), sum(amount_fen) FROM expense_record")).one() == (8, 3200)
         assert c.execute(text("SELECT count(*) FROM pg_partitioned_table")).scalar_one() == 0
+        assert "expense_record" in installed(c)
     upgrade(eng)
     assert sum(partitions(eng).values()) == 8
     eng.dispose()

@@ -1,7 +1,7 @@
 """expense_record partitioned by month on PostgreSQL (issue 10 item 3)
 
 Revision ID: 0009_pg_partitions
-Revises: 0008_compact_expense
+Revises: 0010_sync_changes
 
 PostgreSQL: ``expense_record`` becomes a declaratively partitioned table,
 ``PARTITION BY RANGE (occurred_at)`` (local clock time as BIGINT seconds,
@@ -20,14 +20,19 @@ of other months go on). Expense writers call it in their own transaction
 through core.partitions.ensure_expense_months; a SHARE UPDATE EXCLUSIVE
 lock on the parent serialises two writers creating the same month.
 
-The existing rows are copied into the months they belong to. SQLite: no-op.
+The existing rows are copied into the months they belong to; the table's
+own triggers (the sync change log of 0010_sync_changes, statement-level with
+transition tables, which PostgreSQL allows on a partitioned table) are made
+again on the new table after the copy, so the copy logs no change.
+SQLite: no-op.
 """
+import re
 from typing import Sequence, Union
 
 from alembic import op
 
 revision: str = "0009_pg_partitions"
-down_revision: Union[str, None] = "0008_compact_expense"
+down_revision: Union[str, None] = "0010_sync_changes"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -79,11 +84,25 @@ def _rename_constraints(table: str, suffix: str) -> None:
         op.execute(f"ALTER TABLE {table} RENAME CONSTRAINT {name} TO {name}{suffix}")
 
 
+def _triggers(table: str) -> list[str]:
+    """CREATE TRIGGER statements of ``table``'s own (not internal) triggers."""
+    rows = op.get_bind().exec_driver_sql(
+        "SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t WHERE t.tgrelid = %s::regclass AND NOT t.tgisinternal "
+        "ORDER BY t.tgname", (table,)).scalars().all()
+    return list(rows)
+
+
+def _move_triggers(definitions: list[str], was: str, to: str) -> None:
+    for sql in definitions:
+        op.execute(re.sub(rf"\bON (public\.)?{was}\b", f"ON {to}", sql, count=1))
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("ALTER TABLE expense_record RENAME TO expense_record_flat")
     _rename_constraints("expense_record_flat", "_flat")
+    triggers = _triggers("expense_record_flat")
     op.execute("CREATE TABLE expense_record (LIKE expense_record_flat INCLUDING DEFAULTS INCLUDING CONSTRAINTS) "
                "PARTITION BY RANGE (occurred_at)")
     _add_constraints("expense_record")
@@ -92,6 +111,7 @@ def upgrade() -> None:
     op.execute("SELECT expense_month_partition(min(occurred_at)) FROM expense_record_flat "
                "GROUP BY date_trunc('month', to_timestamp(occurred_at) AT TIME ZONE 'UTC')")
     op.execute("INSERT INTO expense_record SELECT * FROM expense_record_flat ORDER BY enrollee_id, occurred_at, id")
+    _move_triggers(triggers, "expense_record_flat", "expense_record")
     op.execute("DROP TABLE expense_record_flat")
 
 
@@ -101,7 +121,9 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION expense_month_partition(bigint)")
     op.execute("ALTER TABLE expense_record RENAME TO expense_record_parted")
     _rename_constraints("expense_record_parted", "_parted")
+    triggers = _triggers("expense_record_parted")
     op.execute("CREATE TABLE expense_record (LIKE expense_record_parted INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
     op.execute("INSERT INTO expense_record SELECT * FROM expense_record_parted ORDER BY enrollee_id, occurred_at, id")
     op.execute("DROP TABLE expense_record_parted")  # and every partition with it
     _add_constraints("expense_record")
+    _move_triggers(triggers, "expense_record_parted", "expense_record")
