@@ -345,6 +345,9 @@ class Enrolment(_Strict):
 
     article_schemes: Tag
     article_disabled: Tag
+    #: the disabled-serviceman grades the pack knows (SZ-MT Art. 16: grades 1-6)
+    disabled_grade_min: int = Field(default=1, ge=0)
+    disabled_grade_max: int = Field(default=6, ge=0)
 
 
 class AverageWage(_Strict):

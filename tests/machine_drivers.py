@@ -243,6 +243,10 @@ class Driver:
             return self.run(lambda s: offsite.change_institutions(
                 s, actor, ref.id, institutions=codes, stamped=codes, local_ss_stamp=True, form_copies=3, on=on,
                 reason="moved", policy=self.policy, today=today))
+        if event == "return":  # the event core.services.changes.return_home fires (SZ-MT Art. 9(3))
+            return self.run(lambda s: offsite.cancel_on_return(s, actor, offsite.get_filing(s, ref.id), on=on,
+                                                               reason="returned to work in the city",
+                                                               policy=self.policy, today=today))
         raise KeyError(event)
 
     # ------------------------------------------------------------------ record books

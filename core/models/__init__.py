@@ -11,6 +11,7 @@ from core.models.tables import (  # noqa: F401
     DiagnosticTeam,
     Enrollee,
     ExpenseRecord,
+    FactChange,
     FilingInstitution,
     HealthCentreSelection,
     Hospitalisation,

@@ -88,6 +88,7 @@ class Enrollee(Record, table=True):
     residence_province: str = Field(default="", max_length=64)
     residence_mainland: bool = Field(default=True)
     stationed_elsewhere: bool = Field(default=False)  # posted to work in another city
+    stationed_city: str = Field(default="", max_length=64)  # where (issue 13; core.services.changes)
     health_centre_id: Optional[uuid.UUID] = Field(default=None, foreign_key="institution.id")
     account_state: str = Field(default="normal", max_length=16, index=True)
     account_state_since: Optional[date] = None
@@ -308,13 +309,45 @@ class HealthCentreSelection(Record, table=True):
 
 
 class Hospitalisation(Record, table=True):
-    """An inpatient stay (ZZ §4: no chronic outpatient benefit while in hospital)."""
+    """An inpatient stay (ZZ §4: no chronic outpatient benefit while in hospital),
+    recorded at the counter or imported from an institution's list
+    (core.services.stays)."""
 
     __tablename__ = "hospitalisation"
     enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
     institution_id: Optional[uuid.UUID] = Field(default=None, foreign_key="institution.id")
     admitted_on: date
     discharged_on: Optional[date] = None
+    source: str = Field(default="counter", max_length=16)  # counter | import
+    recorded_by: str = Field(default="", max_length=64)
+    discharged_by: Optional[str] = Field(default=None, max_length=64)
+
+
+class FactChange(Record, table=True):
+    """One effective-dated change of a fact the rules read (issue 13): an
+    enrollee's scheme, supplementary insurance, household, employment,
+    posting, residence or disabled grade; a physician's title or leaving;
+    an institution's designation, level or status. ``value`` holds from
+    ``effective_from`` on, ``previous`` before it; the rules ask for the
+    value on the date they judge (core.services.changes.facts_on)."""
+
+    __tablename__ = "fact_change"
+    __table_args__ = (
+        UniqueConstraint("entity", "entity_id", "field", "effective_from"),
+        Index("ix_fact_change_entity", "entity", "entity_id", "effective_from"),
+    )
+    entity: str = Field(max_length=16)  # enrollee | physician | institution
+    entity_id: uuid.UUID
+    enrollee_id: Optional[uuid.UUID] = Field(default=None, foreign_key="enrollee.id", index=True)
+    field: str = Field(max_length=32)
+    value: str = Field(default="", max_length=200)
+    previous: str = Field(default="", max_length=200)
+    effective_from: date
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default="", info={"max_chars": 500}))
+    article: str = Field(default="", max_length=64)
+    source: str = Field(default="counter", max_length=16)  # counter | import
+    recorded_by: str = Field(max_length=64)
+    recorded_on: date
 
 
 def new_expense_id() -> int:

@@ -40,6 +40,7 @@ from core.rules.certificates import (
     DraftFacts,
     Signature,
 )
+from core.services.changes import dated, facts_on, institution_on, physician_on
 from core.services.numbering import PREFIX_CERTIFICATE, new_number, normalise_number
 from core.workflows import BATCH, CERTIFICATE, require_role, require_step
 from core.workflows.definitions import CERT_GIVES_BENEFITS, CERT_IN_PROCESS, FILING_CURRENT
@@ -133,9 +134,8 @@ def signer_candidates(session: Session, institution_id: uuid.UUID, specialty: st
     membership when there is one: team heads first, then department
     directors, then by code."""
     memberships = _team_memberships(session, institution_id, specialty)
-    doctors = session.exec(select(Physician).where(Physician.institution_id == institution_id)
-                           .where(Physician.specialty == specialty)
-                           .where(col(Physician.active).is_(True))).all()
+    doctors = dated(session, session.exec(select(Physician).where(Physician.institution_id == institution_id)
+                                          .where(Physician.specialty == specialty)).all(), on)
     out = [(p, rules.membership_on(memberships, p.id, on)) for p in doctors
            if not rules.signer_reasons(p, institution_id, memberships, specialty, policy, on)]
     out.sort(key=lambda pm: (not (pm[1] is not None and pm[1].is_head), not pm[0].department_director, pm[0].code))
@@ -182,9 +182,11 @@ def draft_certificate(
     re-application continues (SZ-MD Art. 12)."""
     art_cert, art_validity = policy.certificates.article, policy.validity.article
     require_step(CERTIFICATE, "draft", None, actor, on, today=today, policy=policy)
-    enrollee = get_row(session, Enrollee, enrollee_id, "enrollee_id")
-    institution = get_row(session, Institution, institution_id, "institution_id")
-    physician = get_row(session, Physician, physician_id, "physician_id")
+    get_row(session, Enrollee, enrollee_id, "enrollee_id")
+    # the facts of the drafting day (issue 13): scheme, supplementary, designation, title
+    enrollee = facts_on(session, enrollee_id, on)
+    institution = institution_on(session, get_row(session, Institution, institution_id, "institution_id"), on)
+    physician = physician_on(session, get_row(session, Physician, physician_id, "physician_id"), on)
     previous = present_certificate(session, renewal_of, on, policy) if renewal_of else None
     checklist = {"cont_recent_record": cont_recent_record, "cont_original_papers": cont_original_papers,
                  "cont_originals_seen": cont_originals_seen, "cont_copies_kept": cont_copies_kept}
@@ -235,7 +237,9 @@ def sign_certificate(
     cert = present_certificate(session, number, on, policy)
     check_version(cert, expected_version)
     require_step(CERTIFICATE, "sign", cert, actor, on, today=today, policy=policy)
-    sigs = [Signature(get_row(session, Physician, pid, "signatures"), day) for pid, day in signatures]
+    # each signer as on the signing day: the title and team held then (SZ-MD Art. 4)
+    sigs = [Signature(physician_on(session, get_row(session, Physician, pid, "signatures"), day), day)
+            for pid, day in signatures]
     disease = policy.disease(cert.disease_code)
     specialty = disease.specialty if disease else ""
     memberships = _team_memberships(session, cert.institution_id, specialty)
@@ -298,7 +302,8 @@ def confirm_certificate(
     cert = present_certificate(session, number, on, policy)
     check_version(cert, expected_version)
     require_step(CERTIFICATE, "confirm", cert, actor, on, today=today, policy=policy)
-    enrollee = get_row(session, Enrollee, cert.enrollee_id, "enrollee_id")
+    get_row(session, Enrollee, cert.enrollee_id, "enrollee_id")
+    enrollee = facts_on(session, cert.enrollee_id, on)  # the scheme on the confirmation day (issue 13)
     previous = None
     if cert.previous_id is not None:
         previous = _live_copy(session, get_row(session, Certificate, cert.previous_id, "previous_id"), policy)

@@ -35,6 +35,7 @@ from core.rules.eligibility import (
     StayFacts,
     evaluate,
 )
+from core.services.changes import facts_on, institution_on
 from core.services.lookup import get_enrollee, institution_by_code
 from core.workflows.definitions import FILING_CURRENT
 
@@ -109,14 +110,18 @@ def _stays(session: Session, enrollee_id: uuid.UUID, on: date) -> tuple[StayFact
 
 def facts_for(session: Session, enrollee: Enrollee, on: date, *, institution: Institution | None = None,
               emergency: bool = False, peritoneal_dialysis: bool = False) -> EligibilityFacts:
+    """The facts of ``on`` (issue 13): the enrollee's scheme, supplementary
+    insurance and account as they were that day (core.services.changes), the
+    institution's designation and status that day."""
+    then = facts_on(session, enrollee.id, on)
     return EligibilityFacts(
         enrollee=EnrolleeFacts(
-            scheme=enrollee.scheme, supplementary=enrollee.supplementary, account_state=enrollee.account_state,
-            account_state_since=enrollee.account_state_since,
-            individual_account_fen=enrollee.individual_account_fen,
+            scheme=then.scheme, supplementary=then.supplementary, account_state=then.account_state,
+            account_state_since=then.account_state_since,
+            individual_account_fen=then.individual_account_fen,
         ),
         certificates=_certificates(session, enrollee.id),
-        institution=institution_facts(institution) if institution is not None else None,
+        institution=institution_facts(institution_on(session, institution, on)) if institution is not None else None,
         filings=_filings(session, enrollee.id),
         stays=_stays(session, enrollee.id, on),
         emergency=emergency,

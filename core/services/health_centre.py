@@ -23,6 +23,7 @@ from core.rules.health_centre import (
     SelectorFacts,
     check_selection,
 )
+from core.services.changes import facts_on, institution_on
 from core.services.lookup import get_enrollee, institution_by_code
 from core.workflows import HEALTH_CENTRE, require_step
 
@@ -70,9 +71,12 @@ def select_health_centre(session: Session, actor: Actor, enrollee: str | uuid.UU
         cur_inst = session.get(Institution, current.institution_id)
         current_facts = CurrentSelection(code=cur_inst.code if cur_inst else "", selected_on=current.selected_on)
     applicant = applicant.strip()
+    then = facts_on(session, e.id, on)  # scheme and employment on the day (issue 13)
+    centre_then = institution_on(session, centre, on)
     check_selection(
-        SelectorFacts(scheme=e.scheme, employment=e.employment, employer=e.employer),
-        CentreFacts(code=centre.code, name=centre.name, kind=centre.kind, city=centre.city, active=centre.active),
+        SelectorFacts(scheme=then.scheme, employment=then.employment, employer=then.employer),
+        CentreFacts(code=centre_then.code, name=centre_then.name, kind=centre_then.kind, city=centre_then.city,
+                    active=centre_then.active),
         applicant=applicant, applicant_name=applicant_name, current=current_facts, policy=policy, on=on,
     ).raise_if_refused()
     why = reason.strip() or "community health centre selection"

@@ -36,6 +36,7 @@ from core.rules.offsite import (
     filing_basis,
 )
 from core.services import numbering
+from core.services.changes import dated, facts_on
 from core.services.lookup import get_enrollee
 from core.workflows import FILING, require_role, require_step
 from core.workflows.definitions import FILING_CURRENT
@@ -44,6 +45,8 @@ __all__ = [
     "FilingForm",
     "active_filing",
     "cancel_filing",
+    "cancel_on_return",
+    "check_return",
     "candidate_institutions",
     "change_institutions",
     "file_filing",
@@ -120,9 +123,11 @@ def form_of(session: Session, filing: OffsiteFiling) -> FilingForm:
 # --------------------------------------------------------------------------- helpers
 
 
-def _applicant(e: Enrollee) -> ApplicantFacts:
-    return ApplicantFacts(city_household=e.city_household, stationed_elsewhere=e.stationed_elsewhere,
-                          employment=e.employment, employer=e.employer)
+def _applicant(session: Session, e: Enrollee, on: date) -> ApplicantFacts:
+    """Who the enrollee was on ``on`` (issue 13: household, posting, retirement that day)."""
+    then = facts_on(session, e.id, on)
+    return ApplicantFacts(city_household=then.city_household, stationed_elsewhere=then.stationed_elsewhere,
+                          employment=then.employment, employer=then.employer)
 
 
 def _institutions(session: Session, codes: tuple[str, ...]) -> dict[str, Institution]:
@@ -166,7 +171,8 @@ def _decide(session: Session, e: Enrollee, form: FilingForm, *, replacing: Offsi
     insts = _institutions(session, form.institution_codes)
     current = active_filing(session, e.id)
     busy = current is not None and (replacing is None or current.id != replacing.id)
-    decision = check_filing(_applicant(e), form, {c: _candidate(i) for c, i in insts.items()},
+    insts_then = dict(zip(insts, dated(session, insts.values(), on)))  # designation and level on the day
+    decision = check_filing(_applicant(session, e, on), form, {c: _candidate(i) for c, i in insts_then.items()},
                             active_voucher=(current.voucher_number or "") if busy and current else None,
                             policy=policy, on=on)
     return decision, insts
@@ -175,7 +181,7 @@ def _decide(session: Session, e: Enrollee, form: FilingForm, *, replacing: Offsi
 def _create(session: Session, actor: Actor, e: Enrollee, form: FilingForm, insts: dict[str, Institution], *,
             on: date, reason: str, voucher: str, policy: Policy) -> OffsiteFiling:
     filing = OffsiteFiling(
-        enrollee_id=e.id, basis=form.basis or filing_basis(_applicant(e)) or "", place_city=form.place_city,
+        enrollee_id=e.id, basis=form.basis or filing_basis(_applicant(session, e, on)) or "", place_city=form.place_city,
         place_province=form.place_province.strip(), place_mainland=form.place_mainland, form_copies=form.form_copies,
         local_ss_stamp=form.local_ss_stamp, local_ss_office=form.local_ss_office.strip(), filed_by=form.filed_by,
         employer_name=(form.employer_name.strip() or e.employer) if form.filed_by == "employer" else "",
@@ -197,13 +203,14 @@ def _create(session: Session, actor: Actor, e: Enrollee, form: FilingForm, insts
     return filing
 
 
-def _cancel(session: Session, actor: Actor, filing: OffsiteFiling, *, on: date, reason: str, article: str) -> None:
+def _cancel(session: Session, actor: Actor, filing: OffsiteFiling, *, on: date, reason: str, article: str,
+            action: str = "offsite.cancel") -> None:
     before = audit.snapshot(filing)
     filing.status = FilingStatus.CANCELLED
     filing.cancelled_on = on
     filing.cancel_reason = reason.strip()
     filing.cancelled_by = actor.username
-    audit.changed(session, actor, filing, before, "offsite.cancel", reason=reason.strip(), article=article)
+    audit.changed(session, actor, filing, before, action, reason=reason.strip(), article=article)
 
 
 # --------------------------------------------------------------------------- writes
@@ -236,6 +243,24 @@ def cancel_filing(session: Session, actor: Actor, filing: str | uuid.UUID, *, on
     check_cancel(status=f.status, filed_on=f.filed_on, reason=reason, on=on, policy=policy).raise_if_refused()
     _cancel(session, actor, f, on=on, reason=reason, article=art)
     return f
+
+
+def check_return(session: Session, actor: Actor, filing: OffsiteFiling, *, on: date, reason: str, policy: Policy,
+                 today: date | None = None) -> None:
+    """May ``filing`` be cancelled because the enrollee returned to the city
+    on ``on`` (SZ-MT Art. 9(3))? Raises with every reason."""
+    require_step(FILING, "return", filing, actor, on, today=today, policy=policy, guard=True, inputs={"reason": reason})
+    check_cancel(status=filing.status, filed_on=filing.filed_on, reason=reason, on=on, policy=policy).raise_if_refused()
+
+
+def cancel_on_return(session: Session, actor: Actor, filing: OffsiteFiling, *, on: date, reason: str, policy: Policy,
+                     today: date | None = None) -> OffsiteFiling:
+    """The filing cancelled with the enrollee's return to the city (SZ-MT
+    Art. 9(3)): the off-site machine's ``return`` event, the reason recorded.
+    Called by :func:`core.services.changes.return_home` in its transaction."""
+    check_return(session, actor, filing, on=on, reason=reason, policy=policy, today=today)
+    _cancel(session, actor, filing, on=on, reason=reason, article=policy.offsite.article_who, action="offsite.return")
+    return filing
 
 
 def change_institutions(session: Session, actor: Actor, filing: str | uuid.UUID, *, institutions: list[str] | tuple[str, ...],

@@ -124,6 +124,8 @@ FILING = Machine(
               guard=_G + "filing_cancel"),
         Event("change", (_FS.ACTIVE,), (_FS.CANCELLED,), "record", "offsite.article_form", N_("change off-site institutions"),
               guard=_G + "filing_cancel"),
+        Event("return", (_FS.ACTIVE,), (_FS.CANCELLED,), "record", "offsite.article_who",
+              N_("cancel off-site filings on return to the city"), guard=_G + "filing_cancel"),
     ),
     step_dates=("filed_on", "cancelled_on"),
     number_field="voucher_number",
