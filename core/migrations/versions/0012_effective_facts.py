@@ -3,7 +3,7 @@ institution facts with a from-date and a reason), where a stationed enrollee
 works (enrollee.stationed_city), and who recorded a hospital stay.
 
 Revision ID: 0012_effective_facts
-Revises: 0007_packs
+Revises: 0009_pg_partitions, 0010_sync_changes
 """
 from typing import Sequence, Union
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0012_effective_facts"
-down_revision: Union[str, None] = "0007_packs"
+down_revision: Union[str, Sequence[str], None] = ("0009_pg_partitions", "0010_sync_changes")  # joins the two heads
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
