@@ -31,7 +31,10 @@ from core.errors import BadInput, DomainError
 from core.i18n import N_
 from core.models import SyncBranch
 
-CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
+#: a branch code goes into the numbers it gives out offline (core.services.numbering): 2-8 of A-Z0-9
+CODE = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
+#: an area is enrollee branch codes as the registry stores them (enrollee.branch)
+AREA = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 #: seconds to wait for the centre before calling the link down
 CONNECT_TIMEOUT = 10
 STATUS_TIMEOUT = 2
@@ -103,7 +106,8 @@ def central_url(value: str) -> URL:
 def branch_code(value: str) -> str:
     value = value.strip()
     if not CODE.match(value):
-        raise BadInput.one("", "branch", N_("A branch code is 1 to 16 letters, digits, '-' or '_' ({code} given)."),
+        raise BadInput.one("", "branch", N_("A branch code is 2 to 8 capital letters or digits, starting with a "
+                                            "letter ({code} given)."),
                            code=value[:40])
     return value
 
@@ -112,7 +116,7 @@ def area_codes(value: str) -> tuple[str, ...]:
     """``--area futian,luohu``: the enrollee branches this terminal pulls ('' = the whole city)."""
     out = tuple(dict.fromkeys(a.strip() for a in value.split(",") if a.strip()))
     for a in out:
-        if not CODE.match(a):
+        if not AREA.match(a):
             raise BadInput.one("", "area", N_("An area is a comma-separated list of branch codes ({code} is not one)."),
                                code=a[:40])
     return out

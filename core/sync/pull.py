@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, Table, select, text
@@ -30,6 +31,8 @@ from sqlmodel import SQLModel
 from core import audit
 from core.auth import Actor
 from core.db import read_session, write_session
+from core.errors import DatabaseFault, Reason
+from core.i18n import N_
 from core.models import SyncBranch, utcnow
 from core.sync import changes as log
 from core.sync.link import Link, central_engine, require_link
@@ -121,21 +124,25 @@ def _upsert(session, t: Synced, rows: list[dict]) -> None:
     session.execute(stmt, values)
 
 
-def _apply(session, central, batch: list[log.Change]) -> dict[str, int]:
-    """Write the centre's current state of every row the batch names."""
+def _held(session) -> set:
+    """Rows a waiting or refused operation of this branch touched (the push
+    side, core.sync.outbox): their provisional local effect stays until the
+    operation is settled."""
+    try:
+        from core.sync import outbox
+    except ImportError:  # the push side (migration 0011_sync_outbox) is not installed yet
+        return set()
+    return outbox.held_rows(session)
+
+
+def _apply(session, central, named: dict[str, list], whose: dict[str, set], *, keep: set) -> dict[str, int]:
+    """Write the centre's current state of the rows named (table -> ids),
+    except those in ``keep``."""
     session.execute(text("PRAGMA defer_foreign_keys = ON"))  # parents and children in one commit, any order
-    named: dict[str, list] = {}
-    whose: dict[str, set] = {}
-    for ch in batch:
-        if ch.tbl in BY_NAME:
-            named.setdefault(ch.tbl, []).append(ch.row_id)
-            if ch.enrollee_id is not None:
-                whose.setdefault(ch.tbl, set()).add(ch.enrollee_id)
     fetched: dict[str, dict] = {}
     gone: dict[str, set] = {}
-    for name, raw_ids in named.items():
-        table = _table(name)
-        ids = list(dict.fromkeys(_key(table, r) for r in raw_ids))
+    for name, ids in named.items():
+        ids = [i for i in dict.fromkeys(ids) if (name, i) not in keep]
         rows = _fetch(central, BY_NAME[name], ids, whose.get(name))
         fetched[name] = rows
         gone[name] = {i for i in ids if i not in rows}
@@ -152,6 +159,63 @@ def _apply(session, central, batch: list[log.Change]) -> dict[str, int]:
         if rows or dead:
             counts[t.name] = len(rows) + len(dead)
     return counts
+
+
+def _named(batch: list[log.Change]) -> tuple[dict[str, list], dict[str, set]]:
+    named: dict[str, list] = {}
+    whose: dict[str, set] = {}
+    for ch in batch:
+        if ch.tbl in BY_NAME:
+            named.setdefault(ch.tbl, []).append(_key(_table(ch.tbl), ch.row_id))
+            if ch.enrollee_id is not None:
+                whose.setdefault(ch.tbl, set()).add(ch.enrollee_id)
+    return named, whose
+
+
+def refetch(engine: Engine, actor: Actor, rows: set[tuple[str, uuid.UUID]], *,
+            central: Engine | None = None) -> dict[str, int]:
+    """Take the centre's version of these rows now (``sync resolve
+    --take-central``): upserted where the centre has them, deleted here where
+    it does not; one local transaction, one audit event."""
+    actor.require("record")
+    with read_session(engine, action="pulling from the centre") as s:
+        link = require_link(s)
+    own = central is None
+    central = central or central_engine(link)
+    named: dict[str, list] = {}
+    for table, row_id in rows:
+        if table in BY_NAME:
+            named.setdefault(table, []).append(row_id)
+    try:
+        with _centre_faults(), central.connect() as cc, cc.begin(), \
+                write_session(engine, action="pulling from the centre") as s:
+            counts = _apply(s, cc, named, {}, keep=set())
+            audit.record(s, actor, "sync.pull", entity="sync_branch", entity_id=link.code,
+                         after={"refetched": counts})
+        return counts
+    finally:
+        if own:
+            central.dispose()
+
+
+@contextmanager
+def _centre_faults():
+    """A centre that cannot be reached (or refuses) as a DatabaseFault naming the pull."""
+    from sqlalchemy.exc import DBAPIError
+
+    from core.db import database_fault
+
+    try:
+        yield
+    except DBAPIError as exc:
+        fault = database_fault(exc, "pulling from the centre")
+        if fault is None:
+            raise
+        if fault.kind == "unreachable":
+            fault = DatabaseFault(Reason("", "central", N_(
+                "The centre cannot be reached; this branch keeps working on what it pulled "
+                "(run `casedesk sync` again when the link is back). Nothing was changed.")), kind="unreachable")
+        raise fault from exc
 
 
 def _central_policy(central) -> str:
@@ -177,12 +241,8 @@ def pull(engine: Engine, actor: Actor, *, batch: int = BATCH, progress: Progress
 
 def _pull(engine: Engine, actor: Actor, link: Link, central: Engine, batch: int,
           progress: Progress | None) -> PullResult:
-    from sqlalchemy.exc import DBAPIError
-
-    from core.db import database_fault
-
     cursor, total_changes, total_rows, batches, by_table = link.cursor, 0, 0, 0, {}
-    try:
+    with _centre_faults():
         with central.connect().execution_options(isolation_level="REPEATABLE READ") as cc, cc.begin():
             until = log.horizon(cc)
             todo = log.pending(cc, cursor, until, link.area)
@@ -197,7 +257,7 @@ def _pull(engine: Engine, actor: Actor, link: Link, central: Engine, batch: int,
                 if final:
                     cursor = max(cursor, (until, 0))  # everything below the horizon is read
                 with write_session(engine, action="pulling from the centre") as s:
-                    counts = _apply(s, cc, changes) if changes else {}
+                    counts = _apply(s, cc, *_named(changes), keep=_held(s)) if changes else {}
                     row = s.get(SyncBranch, 1)
                     row.pulled_txid, row.pulled_seq = cursor
                     row.central_policy = policy
@@ -218,9 +278,4 @@ def _pull(engine: Engine, actor: Actor, link: Link, central: Engine, batch: int,
                 link = Link(**{**link.__dict__, "central_policy": policy})
                 if final:
                     break
-    except DBAPIError as exc:
-        fault = database_fault(exc, "pulling from the centre")
-        if fault is None:
-            raise
-        raise fault from exc
     return PullResult(changes=total_changes, rows=total_rows, batches=batches, cursor=cursor, by_table=by_table)
