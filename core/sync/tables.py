@@ -39,6 +39,8 @@ SYNCED: tuple[Synced, ...] = (
     Synced("team_membership", "master"),
     Synced("monthly_batch", "master"),
     Synced("enrollee", "self"),
+    # effective-dated facts (issue 13): an enrollee's, or a physician's / institution's (no enrollee: master)
+    Synced("fact_change", "own"),
     Synced("certificate", "own"),
     Synced("record_book", "own"),
     Synced("book_entry", "via:record_book.book_id"),

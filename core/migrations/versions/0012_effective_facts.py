@@ -52,9 +52,21 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("recorded_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False,
                                       server_default=""))
         batch_op.add_column(sa.Column("discharged_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+    if op.get_bind().dialect.name == "postgresql":
+        # branches pull the facts too: the sync change log's triggers (core.sync.changes, issue 11)
+        from core.sync.changes import install
+        from core.sync.tables import BY_NAME
+
+        install(op.execute, (BY_NAME["fact_change"],))
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        from core.sync.changes import drop_statements
+        from core.sync.tables import BY_NAME
+
+        for sql in drop_statements(BY_NAME["fact_change"]):
+            op.execute(sql)
     with op.batch_alter_table("hospitalisation", schema=None) as batch_op:
         batch_op.drop_column("discharged_by")
         batch_op.drop_column("recorded_by")
