@@ -316,6 +316,44 @@ class Treatment(_Strict):
     cash_therapies: list[Therapy] = Field(default_factory=list)  # always reimbursed in cash
 
 
+class SupplementaryAudit(_Strict):
+    """Audit of supplementary medical insurance expenses (ZZ, "audit and
+    reimbursement of supplementary medical insurance"): an enrollee with
+    supplementary insurance qualifies with a listed disease or with the
+    year's costs above the pooling fund's maximum."""
+
+    diseases: list[str]  # disease codes of the pack's catalogue
+    # condition 2 reads ``benefits.pooling_max_yuan`` (the pooling fund's maximum)
+    pct: Decimal = Field(ge=Decimal(0), le=Decimal(100))  # share of the part the pooling fund left
+    pct_demo: bool = False  # the text sets no rate: a demo figure
+    article: Tag
+
+
+class Claims(_Strict):
+    """Cash reimbursement claims at the agency (SZ-MD Art. 10; SZ-MT Art. 14)."""
+
+    article: Tag  # the cases reimbursed in cash, the examination of the receipts
+    article_booked: Tag  # treatment the institution books: no cash claim
+    article_suspended: Tag  # a suspended account: paid in cash, examined and reimbursed
+    article_review: Tag  # a second caseworker approves
+    article_large_equipment: Tag  # large-equipment examinations do not count
+    large_equipment_categories: list[int] = Field(default_factory=list)  # categories the exclusion applies to
+    supplementary_audit: SupplementaryAudit | None = None
+
+
+class Compliance(_Strict):
+    """Expert review of chronic-disease files per institution and year; the
+    annual settlement multiplies the computed cost by the compliance rate."""
+
+    article: Tag
+
+
+class Settlements(_Strict):
+    """The institutions book the fund's share and settle monthly."""
+
+    article: Tag
+
+
 class Books(_Strict):
     article: Tag  # one record book per enrollee, issue and renewal
     article_visit: Tag  # card and book presented at each visit
@@ -371,6 +409,9 @@ class Policy(_Strict):
     deadlines: Deadlines
     benefits: Benefits
     monitoring: Monitoring
+    claims: Claims
+    compliance: Compliance | None = None
+    settlement: Settlements | None = None
     average_wage: list[AverageWage]
     diseases: list[Disease]
 

@@ -23,10 +23,11 @@ from core.models import (
     MonthlyBatch,
     OffsiteFiling,
     RecordBook,
+    ReimbursementClaim,
     Replacement,
 )
 from core.rules.certificates import renewal_window
-from core.services import books, health_centre, investigations as inv, monitoring, offsite, replacements
+from core.services import books, claims, health_centre, investigations as inv, monitoring, offsite, replacements
 from core.services import certificates as certs
 from core.services.offsite import FilingForm
 
@@ -37,7 +38,7 @@ PLACE = "Wuhan"
 
 MODELS = {"certificates": Certificate, "investigations": InvestigationCase, "offsite": OffsiteFiling,
           "books": RecordBook, "replacements": Replacement, "batches": MonthlyBatch,
-          "health_centre": HealthCentreSelection}
+          "health_centre": HealthCentreSelection, "claims": ReimbursementClaim}
 
 
 @dataclass(frozen=True)
@@ -347,6 +348,30 @@ class Driver:
         return self.run(lambda s: health_centre.select_health_centre(
             s, actor, ref.extra[0], self._centre().code, applicant="employer", on=on, policy=self.policy,
             expected_version=self._version(ref.extra[0]), today=today))
+
+    # ------------------------------------------------------------------ cash reimbursement claims
+    def reach_claims(self, state: str) -> Ref:
+        p = self.enrollee()
+        receipt = claims.ReceiptInput(f"RC-{uuid.uuid4().hex[:8]}", self.w.hospital.code, D,
+                                      (claims.ItemInput("chemotherapy drugs", 120_000),))
+        claim = self.run(lambda s: claims.register_claim(s, self.clerk, p.id, "MD-II-03", [receipt], on=D,
+                                                         policy=self.policy))
+        if state in ("decided", "approved"):
+            self.run(lambda s: claims.decide_claim(s, self.clerk, claim.id, on=D, policy=self.policy))
+        if state == "approved":
+            self.run(lambda s: claims.approve_claim(s, self.reviewer, claim.id, on=D, policy=self.policy))
+        if state == "withdrawn":
+            self.run(lambda s: claims.withdraw_claim(s, self.clerk, claim.id, on=D, policy=self.policy,
+                                                     reason="duplicate visit"))
+        return Ref("claims", claim.id, D)
+
+    def fire_claims(self, event: str, ref: Ref, actor, on: date, today: date | None):
+        fn = {"decide": claims.decide_claim, "approve": claims.approve_claim}.get(event)
+        if fn is not None:
+            return self.run(lambda s: fn(s, actor, ref.id, on=on, policy=self.policy, today=today))
+        assert event == "withdraw", event
+        return self.run(lambda s: claims.withdraw_claim(s, actor, ref.id, on=on, policy=self.policy, today=today,
+                                                        reason="entered by mistake"))
 
     def _version(self, id_number: str) -> int:
         from core.services.lookup import get_enrollee

@@ -8,6 +8,9 @@ from core.models.tables import (  # noqa: F401
     BookEntry,
     Caseworker,
     Certificate,
+    ClaimItem,
+    ClaimReceipt,
+    ComplianceReview,
     DiagnosticTeam,
     Enrollee,
     ExpenseRecord,
@@ -23,6 +26,7 @@ from core.models.tables import (  # noqa: F401
     OffsiteFiling,
     Physician,
     RecordBook,
+    ReimbursementClaim,
     Replacement,
     TeamMembership,
 )

@@ -10,7 +10,7 @@ from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
 # the stored states of the workflow machines, declared with the machines (core.workflows)
-from core.workflows.states import BookStatus, CaseStatus, CertificateStatus, FilingStatus  # noqa: F401
+from core.workflows.states import BookStatus, CaseStatus, CertificateStatus, ClaimStatus, FilingStatus  # noqa: F401
 
 
 def utcnow() -> datetime:

@@ -444,6 +444,92 @@ class InvestigationCase(Record, table=True):
     closed_on: Optional[date] = None
 
 
+# --------------------------------------------------------------------------- cash claims, compliance
+
+
+class ReimbursementClaim(Record, table=True):
+    """A cash reimbursement claim at the agency (SZ-MD Art. 10; SZ-MT Art. 14):
+    receipts registered at the counter, decided per receipt, approved by a
+    second caseworker. Totals are the sums of the receipts' decisions."""
+
+    __tablename__ = "reimbursement_claim"
+    # which policy pack decided (id + sha256 of its file): core.policy.stamp
+    policy_pack: str = Field(default="", max_length=64)
+    policy_hash: str = Field(default="", max_length=64)
+    __table_args__ = _states(machines.CLAIM)
+    number: str = Field(max_length=32, unique=True, index=True)
+    enrollee_id: uuid.UUID = Field(foreign_key="enrollee.id", index=True)
+    disease_code: str = Field(max_length=32)
+    status: str = Field(max_length=16, index=True)  # ClaimStatus
+    registered_on: date
+    registered_by: str = Field(max_length=64)
+    decided_on: Optional[date] = None
+    decided_by: Optional[str] = Field(default=None, max_length=64)
+    approved_on: Optional[date] = Field(default=None, index=True)  # the month of the payment list
+    approved_by: Optional[str] = Field(default=None, max_length=64)
+    withdrawn_on: Optional[date] = None
+    withdrawn_by: Optional[str] = Field(default=None, max_length=64)
+    end_reason: str = Field(default="", sa_column=Column(Text, nullable=False, default="", info={"max_chars": 500}))
+    claimed_fen: int = Field(default=0, sa_type=BigInteger)
+    basic_fen: int = Field(default=0, sa_type=BigInteger)
+    supplementary_fen: int = Field(default=0, sa_type=BigInteger)
+    paid_fen: int = Field(default=0, sa_type=BigInteger)
+
+
+class ClaimReceipt(Record, table=True):
+    """One receipt of a claim and casedesk's decision on it."""
+
+    __tablename__ = "claim_receipt"
+    __table_args__ = (UniqueConstraint("claim_id", "position"),
+                      Index("ix_claim_receipt_number", "institution_id", "receipt_number"))
+    claim_id: uuid.UUID = Field(foreign_key="reimbursement_claim.id", index=True)
+    position: int
+    receipt_number: str = Field(max_length=64)
+    institution_id: uuid.UUID = Field(foreign_key="institution.id")
+    treated_on: date
+    emergency: bool = Field(default=False)
+    peritoneal_dialysis: bool = Field(default=False)
+    amount_fen: int = Field(default=0, sa_type=BigInteger)  # the receipt's total
+    # the decision (None until decided)
+    pays: Optional[bool] = None
+    counted_fen: int = Field(default=0, sa_type=BigInteger)  # what the rules count (no large equipment)
+    basic_fen: int = Field(default=0, sa_type=BigInteger)
+    supplementary_fen: int = Field(default=0, sa_type=BigInteger)
+    paid_fen: int = Field(default=0, sa_type=BigInteger)
+    # every reason with its article, in both languages (JSON list)
+    reasons: str = Field(default="", sa_column=Column(Text, nullable=False, default="", info={"raw": True}))
+
+
+class ClaimItem(Record, table=True):
+    """An item of a receipt and its amount."""
+
+    __tablename__ = "claim_item"
+    __table_args__ = (UniqueConstraint("receipt_id", "position"),)
+    receipt_id: uuid.UUID = Field(foreign_key="claim_receipt.id", index=True)
+    position: int
+    description: str = Field(max_length=200)
+    amount_fen: int = Field(sa_type=BigInteger)
+    large_equipment: bool = Field(default=False)  # SZ-MD Art. 6: does not count
+    supplementary: bool = Field(default=False)  # a local supplementary insurance cost
+
+
+class ComplianceReview(Record, table=True):
+    """An expert review of an institution's chronic-disease files (ZZ §7)."""
+
+    __tablename__ = "compliance_review"
+    __table_args__ = (CheckConstraint("compliant_files >= 0 AND compliant_files <= reviewed_files",
+                                      name="ck_compliance_review_files"),)
+    policy_pack: str = Field(default="", max_length=64)
+    policy_hash: str = Field(default="", max_length=64)
+    institution_id: uuid.UUID = Field(foreign_key="institution.id", index=True)
+    year: int = Field(index=True)
+    reviewed_on: date
+    reviewed_files: int
+    compliant_files: int
+    recorded_by: str = Field(max_length=64)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default="", info={"max_chars": 1000}))
+
+
 # --------------------------------------------------------------------------- audit & meta
 
 

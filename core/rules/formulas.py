@@ -326,11 +326,14 @@ class Formula:
     params: type[_Params]
     compute: Callable[..., Estimate]  # (params, disease, policy, on, enrollee, spend, institution)
     check_diseases: Callable[[Sequence[Disease]], list[str]] = _no_disease_check
+    #: the period whose spend the formula counts: the medical insurance year
+    #: (SZ-MD Art. 8) or the month of a monthly cap (ZZ §4)
+    monthly: bool = False
 
 
 FORMULAS: dict[str, Formula] = {f.name: f for f in (
     Formula(ACCOUNT_THEN_POOLING, AccountThenPooling, _account_then_pooling),
-    Formula(CAPPED_MONTHLY_RATE, CappedMonthlyRate, _capped_monthly_rate, _needs_monthly_cap),
+    Formula(CAPPED_MONTHLY_RATE, CappedMonthlyRate, _capped_monthly_rate, _needs_monthly_cap, monthly=True),
 )}
 
 
@@ -339,3 +342,11 @@ def estimate(disease: Disease, policy: Policy, on: date, enrollee: EnrolleeFacts
     """The pack's formula applied to ``spend``."""
     b = policy.benefits
     return FORMULAS[b.formula].compute(b.params, disease, policy, on, enrollee, spend, institution)
+
+
+def benefit_period(policy: Policy, on: date) -> Period:
+    """The period holding ``on`` whose spend the pack's formula counts: the
+    month for a monthly cap (ZZ §4), else the medical insurance year (SZ-MD Art. 8)."""
+    if FORMULAS[policy.benefits.formula].monthly:
+        return month_of(on)
+    return insurance_year(on, policy.benefits.benefit_year_start_month)

@@ -26,6 +26,7 @@ from core.workflows.definitions import (  # noqa: F401
     BY_NAME,
     CASE,
     CERTIFICATE,
+    CLAIM,
     FILING,
     HEALTH_CENTRE,
     MACHINES,

@@ -1,4 +1,4 @@
-"""The seven workflow machines, declared once.
+"""The eight workflow machines, declared once.
 
 States are the values of the StrEnums in :mod:`core.workflows.states` (the stored
 vocabulary, and the database CHECK constraints of migration
@@ -22,7 +22,7 @@ Readings taken (see docs/workflows.md):
 from __future__ import annotations
 
 from core.i18n import N_
-from core.workflows.states import BookStatus, CaseStatus, CertificateStatus, FilingStatus
+from core.workflows.states import BookStatus, CaseStatus, CertificateStatus, ClaimStatus, FilingStatus
 from core.workflows.machine import START, Event, Machine, State
 
 # --------------------------------------------------------------------------- tags
@@ -35,6 +35,7 @@ COUNTS_AS_RENEWAL = "counts_as_renewal"  # a renewal in this state means "re-app
 ENDED = "ended"  # shown as ended; no step leads out of it
 OPEN = "open"  # an investigation case / a filing / a book still running
 CURRENT = "current"
+PAYABLE = "payable"  # a claim on the month's payment list
 
 _G = "core.workflows.guards:"
 _CS = CertificateStatus
@@ -215,7 +216,31 @@ HEALTH_CENTRE = Machine(
     number_field="id",
 )
 
-MACHINES: tuple[Machine, ...] = (CERTIFICATE, CASE, FILING, BOOK, REPLACEMENT, BATCH, HEALTH_CENTRE)
+_RS = ClaimStatus
+
+CLAIM = Machine(
+    name="claims",
+    entity="reimbursement_claim",
+    label_kind="claim_status",
+    states=(
+        State(_RS.REGISTERED, frozenset({OPEN})),
+        State(_RS.DECIDED, frozenset({OPEN})),
+        State(_RS.APPROVED, frozenset({ENDED, PAYABLE}), final=True),
+        State(_RS.WITHDRAWN, frozenset({ENDED}), final=True),
+    ),
+    events=(
+        Event("register", (START,), (_RS.REGISTERED,), "record", "claims.article", N_("register cash reimbursement claims")),
+        Event("decide", (_RS.REGISTERED, _RS.DECIDED), (_RS.DECIDED,), "record", "claims.article",
+              N_("decide cash reimbursement claims"), forward=True),
+        Event("approve", (_RS.DECIDED,), (_RS.APPROVED,), "review", "claims.article_review",
+              N_("approve cash reimbursement claims"), guard=_G + "claim_approve", forward=True),
+        Event("withdraw", (_RS.REGISTERED, _RS.DECIDED), (_RS.WITHDRAWN,), "record", "claims.article",
+              N_("withdraw cash reimbursement claims"), guard=_G + "claim_withdraw"),
+    ),
+    step_dates=("registered_on", "decided_on", "approved_on", "withdrawn_on"),
+)
+
+MACHINES: tuple[Machine, ...] = (CERTIFICATE, CASE, FILING, BOOK, REPLACEMENT, BATCH, HEALTH_CENTRE, CLAIM)
 BY_ENTITY = {m.entity: m for m in MACHINES}
 BY_NAME = {m.name: m for m in MACHINES}
 
@@ -250,3 +275,8 @@ CASE_OPEN = CASE.tagged(OPEN)
 CASE_CLOSED = CASE.tagged(ENDED)
 BOOK_CURRENT = BOOK.tagged(CURRENT)
 FILING_CURRENT = FILING.tagged(CURRENT)
+
+#: claims still being worked on / approved (on a payment list) / any live one (its receipts are taken)
+CLAIM_OPEN = CLAIM.tagged(OPEN)
+CLAIM_PAYABLE = CLAIM.tagged(PAYABLE)
+CLAIM_HOLDS_RECEIPTS = CLAIM.tagged(OPEN, PAYABLE)

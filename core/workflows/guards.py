@@ -12,6 +12,7 @@ from __future__ import annotations
 from core.errors import Reason
 from core.rules import books as book_rules
 from core.rules import certificates as cert_rules
+from core.rules import claims as claim_rules
 from core.rules import investigations as case_rules
 from core.rules import offsite as offsite_rules
 from core.rules import replacements as repl_rules
@@ -145,3 +146,18 @@ def book_replace(book, ctx: GuardContext) -> list[Reason]:
 
 def replacement_archive(repl, ctx: GuardContext) -> list[Reason]:
     return repl_rules.check_archive(repl.archived, ctx.policy).refusals if ctx.policy is not None else []
+
+
+# --------------------------------------------------------------------------- cash reimbursement claims
+
+
+def claim_approve(claim, ctx: GuardContext) -> list[Reason]:
+    if ctx.policy is None:
+        return []
+    return claim_rules.approve_reasons(claim.registered_by, claim.decided_by, ctx.actor.username, ctx.policy)
+
+
+def claim_withdraw(claim, ctx: GuardContext) -> list[Reason]:
+    if ctx.policy is None:
+        return []
+    return _given(claim_rules.check_withdraw(ctx.input("reason", "-"), ctx.policy).refusals, ctx, "reason")

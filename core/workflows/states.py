@@ -40,3 +40,10 @@ class CaseStatus(StrEnum):
     RESUMED = "resumed"
     VIOLATION = "violation"
     REFERRED = "referred"
+
+
+class ClaimStatus(StrEnum):
+    REGISTERED = "registered"  # receipts taken at the counter
+    DECIDED = "decided"  # casedesk decided each receipt
+    APPROVED = "approved"  # a second caseworker approved: on the month's payment list
+    WITHDRAWN = "withdrawn"  # abandoned before approval

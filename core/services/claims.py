@@ -1,0 +1,405 @@
+"""Cash reimbursement claims at the agency (SZ-MD Art. 10; SZ-MT Art. 14;
+the ZZ supplementary-insurance audit).
+
+A clerk registers the receipts (institution, receipt number, treatment
+date, items and amounts, the large-equipment flag); casedesk decides each
+receipt from the facts on its treatment date (:mod:`core.rules.claims`);
+a second caseworker with the reviewer role approves (four eyes); an
+approved claim is on the payment list of its approval month. One audit
+event per claim changed; the creation event carries the receipts.
+
+The facts on a date: the enrollee's scheme and supplementary insurance
+(:func:`enrollee_facts_on`, the one place that reads them), the account
+suspended on that day (an investigation case open from ``opened_on`` up to
+the day before ``resumed_on``, SZ-MT Art. 14, 15), certificates valid on
+it, filings in force on it, hospital stays covering it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlmodel import Session, col, select
+
+from core import audit
+from core.auth import Actor
+from core.db import check_version
+from core.errors import NotFound, Reason
+from core.i18n import N_
+from core.models import (
+    AccountState,
+    ClaimItem,
+    ClaimReceipt,
+    ClaimStatus,
+    Enrollee,
+    Institution,
+    InvestigationCase,
+    ReimbursementClaim,
+)
+from core.policy import Disease, Policy, stamp
+from core.queries.expenses import spent
+from core.rules import claims as rules
+from core.rules.claims import ItemInput, ReceiptDecision, ReceiptInput
+from core.rules.eligibility import EligibilityFacts, EnrolleeFacts
+from core.rules.monitoring import Month, parse_month
+from core.rules.formulas import Spend, benefit_period, insurance_year, money
+from core.services import numbering
+from core.services.eligibility import disease_or_refuse, facts_for
+from core.services.lookup import get_enrollee
+from core.workflows import CLAIM, require_role, require_step
+from core.workflows.definitions import CLAIM_HOLDS_RECEIPTS, CLAIM_PAYABLE
+
+__all__ = [
+    "ItemInput",
+    "PaymentRow",
+    "ReceiptInput",
+    "approve_claim",
+    "claims_of",
+    "decide_claim",
+    "enrollee_facts_on",
+    "get_claim",
+    "payment_list",
+    "payment_list_csv",
+    "receipts_of",
+    "register_claim",
+    "withdraw_claim",
+]
+
+PREFIX_CLAIM = "R"
+
+
+# --------------------------------------------------------------------------- facts on a date
+
+
+def suspended_on(session: Session, enrollee_id: uuid.UUID, on: date) -> date | None:
+    """The day bookkeeping was suspended, if it was on ``on`` (SZ-MT Art. 14):
+    a case opened on or before ``on`` and not resumed by then."""
+    rows = session.exec(select(InvestigationCase.opened_on, InvestigationCase.resumed_on, InvestigationCase.closed_on)
+                        .where(InvestigationCase.enrollee_id == enrollee_id,
+                               col(InvestigationCase.opened_on).is_not(None),
+                               col(InvestigationCase.opened_on) <= on))
+    for opened, resumed, closed in rows:
+        end = resumed or closed
+        if end is None or on < end:
+            return opened
+    return None
+
+
+def enrollee_facts_on(session: Session, enrollee: Enrollee, on: date) -> EnrolleeFacts:
+    """The enrollee's facts the rules read, as they were on ``on``.
+
+    Scheme and supplementary insurance are today's values until the
+    effective-dated facts (issue 13 item 1) are in; the account state is
+    read from the investigation cases, so it is the one of that day."""
+    since = suspended_on(session, enrollee.id, on)
+    return EnrolleeFacts(
+        scheme=enrollee.scheme, supplementary=enrollee.supplementary,
+        account_state=AccountState.SUSPENDED if since else AccountState.NORMAL, account_state_since=since,
+        individual_account_fen=enrollee.individual_account_fen,
+    )
+
+
+def _facts(session: Session, enrollee: Enrollee, receipt: ReceiptInput, inst: Institution) -> EligibilityFacts:
+    base = facts_for(session, enrollee, receipt.treated_on, institution=inst, emergency=receipt.emergency,
+                     peritoneal_dialysis=receipt.peritoneal_dialysis)
+    return EligibilityFacts(enrollee=enrollee_facts_on(session, enrollee, receipt.treated_on),
+                            certificates=base.certificates, institution=base.institution, filings=base.filings,
+                            stays=base.stays, emergency=base.emergency, peritoneal_dialysis=base.peritoneal_dialysis)
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def get_claim(session: Session, ref: str | uuid.UUID, policy: Policy | None = None) -> ReimbursementClaim:
+    c: ReimbursementClaim | None = None
+    if isinstance(ref, uuid.UUID):
+        c = session.get(ReimbursementClaim, ref)
+    else:
+        text = str(ref).strip()
+        try:
+            c = session.get(ReimbursementClaim, uuid.UUID(text))
+        except ValueError:
+            c = session.exec(select(ReimbursementClaim)
+                             .where(ReimbursementClaim.number == numbering.normalise_number(text))).first()
+    if c is None:
+        art = policy.claims.article if policy is not None else ""
+        raise NotFound.one(art, "claim", N_("No cash reimbursement claim {ref}."), ref=str(ref))
+    return c
+
+
+def claims_of(session: Session, enrollee_id: uuid.UUID) -> list[ReimbursementClaim]:
+    """An enrollee's claims, newest first."""
+    return list(session.exec(select(ReimbursementClaim).where(ReimbursementClaim.enrollee_id == enrollee_id)
+                             .order_by(col(ReimbursementClaim.registered_on).desc(),
+                                       col(ReimbursementClaim.number).desc())))
+
+
+def receipts_of(session: Session, claim_id: uuid.UUID) -> list[tuple[ClaimReceipt, list[ClaimItem]]]:
+    receipts = list(session.exec(select(ClaimReceipt).where(ClaimReceipt.claim_id == claim_id)
+                                 .order_by(col(ClaimReceipt.position))))
+    out = []
+    for r in receipts:
+        items = list(session.exec(select(ClaimItem).where(ClaimItem.receipt_id == r.id)
+                                  .order_by(col(ClaimItem.position))))
+        out.append((r, items))
+    return out
+
+
+def receipt_reasons(receipt: ClaimReceipt, lang: str = "en") -> list[dict]:
+    """The stored decision's reasons: article, field, ok and the message in ``lang``."""
+    if not receipt.reasons:
+        return []
+    key = "zh" if lang.startswith("zh") else "en"
+    return [{"ok": r["ok"], "article": r["article"], "field": r["field"], "message": r[key]}
+            for r in json.loads(receipt.reasons)]
+
+
+def _taken(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Receipts (institution code, number) already on a live or approved claim."""
+    if not keys:
+        return {}
+    numbers = sorted({n for _, n in keys})
+    rows = session.exec(
+        select(Institution.code, ClaimReceipt.receipt_number, ReimbursementClaim.number)
+        .join(ClaimReceipt, col(ClaimReceipt.institution_id) == col(Institution.id))
+        .join(ReimbursementClaim, col(ReimbursementClaim.id) == col(ClaimReceipt.claim_id))
+        .where(col(ReimbursementClaim.status).in_(sorted(CLAIM_HOLDS_RECEIPTS)),
+               col(ClaimReceipt.receipt_number).in_(numbers)))
+    wanted = set(keys)
+    return {(code.upper(), num.upper()): claim for code, num, claim in rows if (code.upper(), num.upper()) in wanted}
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def _normalised(receipts: list[ReceiptInput] | tuple[ReceiptInput, ...]) -> tuple[ReceiptInput, ...]:
+    return tuple(
+        ReceiptInput(receipt_number=r.receipt_number.strip().upper(), institution_code=r.institution_code.strip().upper(),
+                     treated_on=r.treated_on, emergency=r.emergency, peritoneal_dialysis=r.peritoneal_dialysis,
+                     items=tuple(ItemInput(i.description.strip(), i.amount_fen, i.large_equipment, i.supplementary)
+                                 for i in r.items))
+        for r in receipts)
+
+
+def register_claim(session: Session, actor: Actor, enrollee: str | uuid.UUID, disease_code: str,
+                   receipts: list[ReceiptInput] | tuple[ReceiptInput, ...], *, on: date, policy: Policy,
+                   reason: str = "", today: date | None = None) -> ReimbursementClaim:
+    """Register a claim with its receipts (SZ-MD Art. 10). Every unmet
+    condition is reported at once (a receipt claimed before among them);
+    nothing is written then."""
+    c = policy.claims
+    require_step(CLAIM, "register", None, actor, on, today=today, policy=policy)
+    person = get_enrollee(session, enrollee)
+    disease = disease_or_refuse(policy, disease_code)
+    receipts = _normalised(receipts)
+    numbering.lock_counter(session, "claim receipts")  # PostgreSQL: two counters never take one receipt
+    codes = sorted({r.institution_code for r in receipts})
+    insts = {i.code.upper(): i for i in session.exec(select(Institution).where(col(Institution.code).in_(codes)))}
+    taken = _taken(session, [r.key for r in receipts])
+    rules.check_register(receipts, frozenset(insts), taken, policy, on).raise_if_refused()
+    claim = ReimbursementClaim(enrollee_id=person.id, disease_code=disease.code, status=ClaimStatus.REGISTERED,
+                               registered_on=on, registered_by=actor.username, number="",
+                               claimed_fen=sum(r.amount_fen for r in receipts))
+    claim.number = numbering.new_number(session, ReimbursementClaim, PREFIX_CLAIM, on, claim.id)
+    stamp(claim, policy)
+    session.add(claim)
+    session.flush()
+    for pos, r in enumerate(receipts, start=1):
+        row = ClaimReceipt(claim_id=claim.id, position=pos, receipt_number=r.receipt_number,
+                           institution_id=insts[r.institution_code].id, treated_on=r.treated_on,
+                           emergency=r.emergency, peritoneal_dialysis=r.peritoneal_dialysis, amount_fen=r.amount_fen)
+        session.add(row)
+        session.flush()
+        for ipos, item in enumerate(r.items, start=1):
+            session.add(ClaimItem(receipt_id=row.id, position=ipos, description=item.description,
+                                  amount_fen=item.amount_fen, large_equipment=item.large_equipment,
+                                  supplementary=item.supplementary))
+    audit.record(session, actor, "claim.register", entity=ReimbursementClaim.__tablename__, entity_id=claim.id,
+                 before={}, after={**audit.snapshot(claim), "receipts": [
+                     {"institution": r.institution_code, "number": r.receipt_number, "treated_on": r.treated_on.isoformat(),
+                      "amount": money(r.amount_fen), "items": [
+                          {"description": i.description, "amount": money(i.amount_fen),
+                           "large_equipment": i.large_equipment, "supplementary": i.supplementary} for i in r.items]}
+                     for r in receipts]},
+                 reason=reason, article=c.article, enrollee_id=person.id)
+    return claim
+
+
+def _input(receipt: ClaimReceipt, items: list[ClaimItem], code: str) -> ReceiptInput:
+    return ReceiptInput(receipt_number=receipt.receipt_number, institution_code=code, treated_on=receipt.treated_on,
+                        emergency=receipt.emergency, peritoneal_dialysis=receipt.peritoneal_dialysis,
+                        items=tuple(ItemInput(i.description, i.amount_fen, i.large_equipment, i.supplementary)
+                                    for i in items))
+
+
+def _reasons_json(reasons: tuple[Reason, ...]) -> str:
+    return json.dumps([{"ok": r.ok, "article": r.article, "field": r.field, "en": r.message("en"),
+                        "zh": r.message("zh_CN")} for r in reasons], ensure_ascii=False)
+
+
+def decide_receipts(session: Session, claim: ReimbursementClaim, disease: Disease, policy: Policy
+                    ) -> list[tuple[ClaimReceipt, ReceiptDecision]]:
+    """Each receipt's decision in treatment-date order, the period's earlier
+    receipts of the claim counted before it (pure reads; nothing written)."""
+    person = session.get(Enrollee, claim.enrollee_id)
+    assert person is not None
+    excl = disease.category in policy.claims.large_equipment_categories
+    rows = receipts_of(session, claim.id)
+    insts = {i.id: i for i in session.exec(select(Institution).where(
+        col(Institution.id).in_([r.institution_id for r, _ in rows])))}
+    order = sorted(rows, key=lambda ri: (ri[0].treated_on, ri[0].position))
+    earlier: list[tuple[date, Spend]] = []
+    out = []
+    for receipt, items in order:
+        inst = insts[receipt.institution_id]
+        rin = _input(receipt, items, inst.code)
+        period = benefit_period(policy, receipt.treated_on)
+        assert period.start is not None
+        before = spent(session, claim.enrollee_id, claim.disease_code, period.start,
+                       receipt.treated_on - timedelta(days=1), exclude_large_equipment=excl,
+                       exclude_claim=claim.id, claims_before=receipt.treated_on)
+        mine = [s for d, s in earlier if period.start <= d]
+        prior = Spend(before.total_fen + sum(s.basic_fen for s in mine), sum(s.supplementary_fen for s in mine))
+        year = insurance_year(receipt.treated_on, policy.benefits.benefit_year_start_month)
+        assert year.start is not None
+        ytd = spent(session, claim.enrollee_id, claim.disease_code, year.start, receipt.treated_on,
+                    exclude_large_equipment=excl, exclude_claim=claim.id)
+        this, _ = rules.counted(rin, disease, policy)
+        year_cost = ytd.total_fen + sum(s.total_fen for d, s in earlier if year.start <= d) + this.total_fen
+        decision = rules.decide_receipt(rin, _facts(session, person, rin, inst), disease, policy, prior=prior,
+                                        year_cost_fen=year_cost)
+        if decision.pays:
+            earlier.append((receipt.treated_on, decision.counted))
+        out.append((receipt, decision))
+    return out
+
+
+def decide_claim(session: Session, actor: Actor, claim: str | uuid.UUID, *, on: date, policy: Policy,
+                 reason: str = "", expected_version: int | None = None, today: date | None = None
+                 ) -> ReimbursementClaim:
+    """casedesk decides every receipt (SZ-MD Art. 10; SZ-MT Art. 14): whether
+    and how much the funds pay, each reason with its article. A decided
+    claim may be decided again (the facts may have changed) until approved."""
+    c = policy.claims
+    require_role(CLAIM, "decide", actor, policy)
+    claim_row = get_claim(session, claim, policy)
+    check_version(claim_row, expected_version)
+    require_step(CLAIM, "decide", claim_row, actor, on, today=today, policy=policy)
+    disease = disease_or_refuse(policy, claim_row.disease_code)
+    before = audit.snapshot(claim_row)
+    decided = decide_receipts(session, claim_row, disease, policy)
+    for receipt, d in decided:
+        receipt.pays = d.pays
+        receipt.counted_fen = d.counted.total_fen
+        receipt.basic_fen = d.basic_fen
+        receipt.supplementary_fen = d.supplementary_fen
+        receipt.paid_fen = d.paid_fen
+        receipt.reasons = _reasons_json(d.reasons)
+        session.add(receipt)
+    claim_row.basic_fen = sum(d.basic_fen for _, d in decided)
+    claim_row.supplementary_fen = sum(d.supplementary_fen for _, d in decided)
+    claim_row.paid_fen = claim_row.basic_fen + claim_row.supplementary_fen
+    claim_row.status = ClaimStatus.DECIDED
+    claim_row.decided_on = on
+    claim_row.decided_by = actor.username
+    stamp(claim_row, policy)
+    audit.changed(session, actor, claim_row, before, "claim.decide", reason=reason, article=c.article)
+    return claim_row
+
+
+def approve_claim(session: Session, actor: Actor, claim: str | uuid.UUID, *, on: date, policy: Policy,
+                  reason: str = "", expected_version: int | None = None, today: date | None = None
+                  ) -> ReimbursementClaim:
+    """A reviewer other than the caseworkers who registered and decided it
+    approves the claim (four eyes); it goes on the month's payment list."""
+    c = policy.claims
+    require_role(CLAIM, "approve", actor, policy)
+    claim_row = get_claim(session, claim, policy)
+    check_version(claim_row, expected_version)
+    require_step(CLAIM, "approve", claim_row, actor, on, today=today, policy=policy, guard=True)
+    before = audit.snapshot(claim_row)
+    claim_row.status = ClaimStatus.APPROVED
+    claim_row.approved_on = on
+    claim_row.approved_by = actor.username
+    audit.changed(session, actor, claim_row, before, "claim.approve", reason=reason, article=c.article_review)
+    return claim_row
+
+
+def withdraw_claim(session: Session, actor: Actor, claim: str | uuid.UUID, *, on: date, policy: Policy,
+                   reason: str, expected_version: int | None = None, today: date | None = None) -> ReimbursementClaim:
+    """Withdraw a claim before approval (its receipts may be claimed again)."""
+    c = policy.claims
+    require_role(CLAIM, "withdraw", actor, policy)
+    claim_row = get_claim(session, claim, policy)
+    check_version(claim_row, expected_version)
+    require_step(CLAIM, "withdraw", claim_row, actor, on, today=today, policy=policy, guard=True,
+                 inputs={"reason": reason})
+    before = audit.snapshot(claim_row)
+    claim_row.status = ClaimStatus.WITHDRAWN
+    claim_row.withdrawn_on = on
+    claim_row.withdrawn_by = actor.username
+    claim_row.end_reason = reason.strip()
+    audit.changed(session, actor, claim_row, before, "claim.withdraw", reason=reason.strip(), article=c.article)
+    return claim_row
+
+
+# --------------------------------------------------------------------------- the payment list
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    claim_number: str
+    approved_on: date
+    enrollee_name: str
+    id_number: str
+    card_number: str
+    disease_code: str
+    receipts: int
+    claimed_fen: int
+    basic_fen: int
+    supplementary_fen: int
+    paid_fen: int
+    article: str
+
+
+def payment_list(session: Session, month: str | Month, *, policy: Policy) -> tuple[PaymentRow, ...]:
+    """Approved claims with something to pay, approved in ``month`` (YYYY-MM)."""
+    c = policy.claims
+    m = parse_month(month, article=c.article) if isinstance(month, str) else month
+    start = m.first
+    end = m.shift(1).first - timedelta(days=1)
+    rows = session.exec(
+        select(ReimbursementClaim, Enrollee)
+        .join(Enrollee, col(Enrollee.id) == col(ReimbursementClaim.enrollee_id))
+        .where(col(ReimbursementClaim.status).in_(sorted(CLAIM_PAYABLE)),
+               col(ReimbursementClaim.approved_on) >= start, col(ReimbursementClaim.approved_on) <= end,
+               col(ReimbursementClaim.paid_fen) > 0)
+        .order_by(col(ReimbursementClaim.approved_on), col(ReimbursementClaim.number)))
+    out = []
+    for claim, e in rows:
+        n = len(session.exec(select(ClaimReceipt.id).where(ClaimReceipt.claim_id == claim.id)).all())
+        out.append(PaymentRow(claim.number, claim.approved_on or start, e.name, e.id_number, e.card_number,
+                              claim.disease_code, n, claim.claimed_fen, claim.basic_fen, claim.supplementary_fen,
+                              claim.paid_fen, c.article))
+    return tuple(out)
+
+
+PAYMENT_COLUMNS = ("claim", "approved_on", "name", "id_number", "card_number", "disease", "receipts", "claimed",
+                   "basic_pooling", "supplementary_pooling", "paid", "article")
+
+
+def payment_list_csv(rows: tuple[PaymentRow, ...]) -> str:
+    """The month's payment list as CSV (UTF-8, one header line, yuan amounts)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(PAYMENT_COLUMNS)
+    for r in rows:
+        w.writerow([r.claim_number, r.approved_on.isoformat(), r.enrollee_name, r.id_number, r.card_number,
+                    r.disease_code, r.receipts, money(r.claimed_fen), money(r.basic_fen), money(r.supplementary_fen),
+                    money(r.paid_fen), r.article])
+    return buf.getvalue()
