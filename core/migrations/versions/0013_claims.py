@@ -12,7 +12,7 @@ import sqlmodel
 
 
 revision: str = '0013_claims'
-down_revision: Union[str, None] = '0007_packs'
+down_revision: Union[str, None] = '0009_pg_partitions'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
