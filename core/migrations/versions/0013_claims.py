@@ -1,7 +1,7 @@
 """cash reimbursement claims, receipts, items (SZ-MD Art. 10); compliance reviews (ZZ §7)
 
 Revision ID: 0013_claims
-Revises: 0007_packs
+Revises: 0012_effective_facts
 
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlmodel
 
 
 revision: str = '0013_claims'
-down_revision: Union[str, None] = '0009_pg_partitions'
+down_revision: Union[str, None] = '0012_effective_facts'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
