@@ -123,6 +123,26 @@ def read_session(engine: Engine, *, action: str = "reading") -> Iterator[Session
             _quiet_rollback(session)
 
 
+def plain_rows(session: _SASession, sql: str, params: dict) -> list[tuple]:
+    """The rows of one read statement (``:name`` parameters), run in the
+    session's own transaction. On SQLite it goes straight to the driver's
+    cursor: no statement compiled or cached, no result objects, which is
+    most of the time of an indexed lookup (core.services.lookup); a driver
+    error still arrives as SQLAlchemy's, so :func:`database_fault` names it.
+    Elsewhere it is an ordinary ``text()`` statement."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return [tuple(r) for r in conn.execute(text(sql), params)]
+    import sqlite3
+
+    try:
+        return conn.connection.driver_connection.execute(sql, params).fetchall()
+    except sqlite3.Error as exc:
+        from sqlalchemy.exc import DBAPIError
+
+        raise DBAPIError.instance(sql, params, exc, sqlite3.Error, dialect=conn.dialect) from exc
+
+
 def _quiet_rollback(session: Session) -> None:
     """Roll back; after a full disk or an I/O error SQLite may already have
     rolled back, and the rollback itself may fail: the original error counts."""

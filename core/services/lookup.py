@@ -25,13 +25,20 @@ Names come in name order; pinyin of one or two letters in initials, then
 pinyin order, of three or more in the trigram index's order on SQLite and in
 pinyin order on PostgreSQL; numbers in number order.
 
-Every query is an index lookup paged with LIMIT/OFFSET; nothing scans the
-enrollee table (bench/bench_lookup.py measures it at 1M enrollees).
-Results are frozen dataclasses.
+Every query is an index lookup read in index order and paged by keyset
+(``after``: the row after the last one shown, so page 50 costs what page 1
+costs) or, for callers that number pages, LIMIT/OFFSET; nothing scans the
+enrollee table. The counter's queries run as plain SQL on the session's own
+connection (:func:`core.db.plain_rows`) and come back as frozen rows without
+building ORM objects: at 1M enrollees the ORM's statement building and row
+hydration were 10-40x the query itself (``python -m bench`` measures both).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 import unicodedata
 import uuid
@@ -42,6 +49,7 @@ from sqlalchemy import text
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col, func, or_, select
 
+from core.db import plain_rows
 from core.errors import DomainError, NotFound, Reason
 from core.i18n import N_, Code
 from core.ids import mask_card_number, mask_id_number
@@ -103,6 +111,8 @@ class LookupPage:
     limit: int
     has_more: bool
     hits: tuple[NumberHit, ...] = ()
+    next_after: str = ""  # pass as ``after`` for the next page (keyset); "" when there is none
+
 
     def as_dict(self, lang: str = "en") -> dict:
         return {
@@ -111,6 +121,7 @@ class LookupPage:
             "offset": self.offset,
             "limit": self.limit,
             "has_more": self.has_more,
+            "next_after": self.next_after,
             "rows": [r.as_dict() for r in self.rows],
             "hits": [h.as_dict(lang) for h in self.hits],
         }
@@ -128,6 +139,29 @@ def _row(e: Enrollee) -> EnrolleeRow:
     )
 
 
+def _plain_row(session: Session, r: tuple) -> EnrolleeRow:
+    """A row of :data:`_COLS` as the driver returned it (no ORM object is built)."""
+    to_id, to_date = _converters(session.get_bind().dialect)
+    born = to_date(r[6]) if to_date and r[6] is not None else r[6]
+    return EnrolleeRow(id=str(to_id(r[0]) if to_id else r[0]), name=r[1], id_masked=mask_id_number(r[2]),
+                       card_masked=mask_card_number(r[3]), scheme=r[4], account_state=r[5],
+                       birth_date=born.isoformat() if isinstance(born, date) else "")
+
+
+_CONVERTERS: dict[str, tuple] = {}
+
+
+def _converters(dialect) -> tuple:
+    """The column types' own result processors for ``enrollee.id`` and
+    ``birth_date`` (a key stored as 32 hex characters on SQLite, a date as text)."""
+    got = _CONVERTERS.get(dialect.name)
+    if got is None:
+        table = Enrollee.__table__  # type: ignore[attr-defined]
+        got = _CONVERTERS[dialect.name] = (table.c.id.type.result_processor(dialect, None),
+                                           table.c.birth_date.type.result_processor(dialect, None))
+    return got
+
+
 # --------------------------------------------------------------------------- normalising
 
 
@@ -135,6 +169,8 @@ def normalise(query: str) -> str:
     """NFKC (full-width letters and digits become ASCII), control and format
     characters dropped, runs of whitespace one space, ends trimmed."""
     folded = unicodedata.normalize("NFKC", query or "")
+    if folded.isprintable():  # no control, format or unusual space character: the common case, at C speed
+        return " ".join(folded.split())
     kept = "".join(" " if ch.isspace() else ch for ch in folded if ch.isspace() or unicodedata.category(ch)[0] != "C")
     return " ".join(kept.split())
 
@@ -142,7 +178,11 @@ def normalise(query: str) -> str:
 def compact_number(query: str) -> str | None:
     """``query`` as a number (spaces and dashes dropped, upper case), or None
     when it is not one (it must hold a digit and only letters and digits)."""
-    c = _SEPARATORS.sub("", normalise(query)).upper()
+    return _compact(normalise(query))
+
+
+def _compact(normalised: str) -> str | None:
+    c = _SEPARATORS.sub("", normalised).upper()
     return c if c.isascii() and _NUMBER.fullmatch(c) else None
 
 
@@ -189,10 +229,17 @@ def is_number(query: str) -> bool:
 
 # --------------------------------------------------------------------------- searching
 
+#: the columns of a result row, then the row's place in its order (the keyset)
+_COLS = "e.id, e.name, e.id_number, e.card_number, e.scheme, e.account_state, e.birth_date"
 
-def search(session: Session, query: str, *, offset: int = 0, limit: int = PAGE_SIZE,
+
+def search(session: Session, query: str, *, offset: int = 0, limit: int = PAGE_SIZE, after: str | None = None,
            on: date | None = None, policy: Policy | None = None) -> LookupPage:
     """One page of enrollees matching ``query`` (see the module docstring).
+    ``after`` is the :attr:`LookupPage.next_after` of the page before: the
+    next page starts after its last row (keyset paging, so page 50 costs
+    what page 1 costs); ``offset`` skips rows instead (kept for callers
+    that number pages; it reads every skipped row).
     ``on`` is the business date a document's end is judged against (today);
     a document's note cites ``policy``'s articles when given."""
     q = normalise(query)
@@ -200,21 +247,24 @@ def search(session: Session, query: str, *, offset: int = 0, limit: int = PAGE_S
         raise DomainError.one("", "query", N_("Type an ID number, a card number or part of a name."))
     if limit < 1 or offset < 0:
         raise DomainError.one("", "query", N_("Page size and offset must be positive."))
-    number = compact_number(q)
+    cursor = _Cursor.read(after) if after else None
+    number = _compact(q)
     if number is not None:
-        hits = tuple(_document_hits(session, document_numbers(number), on or date.today(), policy))
-        if hits:
-            return _page(q, "document", _owners(session, hits), offset, limit, hits)
+        if cursor is None or cursor.kind == "document":
+            hits = tuple(_document_hits(session, document_numbers(number), on or date.today(), policy))
+            if hits:
+                return _page(q, "document", _owners(session, hits), offset, limit, hits)
         # an ID number, or the start of one; else a card number or its start
         kinds = [k for k, pattern in (("id_number", _ID_RE), ("card", _CARD_RE)) if pattern.match(number)]
+        if cursor is not None and cursor.kind in kinds:
+            kinds = kinds[kinds.index(cursor.kind):]
         for kind in kinds:
-            column = col(Enrollee.id_number if kind == "id_number" else Enrollee.card_number)
-            stmt = select(Enrollee).where(column >= number, column < number + _HIGH).order_by(column, col(Enrollee.id))
-            if kind == kinds[-1] or session.exec(stmt.limit(1)).first() is not None:
-                return _fetch(session, q, kind, stmt, offset, limit)
+            page = _number_page(session, q, kind, number, offset, limit, cursor if cursor and cursor.kind == kind else None)
+            if page.rows or kind == kinds[-1]:
+                return page
     if _LATIN.match(q):
-        return _pinyin_page(session, pinyin_query(q), q, offset, limit)
-    return _fetch(session, q, "name", _name_stmt(session, q.replace(" ", "")), offset, limit)
+        return _pinyin_page(session, pinyin_query(q), q, offset, limit, cursor)
+    return _name_page(session, q, q.replace(" ", ""), offset, limit, cursor)
 
 
 def _page(q: str, kind: str, rows: list[Enrollee], offset: int, limit: int,
@@ -223,15 +273,78 @@ def _page(q: str, kind: str, rows: list[Enrollee], offset: int, limit: int,
                       limit=limit, has_more=len(rows) > offset + limit, hits=hits)
 
 
-def _fetch(session: Session, q: str, kind: str, stmt, offset: int, limit: int) -> LookupPage:
-    if stmt is None:
-        return _page(q, kind, [], 0, limit)
-    if isinstance(stmt, Select):
-        rows = list(session.exec(stmt.offset(offset).limit(limit + 1)))
-    else:  # a textual SQLite query with its own LIMIT / OFFSET
-        rows = list(session.scalars(stmt, params={"offset": offset, "limit": limit + 1}))
-    return LookupPage(query=q, kind=kind, rows=tuple(_row(e) for e in rows[:limit]), offset=offset, limit=limit,
-                      has_more=len(rows) > limit)
+@dataclass(frozen=True)
+class _Cursor:
+    """Where a page ended: the query kind, the phase of a two-part pinyin
+    walk, and the last row's sort key (as stored)."""
+
+    kind: str
+    phase: str
+    key: tuple
+
+    def write(self) -> str:
+        raw = json.dumps([self.kind, self.phase, *self.key], ensure_ascii=False, separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def read(cls, token: str) -> "_Cursor":
+        try:
+            raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            kind, phase, *key = raw
+            if not (isinstance(kind, str) and isinstance(phase, str) and len(key) == 2):
+                raise ValueError(token)
+            return cls(kind, phase, tuple(key))
+        except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
+            raise DomainError.one("", "after", N_("This page marker was not given by casedesk; search again.")) from None
+
+
+class _Keyset:
+    """A statement over ``enrollee e`` returning :data:`_COLS` then the
+    columns of its order (one or two), paged by OFFSET or after a cursor's
+    key (a row-value comparison, which both databases answer from the index
+    the order reads)."""
+
+    def __init__(self, kind: str, phase: str, body: str, order: tuple[str, ...], params: dict, uuid_last: bool = True):
+        self.kind, self.phase, self.body, self.order, self.params = kind, phase, body, order, params
+        self.uuid_last = uuid_last  # the last order column is enrollee.id (a uuid on PostgreSQL)
+
+    def fetch(self, session: Session, offset: int, limit: int, cursor: _Cursor | None) -> tuple[list[EnrolleeRow], str]:
+        """Up to ``limit`` rows, and the cursor after the last ("" when no row follows)."""
+        sql, params = self.body, dict(self.params, limit=limit + 1, offset=offset)
+        n = len(self.order)
+        if cursor is not None and cursor.key[-1] is not None:
+            last = "CAST(:k2 AS uuid)" if self.uuid_last and not _sqlite(session) else ":k2"
+            if n == 2:
+                sql += f" AND ({self.order[0]}, {self.order[1]}) > (:k1, {last})"
+            else:
+                sql += f" AND {self.order[0]} > {last}"
+            params.update(k1=cursor.key[0], k2=cursor.key[1], offset=0)
+        rows = plain_rows(session, f"{sql} ORDER BY {', '.join(self.order)} LIMIT :limit OFFSET :offset", params)
+        shown = [_plain_row(session, r) for r in rows[:limit]]
+        if len(rows) <= limit:
+            return shown, ""
+        if not shown:  # none fits on this page, but the phase has rows: start it on the next
+            return shown, _Cursor(self.kind, self.phase, (None, None)).write()
+        key = tuple(v if isinstance(v, (int, str)) else str(v) for v in rows[limit - 1][len(rows[0]) - n:])
+        return shown, _Cursor(self.kind, self.phase, (None, *key) if n == 1 else key).write()
+
+
+def _lookup_page(q: str, kind: str, rows: list[EnrolleeRow], offset: int, limit: int, after: str) -> LookupPage:
+    return LookupPage(query=q, kind=kind, rows=tuple(rows), offset=offset, limit=limit, has_more=bool(after),
+                      next_after=after)
+
+
+def _number_page(session: Session, q: str, kind: str, number: str, offset: int, limit: int,
+                 cursor: _Cursor | None) -> LookupPage:
+    column = "e.id_number" if kind == "id_number" else "e.card_number"
+    stmt = _Keyset(kind, "", f"SELECT {_COLS}, {column}, e.id FROM enrollee e WHERE {column} >= :lo AND {column} < :hi",
+                   (column, "e.id"), {"lo": number, "hi": number + _HIGH})
+    return _from_keyset(q, stmt, session, offset, limit, cursor)
+
+
+def _from_keyset(q: str, stmt: _Keyset, session: Session, offset: int, limit: int, cursor: _Cursor | None) -> LookupPage:
+    rows, after = stmt.fetch(session, offset, limit, cursor)
+    return _lookup_page(q, stmt.kind, rows, offset, limit, after)
 
 
 def _sqlite(session: Session) -> bool:
@@ -247,28 +360,30 @@ def _like(value: str) -> str:
     return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _name_stmt(session: Session, q: str):
-    """Part of a name anywhere, ordered by name."""
-    order = (col(Enrollee.name), col(Enrollee.id))
+def _name_page(session: Session, shown: str, q: str, offset: int, limit: int, cursor: _Cursor | None) -> LookupPage:
+    """Part of a name anywhere, in name order."""
     if len(q) < TRIGRAM:
-        if _sqlite(session):
-            return select(Enrollee).from_statement(text(
-                "SELECT e.* FROM enrollee_search_gram g JOIN enrollee_search_key k ON k.rid = g.rid "
-                "JOIN enrollee e ON e.id = k.enrollee_id WHERE g.gram = :q ORDER BY g.name, g.rid "
-                "LIMIT :limit OFFSET :offset"
-            ).bindparams(q=q))
-        return select(Enrollee).where(text("enrollee_search_grams(enrollee.name) @> ARRAY[:q]::text[]")
-                                      .bindparams(q=q)).order_by(*order)
-    if _sqlite(session):
-        return select(Enrollee).from_statement(text(
-            "SELECT e.* FROM enrollee e JOIN enrollee_search_key k ON k.enrollee_id = e.id WHERE k.rid IN "
-            "(SELECT rowid FROM enrollee_search WHERE enrollee_search MATCH :m) ORDER BY e.name, e.id "
-            "LIMIT :limit OFFSET :offset"
-        ).bindparams(m=_fts_phrase("name", q)))
-    return select(Enrollee).where(text("enrollee.name LIKE :p ESCAPE '\\'").bindparams(p=_like(q))).order_by(*order)
+        if _sqlite(session):  # the gram index, read in (gram, name, rid) order
+            stmt = _Keyset("name", "gram", f"SELECT {_COLS}, g.name, g.rid FROM enrollee_search_gram g "
+                           "JOIN enrollee_search_key k ON k.rid = g.rid JOIN enrollee e ON e.id = k.enrollee_id "
+                           "WHERE g.gram = :q", ("g.name", "g.rid"), {"q": q}, uuid_last=False)
+        else:
+            stmt = _Keyset("name", "gram", f"SELECT {_COLS}, e.name, e.id FROM enrollee e "
+                           "WHERE enrollee_search_grams(e.name) @> ARRAY[CAST(:q AS text)]", ("e.name", "e.id"), {"q": q})
+    elif _sqlite(session):
+        stmt = _Keyset("name", "trigram", f"SELECT {_COLS}, e.name, e.id FROM enrollee e "
+                       "JOIN enrollee_search_key k ON k.enrollee_id = e.id WHERE k.rid IN "
+                       "(SELECT rowid FROM enrollee_search WHERE enrollee_search MATCH :m)", ("e.name", "e.id"),
+                       {"m": _fts_phrase("name", q)})
+    else:
+        stmt = _Keyset("name", "trigram", f"SELECT {_COLS}, e.name, e.id FROM enrollee e "
+                       "WHERE e.name LIKE :p ESCAPE '\\'", ("e.name", "e.id"), {"p": _like(q)})
+    if cursor is not None and (cursor.kind, cursor.phase) != (stmt.kind, stmt.phase):
+        cursor = None
+    return _from_keyset(shown, stmt, session, offset, limit, cursor)
 
 
-def _pinyin_page(session: Session, q: str, shown: str, offset: int, limit: int) -> LookupPage:
+def _pinyin_page(session: Session, q: str, shown: str, offset: int, limit: int, cursor: _Cursor | None) -> LookupPage:
     """Full pinyin or initials. One or two letters: the start of the initials
     (in initials order), then the start of the full pinyin (in pinyin order),
     each one index range read in order. Three or more: anywhere in the keys
@@ -276,29 +391,39 @@ def _pinyin_page(session: Session, q: str, shown: str, offset: int, limit: int) 
     ``wang`` costs a page, not a sort of every 王)."""
     if not q:
         return _page(shown, "pinyin", [], 0, limit)
-    initials, pinyin = col(Enrollee.name_initials), col(Enrollee.name_pinyin)
-    if len(q) < TRIGRAM:
-        by_initials = select(Enrollee).where(initials >= q, initials < q + _HIGH).order_by(initials, col(Enrollee.id))
-        rows = list(session.exec(by_initials.offset(offset).limit(limit + 1)))
-        if len(rows) <= limit and len(q) > 1:  # one letter: every pinyin starting so is in the initials range
-            skip = 0 if rows else offset - session.exec(
-                select(func.count()).where(initials >= q, initials < q + _HIGH)).one()
-            by_pinyin = (select(Enrollee).where(pinyin >= q, pinyin < q + _HIGH)
-                         .where(or_(initials < q, initials >= q + _HIGH)).order_by(pinyin, col(Enrollee.id)))
-            rows += session.exec(by_pinyin.offset(max(0, skip)).limit(limit + 1 - len(rows)))
-        return LookupPage(query=shown, kind="pinyin", rows=tuple(_row(e) for e in rows[:limit]), offset=offset,
-                          limit=limit, has_more=len(rows) > limit)
-    if _sqlite(session):
-        stmt = select(Enrollee).from_statement(text(
-            "SELECT e.* FROM enrollee_search f JOIN enrollee_search_key k ON k.rid = f.rowid "
-            "JOIN enrollee e ON e.id = k.enrollee_id WHERE enrollee_search MATCH :m ORDER BY f.rowid "
-            "LIMIT :limit OFFSET :offset"
-        ).bindparams(m=_fts_phrase("{name_pinyin name_initials}", q)))
-    else:
-        stmt = select(Enrollee).where(text("(enrollee.name_pinyin LIKE :p ESCAPE '\\' "
-                                           "OR enrollee.name_initials LIKE :p ESCAPE '\\')").bindparams(p=_like(q))
-                                      ).order_by(pinyin, col(Enrollee.id))
-    return _fetch(session, shown, "pinyin", stmt, offset, limit)
+    if cursor is not None and cursor.kind != "pinyin":
+        cursor = None
+    if len(q) >= TRIGRAM:
+        if _sqlite(session):
+            stmt = _Keyset("pinyin", "trigram", f"SELECT {_COLS}, f.rowid FROM enrollee_search f "
+                           "JOIN enrollee_search_key k ON k.rid = f.rowid JOIN enrollee e ON e.id = k.enrollee_id "
+                           "WHERE enrollee_search MATCH :m", ("f.rowid",),
+                           {"m": _fts_phrase("{name_pinyin name_initials}", q)}, uuid_last=False)
+        else:
+            stmt = _Keyset("pinyin", "trigram", f"SELECT {_COLS}, e.name_pinyin, e.id FROM enrollee e "
+                           "WHERE (e.name_pinyin LIKE :p ESCAPE '\\' OR e.name_initials LIKE :p ESCAPE '\\')",
+                           ("e.name_pinyin", "e.id"), {"p": _like(q)})
+        return _from_keyset(shown, stmt, session, offset, limit, cursor)
+    rng = {"lo": q, "hi": q + _HIGH}
+    by_initials = _Keyset("pinyin", "initials", f"SELECT {_COLS}, e.name_initials, e.id FROM enrollee e "
+                          "WHERE e.name_initials >= :lo AND e.name_initials < :hi", ("e.name_initials", "e.id"), rng)
+    by_pinyin = _Keyset("pinyin", "pinyin", f"SELECT {_COLS}, e.name_pinyin, e.id FROM enrollee e "
+                        "WHERE e.name_pinyin >= :lo AND e.name_pinyin < :hi "
+                        "AND NOT (e.name_initials >= :lo AND e.name_initials < :hi)", ("e.name_pinyin", "e.id"), rng)
+    rows: list[EnrolleeRow] = []
+    after = ""
+    if cursor is None or cursor.phase == "initials":
+        rows, after = by_initials.fetch(session, offset, limit, cursor)
+        cursor = None
+    # one letter: every pinyin starting so is in the initials range
+    if not after and len(q) > 1:
+        skip = 0
+        if offset and not rows:
+            skip = offset - plain_rows(session, "SELECT count(*) FROM enrollee e WHERE e.name_initials >= :lo "
+                                                "AND e.name_initials < :hi", rng)[0][0]
+        more, after = by_pinyin.fetch(session, max(0, skip), limit - len(rows), cursor)
+        rows += more
+    return _lookup_page(shown, "pinyin", rows, offset, limit, after)
 
 
 # --------------------------------------------------------------------------- documents
@@ -325,13 +450,13 @@ def _current(kind: str, number: str, status_kind: str, status: str) -> Reason:
 
 
 def _document_hits(session: Session, numbers: set[str], on: date, policy: Policy | None = None):
-    from core.services.books import _successor_number, present_book
-    from core.services.certificates import present_certificate
-
     wanted = list(numbers)
     yield from _voucher_hits(session, wanted, policy)  # a voucher may be numbered by hand: any shape
     if not any(_DOC_RE.match(n.replace("-", "")) for n in wanted):
         return  # certificate, book and case numbers all have the numbering scheme's shape
+    from core.services.books import _successor_number, present_book
+    from core.services.certificates import present_certificate
+
     for c in session.exec(select(Certificate).where(col(Certificate.number).in_(wanted))):
         nxt = session.get(Certificate, c.replaced_by_id) if c.replaced_by_id else None
         if nxt is None and c.status == CertificateStatus.SUPERSEDED:
@@ -356,6 +481,10 @@ def _document_hits(session: Session, numbers: set[str], on: date, policy: Policy
 
 
 def _voucher_hits(session: Session, wanted: list[str], policy: Policy | None = None):
+    marks = {f"v{i}": n for i, n in enumerate(wanted)}
+    if not plain_rows(session, f"SELECT 1 FROM offsite_filing WHERE voucher_number IN "
+                               f"({', '.join(':' + k for k in marks)}) LIMIT 1", marks):
+        return  # every number typed is asked here first: one index probe, no ORM
     for f in session.exec(select(OffsiteFiling).where(col(OffsiteFiling.voucher_number).in_(wanted))):
         note = (Reason(policy.offsite.article_who if policy else "", "number", N_("Off-site filing {number} was cancelled on {day}."),
                        {"number": f.voucher_number, "day": f.cancelled_on.isoformat()})

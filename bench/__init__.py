@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bench`` (bench/run.py) prints every figure beside its hand-written baseline."""
