@@ -314,6 +314,8 @@ class Treatment(_Strict):
     article_cash: Tag  # cases settled by cash reimbursement at the agency
     article_bookkeeping: Tag  # the institution books the fund's share
     cash_therapies: list[Therapy] = Field(default_factory=list)  # always reimbursed in cash
+    #: hospital stays: admission and discharge at a designated institution (Shenzhen SZ-MT Art. 7)
+    article_stay: Tag | None = None
 
 
 class SupplementaryAudit(_Strict):

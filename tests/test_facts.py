@@ -204,3 +204,181 @@ def test_return_home_of_someone_at_home_is_refused(engine, build, clerk, policy)
         with write_session(engine) as s:
             changes.return_home(s, clerk, who.id, on=FROM, reason="back", policy=policy, today=TODAY)
     assert [r.article for r in err.value.reasons] == ["SZ-MT Art. 9"]
+
+
+# --------------------------------------------------------------------------- physicians and institutions
+
+
+@pytest.fixture
+def cw(engine, build, policy, clerk, reviewer):
+    from certificate_world import make_world
+
+    return make_world(engine, build, policy, clerk, reviewer)
+
+
+def _sign_on(cw, day):
+    cert = cw.draft(day)
+    return cw.sign(cert, day)
+
+
+def test_sz_md_art_4_a_signature_is_judged_on_the_signers_title_on_the_signing_day(engine, cw, clerk, policy):
+    """The team head drops to attending from FROM: signing the day before is
+    accepted, on the day and after refused for the title (SZ-MD Art. 4)."""
+    with write_session(engine) as s:
+        changes.change_physician(s, clerk, cw.head.code, {"title": "attending"}, on=FROM, reason="title corrected",
+                                 policy=policy, today=TODAY)
+    assert _sign_on(cw, BEFORE).status == "signed"
+    for day in (FROM, AFTER):
+        cert = cw.draft(day, enrollee=cw.build.enrollee())
+        with pytest.raises(DomainError) as err:
+            cw.sign(cert, day)
+        assert any(r.field == "signer" and r.article == "SZ-MD Art. 4" and cw.head.code in r.message()
+                   for r in err.value.reasons)
+
+
+def test_sz_md_art_4_a_physician_who_left_may_not_sign_from_that_day(engine, cw, clerk, policy):
+    with write_session(engine) as s:
+        changes.change_physician(s, clerk, cw.member.code, {"active": "no"}, on=FROM, reason="left the hospital",
+                                 policy=policy, today=TODAY)
+    with read_session(engine) as s:
+        assert changes.physician_on(s, cw.member.id, BEFORE).active
+        assert not changes.physician_on(s, cw.member.id, FROM).active
+        assert not changes.physician_on(s, cw.member.id, AFTER).active
+    assert _sign_on(cw, BEFORE).status == "signed"
+    cert = cw.draft(FROM, enrollee=cw.build.enrollee())
+    with pytest.raises(DomainError):
+        cw.sign(cert, FROM)
+
+
+def test_sz_md_art_4_a_de_designated_hospital_may_not_draft_from_that_day(engine, cw, clerk, policy):
+    with write_session(engine) as s:
+        changes.change_institution(s, clerk, cw.hospital.code, {"diagnostic_hospital": "no"}, on=FROM,
+                                   reason="no longer a diagnostic hospital", policy=policy, today=TODAY)
+    assert cw.draft(BEFORE).status == "draft"
+    for day in (FROM, AFTER):
+        with pytest.raises(DomainError) as err:
+            cw.draft(day, enrollee=cw.build.enrollee())
+        assert any(r.field == "institution_id" and r.article == "SZ-MD Art. 4" for r in err.value.reasons)
+
+
+def test_sz_md_art_5_dialysis_centre_status_is_judged_on_the_treatment_day(engine, build, clerk, policy):
+    """Haemodialysis is paid only at designated dialysis centres (SZ-MD Art. 5):
+    the centre loses its status from FROM."""
+    w = World(engine, build, policy)
+    centre = build.institution(kind="dialysis_centre", dialysis_centre=True, diagnostic_hospital=False)
+    who = build.enrollee()
+    w.cert(who, "MD-II-01", valid_from=date(2025, 6, 1), valid_until=None)
+    with write_session(engine) as s:
+        changes.change_institution(s, clerk, centre.code, {"dialysis_centre": "no"}, on=FROM,
+                                   reason="status withdrawn", policy=policy, today=TODAY)
+
+    def check(day):
+        with read_session(engine) as s:
+            return eligibility.check(s, who.id, "MD-II-01", on=day, policy=policy, institution_code=centre.code)
+
+    assert check(BEFORE).entitled
+    assert not check(FROM).entitled and not check(AFTER).entitled
+    assert any(r.article == "SZ-MD Art. 5" for r in check(FROM).refusals)
+
+
+# --------------------------------------------------------------------------- hospital stays
+
+
+def test_zz_4_no_chronic_outpatient_benefit_while_hospitalised(engine, build, clerk, zz_policy):
+    """ZZ §4: admitted on FROM, discharged 10 days later: the day before is
+    paid, the admission day and the stay are not, the discharge day is again."""
+    from core.services import stays
+
+    w = World(engine, build, zz_policy)
+    code = zz_policy.diseases[0].code
+    who = build.enrollee(city_household=True)
+    w.cert(who, code, valid_from=date(2025, 6, 1), valid_until=date(2027, 5, 31))
+    out = FROM + timedelta(days=10)
+    with write_session(engine) as s:
+        stays.admit(s, clerk, who.id, on=FROM, policy=zz_policy, reason="ward 3", today=TODAY)
+
+    def paid(day):
+        with read_session(engine) as s:
+            res = eligibility.check(s, who.id, code, on=day, policy=zz_policy)
+        return res.entitled, [r.article for r in res.refusals if r.field == "hospitalisation"]
+
+    assert paid(BEFORE) == (True, [])
+    assert paid(FROM) == (False, ["ZZ §4"]) and paid(AFTER) == (False, ["ZZ §4"])
+    with write_session(engine) as s:
+        stays.discharge(s, clerk, who.id, on=out, policy=zz_policy, today=TODAY)
+    assert paid(out - timedelta(days=1))[0] is False
+    assert paid(out) == (True, [])
+
+
+def test_stays_never_overlap_and_a_discharge_needs_an_open_stay(engine, build, clerk, zz_policy):
+    from core.services import stays
+
+    who = build.enrollee()
+    with write_session(engine) as s:
+        stays.record_stay(s, clerk, who.id, admitted_on=date(2026, 2, 1), discharged_on=date(2026, 2, 10),
+                          policy=zz_policy, today=TODAY)
+    before = db_fingerprint(engine)
+    for admitted, discharged in ((date(2026, 2, 5), None), (date(2026, 1, 20), date(2026, 2, 2)),
+                                 (date(2026, 2, 1), date(2026, 2, 1)), (TODAY + timedelta(days=1), None)):
+        with pytest.raises(DomainError) as err:
+            with write_session(engine) as s:
+                stays.record_stay(s, clerk, who.id, admitted_on=admitted, discharged_on=discharged,
+                                  policy=zz_policy, today=TODAY)
+        assert all(r.article == "ZZ §4" for r in err.value.reasons)
+    with pytest.raises(DomainError):
+        with write_session(engine) as s:
+            stays.discharge(s, clerk, who.id, on=date(2026, 3, 1), policy=zz_policy, today=TODAY)
+    assert db_fingerprint(engine) == before
+    with write_session(engine) as s:  # the discharge day of one stay may be the admission day of the next
+        stays.record_stay(s, clerk, who.id, admitted_on=date(2026, 2, 10), policy=zz_policy, today=TODAY)
+
+
+# --------------------------------------------------------------------------- import
+
+
+def test_import_of_changes_is_all_or_nothing(engine, build, clerk, policy, tmp_path):
+    from core.services.importer import ImportRefused, import_csv
+
+    a, b = build.enrollee(scheme="comprehensive"), build.enrollee(employment="employed")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("enrollee_id_number,field,value,from,reason\n"
+                   f"{a.id_number},scheme,inpatient,2026-03-01,employer letter\n"
+                   f"{b.id_number},disabled_grade,9,2026-03-01,certificate\n", encoding="utf-8")
+    before = db_fingerprint(engine)
+    with pytest.raises(ImportRefused) as err:
+        import_csv(engine, clerk, "changes", bad, today=TODAY, policy=policy)
+    assert [ln for ln, _r in err.value.report.bad] == [3] and "SZ-MT Art. 16" in err.value.report.bad[0][1]
+    assert db_fingerprint(engine) == before
+    good = tmp_path / "good.csv"
+    good.write_text("enrollee_id_number,field,value,from,reason\n"
+                    f"{a.id_number},scheme,inpatient,2026-03-01,employer letter\n"
+                    f"{b.id_number},employment,retired_city_pension,2026-04-01,pension granted\n", encoding="utf-8")
+    assert import_csv(engine, clerk, "changes", good, today=TODAY, policy=policy).written == 2
+    assert (_on(engine, a, BEFORE).scheme, _on(engine, a, FROM).scheme) == ("comprehensive", "inpatient")
+    assert _on(engine, b, date(2026, 4, 1)).employment == "retired_city_pension"
+    with read_session(engine) as s:
+        assert {c.source for c in s.exec(select(FactChange))} == {"import"}
+
+
+def test_import_of_an_institutions_stays(engine, build, clerk, zz_policy, tmp_path):
+    from core.models import Hospitalisation
+    from core.services.importer import ImportRefused, import_csv
+
+    who = build.enrollee()
+    hosp = build.institution()
+    f = tmp_path / "stays.csv"
+    f.write_text("enrollee_id_number,admitted_on,discharged_on,institution_code\n"
+                 f"{who.id_number},2026-02-01,2026-02-10,{hosp.code}\n"
+                 f"{who.id_number},2026-02-05,,{hosp.code}\n", encoding="utf-8")
+    before = db_fingerprint(engine)
+    with pytest.raises(ImportRefused):  # the second overlaps the first: nothing is written
+        import_csv(engine, clerk, "stays", f, today=TODAY, policy=zz_policy)
+    assert db_fingerprint(engine) == before
+    f.write_text("enrollee_id_number,admitted_on,discharged_on,institution_code\n"
+                 f"{who.id_number},2026-02-01,2026-02-10,{hosp.code}\n"
+                 f"{who.id_number},2026-03-05,,{hosp.code}\n", encoding="utf-8")
+    assert import_csv(engine, clerk, "stays", f, today=TODAY, policy=zz_policy).written == 2
+    with read_session(engine) as s:
+        rows = s.exec(select(Hospitalisation).where(Hospitalisation.enrollee_id == who.id)).all()
+        assert sorted((h.admitted_on, h.discharged_on, h.source) for h in rows) == [
+            (date(2026, 2, 1), date(2026, 2, 10), "import"), (date(2026, 3, 5), None, "import")]

@@ -14,7 +14,7 @@ from cli.main import actor, app, cli_errors, current_action, echo, emit_json, en
 
 @app.command("import")
 def import_cmd(
-    kind: str = typer.Argument(..., help="enrollees | institutions | physicians | teams | expenses"),
+    kind: str = typer.Argument(..., help="enrollees | institutions | physicians | teams | expenses | changes | stays"),
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV file with a header row"),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Write the good rows and report the bad ones."),
     as_json: bool = typer.Option(False, "--json"),

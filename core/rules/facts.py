@@ -168,24 +168,24 @@ def parse_value(spec: FieldSpec, raw: str, policy: Policy) -> tuple[Any, list[Re
             return True, []
         if v in _FALSE:
             return False, []
-        return None, [refuse(art, spec.name, N_("{name}: {value} is not yes or no."),
-                             name=Code("field", spec.name), value=text[:40])]
+        return None, [refuse(art, spec.name, N_("{value} is not yes or no."),
+                             value=text[:40])]
     if spec.kind == "choice":
         if text in spec.choices:
             return text, []
-        return None, [refuse(art, spec.name, N_("{name}: {value} is not one of {allowed}."),
-                             name=Code("field", spec.name), value=text[:40], allowed=", ".join(spec.choices))]
+        return None, [refuse(art, spec.name, N_("{value} is not one of {allowed}."),
+                             value=text[:40], allowed=", ".join(spec.choices))]
     if spec.kind == "int":
         if text in ("", "none", "-") and spec.optional:
             return None, []
         low, high = spec.bounds(policy) if spec.bounds else (0, 10**6)
         if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
-            return None, [refuse(art, spec.name, N_("{name}: {value} is not a whole number from {low} to {high}."),
-                                 name=Code("field", spec.name), value=text[:40], low=low, high=high)]
+            return None, [refuse(art, spec.name, N_("{value} is not a whole number from {low} to {high}."),
+                                 value=text[:40], low=low, high=high)]
         return int(text), []
     if len(text) > spec.max_chars:
-        return None, [refuse(art, spec.name, N_("{name}: at most {n} characters."),
-                             name=Code("field", spec.name), n=spec.max_chars)]
+        return None, [refuse(art, spec.name, N_("At most {n} characters."),
+                             n=spec.max_chars)]
     return text, []
 
 

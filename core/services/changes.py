@@ -279,14 +279,17 @@ def return_home(session: Session, actor: Actor, enrollee: str | uuid.UUID, *, on
     today = today or date.today()
     e = get_enrollee(session, enrollee)
     now = facts_on(session, e.id, on)
-    home = {"stationed_elsewhere": "false", "stationed_city": "", "residence_city": policy.pack.city,
-            "residence_province": "", "residence_mainland": "true"}
-    current = {"stationed_elsewhere": now.stationed_elsewhere, "stationed_city": now.stationed_city,
-               "residence_city": now.residence_city, "residence_province": now.residence_province,
-               "residence_mainland": now.residence_mainland}
-    wanted = {"stationed_elsewhere": False, "stationed_city": "", "residence_city": policy.pack.city,
-              "residence_province": "", "residence_mainland": True}
-    values = {k: home[k] for k in home if current[k] != wanted[k]}
+    values = {}
+    if now.stationed_elsewhere:
+        values.update(stationed_elsewhere="false")
+    if now.stationed_city:
+        values.update(stationed_city="")
+    if now.residence_city.casefold() != policy.pack.city.casefold():
+        values.update(residence_city=policy.pack.city, residence_province="", residence_mainland="true")
+        if not now.residence_province:
+            del values["residence_province"]
+        if now.residence_mainland:
+            del values["residence_mainland"]
     filing = offsite.active_filing(session, e.id)
     if not values and filing is None:
         raise DomainError.one(policy.offsite.article_who, "enrollee",

@@ -33,6 +33,10 @@ physicians:   code, name, institution_code, title, specialty, [department_direct
 teams:        institution_code, specialty, physician_code, is_head, since
 expenses:     enrollee_id_number, occurred_at, amount_yuan, visit_kind,
               [institution_code, disease_code, settlement, large_equipment, source]
+changes:      enrollee_id_number, field, value, from, reason   (an enrollee fact from a date;
+              core.services.changes, fields as ``casedesk enrollee change --field``)
+stays:        enrollee_id_number, admitted_on, [discharged_on, institution_code]
+              (an institution's list of hospital stays; core.services.stays, ZZ §4)
 
 Booleans: 1/0, true/false, yes/no, 是/否. Dates ISO (2026-10-01); times ISO
 (2026-10-01T09:30). Money in yuan with at most two decimals.
@@ -66,7 +70,7 @@ from core.policy import Policy
 from core.services import registry
 from core.services.registry import parse_bool, parse_yuan
 
-KINDS = ("enrollees", "institutions", "physicians", "teams", "expenses")
+KINDS = ("enrollees", "institutions", "physicians", "teams", "expenses", "changes", "stays")
 
 
 @dataclass
@@ -106,6 +110,8 @@ COLUMNS: dict[str, tuple[set[str], set[str]]] = {
         {"enrollee_id_number", "occurred_at", "amount_yuan", "visit_kind"},
         {"institution_code", "disease_code", "settlement", "large_equipment", "source"},
     ),
+    "changes": ({"enrollee_id_number", "field", "value", "from", "reason"}, set()),
+    "stays": ({"enrollee_id_number", "admitted_on"}, {"discharged_on", "institution_code"}),
 }
 
 
@@ -199,8 +205,31 @@ def _expense_row(a: Actor, r: dict[str, str], enrollees: dict[str, Any], institu
         large_equipment=_get(r, "large_equipment", parse_bool, False), source=_get(r, "source") or "import")
 
 
+def _pack(policy: Policy | None) -> Policy:
+    if policy is None:
+        raise _RowError("a policy pack is needed to judge this row")
+    return policy
+
+
+def _fact_change(s: Session, a: Actor, r: dict[str, str], today: date, policy: Policy | None) -> None:
+    from core.services.changes import change_enrollee
+
+    change_enrollee(s, a, _get(r, "enrollee_id_number"), {_get(r, "field"): _get(r, "value")},
+                    on=_get(r, "from", date.fromisoformat), reason=_get(r, "reason"), policy=_pack(policy),
+                    today=today, source="import")
+
+
+def _stay(s: Session, a: Actor, r: dict[str, str], today: date, policy: Policy | None) -> None:
+    from core.services.stays import record_stay
+
+    record_stay(s, a, _get(r, "enrollee_id_number"), admitted_on=_get(r, "admitted_on", date.fromisoformat),
+                discharged_on=_get(r, "discharged_on", date.fromisoformat),
+                institution_code=_get(r, "institution_code") or None, policy=_pack(policy), today=today,
+                source="import", reason="imported from the institution's list")
+
+
 HANDLERS = {"enrollees": _enrollee, "institutions": _institution, "physicians": _physician,
-            "teams": _team}
+            "teams": _team, "changes": _fact_change, "stays": _stay}
 
 #: rows that must be unique within the file, by kind (the database checks
 #: against what is stored; these catch two rows of the same file)
@@ -210,6 +239,8 @@ UNIQUE_IN_FILE: dict[str, tuple[tuple[str, ...], ...]] = {
     "physicians": (("code",),),
     "teams": (("institution_code", "specialty", "physician_code"),),
     "expenses": (),
+    "changes": (("enrollee_id_number", "field", "from"),),
+    "stays": (("enrollee_id_number", "admitted_on"),),
 }
 
 MAX_FIELD = 128 * 1024
