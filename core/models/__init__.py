@@ -32,6 +32,8 @@ from core.models.tables import (  # noqa: F401
 )
 from core.models.sync import CentralAuditEvent, SyncBranch, SyncChange  # noqa: F401,E402
 
+from core.models.outbox import BranchCounter, OutboxOp, SyncApplied, SyncSubmission  # noqa: F401,E402
+
 # free text, one rule everywhere (core.text): every string column of every row written
 from core.text import install as _install_text_rule  # noqa: E402
 

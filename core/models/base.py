@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from enum import StrEnum
 
@@ -18,8 +20,15 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+#: inside an operation (core.sync.ops) the ids of new rows derive from the
+#: operation, so the centre applying it creates the same ids (issue 11 item 3)
+ID_SOURCE: ContextVar[Callable[[], uuid.UUID] | None] = ContextVar("casedesk_id_source", default=None)
+
+
 def new_id() -> uuid.UUID:
-    return uuid.uuid4()
+    """A new row's id: random, or the next id of the operation being made or applied."""
+    source = ID_SOURCE.get()
+    return source() if source is not None else uuid.uuid4()
 
 
 class Record(SQLModel):

@@ -538,7 +538,8 @@ class AuditEvent(SQLModel, table=True):
 
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
-    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    # always random: each side's chain is its own (an operation's derived ids are for records)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)
     actor: str = Field(max_length=64, index=True)
     actor_role: str = Field(max_length=16)

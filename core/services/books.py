@@ -18,13 +18,14 @@ from core.auth import Actor
 from core.db import check_version
 from core.errors import DomainError, NotFound
 from core.i18n import N_
-from core.models import BookEntry, BookStatus, Certificate, Institution, RecordBook, Replacement
+from core.models import BookEntry, BookStatus, Certificate, Institution, RecordBook, Replacement, new_id
 from core.policy import Policy, stamp
 from core.rules import books as rules
 from core.services.certificates import get_row, present_certificate
 from core.services.numbering import PREFIX_BOOK, new_number, normalise_number
 from core.workflows import BOOK, require_role, require_step
 from core.workflows.definitions import BOOK_CURRENT
+from core.sync.ops import operation
 
 
 def find_book(session: Session, number: str, policy: Policy | None = None) -> RecordBook:
@@ -80,7 +81,7 @@ def new_book(session: Session, actor: Actor, *, policy: Policy, enrollee_id: uui
     """Create an active book (with its audit event, citing ``policy``).
     ``provenance``: the pack that decided it, or the book it continues (a
     replacement keeps the pack that issued the lost one)."""
-    book_id = uuid.uuid4()
+    book_id = new_id()
     book = RecordBook(id=book_id, number=new_number(session, RecordBook, PREFIX_BOOK, on, book_id),
                       enrollee_id=enrollee_id, status=BookStatus.ACTIVE, issued_on=on, issued_by=actor.username,
                       issued_at_id=issued_at_id, previous_id=previous_id)
@@ -108,6 +109,7 @@ def copy_entries(session: Session, actor: Actor, entries: Sequence[BookEntry], b
     return [add_entry(session, actor, book, e.certificate_id, e.disease_code, on, reason, policy) for e in entries]
 
 
+@operation("books.issue_book")
 def issue_book(
     session: Session,
     actor: Actor,
@@ -134,6 +136,7 @@ def issue_book(
     return book
 
 
+@operation("books.add_to_book")
 def add_to_book(
     session: Session,
     actor: Actor,
@@ -157,6 +160,7 @@ def add_to_book(
     return add_entry(session, actor, book, cert.id, cert.disease_code, on, reason, policy)
 
 
+@operation("books.renew_book")
 def renew_book(
     session: Session,
     actor: Actor,

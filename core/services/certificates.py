@@ -22,6 +22,7 @@ from core.auth import Actor
 from core.db import check_version
 from core.errors import BadInput, DomainError, NotFound
 from core.i18n import N_
+from core.models import new_id as make_id
 from core.models import (
     Certificate,
     CertificateStatus,
@@ -44,6 +45,7 @@ from core.services.changes import dated, facts_on, institution_on, physician_on
 from core.services.numbering import PREFIX_CERTIFICATE, new_number, normalise_number
 from core.workflows import BATCH, CERTIFICATE, require_role, require_step
 from core.workflows.definitions import CERT_GIVES_BENEFITS, CERT_IN_PROCESS, FILING_CURRENT
+from core.sync.ops import operation
 
 
 
@@ -154,6 +156,7 @@ def _live_copy(session: Session, cert: Certificate, policy: Policy) -> Certifica
 # --------------------------------------------------------------------------- drafting
 
 
+@operation("certificates.draft_certificate")
 def draft_certificate(
     session: Session,
     actor: Actor,
@@ -200,7 +203,7 @@ def draft_certificate(
     )
     rules.check_draft(facts, policy, on).raise_if_refused()
     assert disease is not None  # check_draft refuses an unknown code
-    new_id = uuid.uuid4()
+    new_id = make_id()
     cert = Certificate(
         id=new_id, number=new_number(session, Certificate, PREFIX_CERTIFICATE, on, new_id),
         enrollee_id=enrollee.id, disease_code=disease.code, organ=organ or None, category=disease.category,
@@ -218,6 +221,7 @@ def draft_certificate(
 # --------------------------------------------------------------------------- signatures and seal
 
 
+@operation("certificates.sign_certificate")
 def sign_certificate(
     session: Session,
     actor: Actor,
@@ -254,6 +258,7 @@ def sign_certificate(
     return cert
 
 
+@operation("certificates.seal_certificate")
 def seal_certificate(
     session: Session,
     actor: Actor,
@@ -283,6 +288,7 @@ def seal_certificate(
 # --------------------------------------------------------------------------- confirmation
 
 
+@operation("certificates.confirm_certificate")
 def confirm_certificate(
     session: Session,
     actor: Actor,
@@ -337,6 +343,7 @@ def _supersede(session: Session, actor: Actor, old: Certificate, new: Certificat
 # --------------------------------------------------------------------------- ending
 
 
+@operation("certificates.invalidate_certificate")
 def invalidate_certificate(
     session: Session,
     actor: Actor,
@@ -363,6 +370,7 @@ def invalidate_certificate(
     return cert
 
 
+@operation("certificates.withdraw_certificate")
 def withdraw_certificate(
     session: Session,
     actor: Actor,
@@ -425,6 +433,7 @@ def batch_certificates(session: Session, batch: MonthlyBatch) -> list[Certificat
     return list(session.exec(q))
 
 
+@operation("certificates.assemble_batch")
 def assemble_batch(
     session: Session,
     actor: Actor,
@@ -465,6 +474,7 @@ def assemble_batch(
     return batch
 
 
+@operation("certificates.receive_batch")
 def receive_batch(
     session: Session,
     actor: Actor,

@@ -26,6 +26,7 @@ from core.rules.health_centre import (
 from core.services.changes import facts_on, institution_on
 from core.services.lookup import get_enrollee, institution_by_code
 from core.workflows import HEALTH_CENTRE, require_step
+from core.sync.ops import operation
 
 __all__ = ["candidate_centres", "current_selection", "select_health_centre", "selections_of"]
 
@@ -55,6 +56,7 @@ def candidate_centres(session: Session, *, policy: Policy, query: str = "", limi
     return list(session.exec(stmt.order_by(col(Institution.name)).limit(limit)))
 
 
+@operation("health_centre.select_health_centre")
 def select_health_centre(session: Session, actor: Actor, enrollee: str | uuid.UUID, institution_code: str, *,
                          applicant: str, on: date, policy: Policy, applicant_name: str = "", reason: str = "",
                          expected_version: int | None, today: date | None = None) -> HealthCentreSelection:

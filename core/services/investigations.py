@@ -37,6 +37,7 @@ from core.rules.monitoring import Month
 from core.services import monitoring, numbering
 from core.workflows import CASE, require_role, require_step
 from core.workflows.definitions import CASE_CLOSED
+from core.sync.ops import operation
 
 # --------------------------------------------------------------------------- look-ups
 
@@ -119,6 +120,7 @@ def _new_case(session: Session, actor: Actor, policy: Policy, enrollee: Enrollee
     return case
 
 
+@operation("investigations.send_notice_for_hit")
 def send_notice_for_hit(session: Session, actor: Actor, policy: Policy, *, enrollee_id: uuid.UUID, trigger: str,
                         month: Month | str, on: date, reason: str = "",
                         calendar: WorkingCalendar | None = None, today: date | None = None) -> InvestigationCase:
@@ -144,6 +146,7 @@ def send_notice_for_hit(session: Session, actor: Actor, policy: Policy, *, enrol
     return case
 
 
+@operation("investigations.send_notice_for_flag")
 def send_notice_for_flag(session: Session, actor: Actor, policy: Policy, *, flag_id: uuid.UUID, on: date,
                          reason: str = "", calendar: WorkingCalendar | None = None,
                          today: date | None = None) -> InvestigationCase:
@@ -167,6 +170,7 @@ def send_notice_for_flag(session: Session, actor: Actor, policy: Policy, *, flag
 # --------------------------------------------------------------------------- explanation / no-show
 
 
+@operation("investigations.record_explanation")
 def record_explanation(session: Session, actor: Actor, policy: Policy, *, case_id: uuid.UUID | str, note: str, on: date,
                        expected_version: int | None = None, reason: str = "",
                        today: date | None = None) -> InvestigationCase:
@@ -199,6 +203,7 @@ def _suspend(session: Session, actor: Actor, case: InvestigationCase, policy: Po
                       article=policy.deadlines.article_notice)
 
 
+@operation("investigations.judge_explanation")
 def judge_explanation(session: Session, actor: Actor, policy: Policy, *, case_id: uuid.UUID | str,
                       sufficient: bool, on: date, expected_version: int | None = None, reason: str = "",
                       calendar: WorkingCalendar | None = None, today: date | None = None) -> InvestigationCase:
@@ -222,6 +227,7 @@ def judge_explanation(session: Session, actor: Actor, policy: Policy, *, case_id
     return case
 
 
+@operation("investigations.record_no_show")
 def record_no_show(session: Session, actor: Actor, policy: Policy, *, case_id: uuid.UUID | str, on: date,
                    expected_version: int | None = None, reason: str = "",
                    calendar: WorkingCalendar | None = None, today: date | None = None) -> InvestigationCase:
@@ -240,6 +246,7 @@ def record_no_show(session: Session, actor: Actor, policy: Policy, *, case_id: u
 # --------------------------------------------------------------------------- verification / decision / resumption
 
 
+@operation("investigations.record_verification")
 def record_verification(session: Session, actor: Actor, policy: Policy, *, case_id: uuid.UUID | str, outcome: str,
                         on: date, note: str = "", expected_version: int | None = None, reason: str = "",
                         calendar: WorkingCalendar | None = None, today: date | None = None) -> InvestigationCase:
@@ -266,6 +273,7 @@ def record_verification(session: Session, actor: Actor, policy: Policy, *, case_
     return case
 
 
+@operation("investigations.deliver_decision")
 def deliver_decision(session: Session, actor: Actor, policy: Policy, *, case_id: uuid.UUID | str, on: date,
                      expected_version: int | None = None, reason: str = "",
                      today: date | None = None) -> InvestigationCase:
@@ -286,6 +294,7 @@ def deliver_decision(session: Session, actor: Actor, policy: Policy, *, case_id:
     return case
 
 
+@operation("investigations.resume")
 def resume(session: Session, actor: Actor, policy: Policy, *, case_id: uuid.UUID | str, on: date,
            expected_version: int | None = None, reason: str = "", today: date | None = None) -> InvestigationCase:
     """No violation found: bookkeeping resumes (Art. 15). The account returns

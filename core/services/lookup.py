@@ -66,6 +66,9 @@ _ID_RE = re.compile(r"^\d{6,17}[\dX]?$")
 _CARD_RE = re.compile(r"^[A-Z]{0,3}\d{6,}$")
 _DOC_RE = re.compile(r"^(C|B|INV)(\d{4})([0-9A-Z]{10})$")  # core.services.numbering.format_number
 _VOUCHER_RE = re.compile(r"^([A-Z]{1,4})(\d{4})(\d{6})$")  # core.services.offsite._voucher: OF2026-000001
+# made offline at a branch (core.services.numbering.branch_number): C-2026-FT01-000123, OF2026-FT01-000007
+_BRANCH_DOC_RE = re.compile(r"^(C|B|INV)(\d{4})([A-Z][A-Z0-9]{1,7})(\d{6})$")
+_BRANCH_VOUCHER_RE = re.compile(r"^([A-Z]{1,4})(\d{4})([A-Z][A-Z0-9]{1,7})(\d{6})$")
 _LATIN = re.compile(r"^[A-Za-z0-9 '.\u00b7]+$")  # pinyin or a name in Latin letters
 _CROCKFORD = str.maketrans("OIL", "011")  # look-alikes read out at the counter
 _HIGH = "\U0010ffff"
@@ -199,6 +202,12 @@ def document_numbers(compact: str) -> set[str]:
     m = _VOUCHER_RE.match(compact)
     if m:
         out.add(f"{m[1]}{m[2]}-{m[3]}")
+    m = _BRANCH_DOC_RE.match(compact)
+    if m:
+        out.add(f"{m[1]}-{m[2]}-{m[3]}-{m[4]}")
+    m = _BRANCH_VOUCHER_RE.match(compact)
+    if m:
+        out.add(f"{m[1]}{m[2]}-{m[3]}-{m[4]}")
     return out
 
 
@@ -216,7 +225,7 @@ def classify(query: str) -> str:
             return "id_number"
         if _CARD_RE.match(number):
             return "card"
-        if _DOC_RE.match(number) or _VOUCHER_RE.match(number):
+        if any(r.match(number) for r in (_DOC_RE, _VOUCHER_RE, _BRANCH_DOC_RE, _BRANCH_VOUCHER_RE)):
             return "document"
     return "pinyin" if _LATIN.match(q) else "name"
 

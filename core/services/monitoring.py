@@ -39,6 +39,7 @@ from core.models import Certificate, Enrollee, ExpenseRecord, MonitoringFlag
 from core.policy import Policy, Trigger, fen_to_yuan, stamp
 from core.rules import monitoring as rules
 from core.rules.monitoring import Month, ScanWindows
+from core.sync.ops import operation
 
 X = ExpenseRecord.__table__  # type: ignore[attr-defined]
 E = Enrollee.__table__  # type: ignore[attr-defined]
@@ -381,6 +382,7 @@ def hits_for(session: Session, policy: Policy, enrollee_id: uuid.UUID, month: Mo
 # --------------------------------------------------------------------------- manual triggers
 
 
+@operation("monitoring.record_manual_trigger")
 def record_manual_trigger(session: Session, actor: Actor, policy: Policy, *, enrollee_id: uuid.UUID,
                           trigger: str, detail: str, on: date, month: Month | str | None = None,
                           reason: str = "") -> MonitoringFlag:

@@ -40,6 +40,7 @@ from core.services.changes import dated, facts_on
 from core.services.lookup import get_enrollee
 from core.workflows import FILING, require_role, require_step
 from core.workflows.definitions import FILING_CURRENT
+from core.sync.ops import operation, register_input
 
 __all__ = [
     "FilingForm",
@@ -56,6 +57,7 @@ __all__ = [
     "get_filing",
 ]
 
+register_input(FilingForm)  # travels in an off-site filing operation (core.sync.ops)
 VOUCHER_PREFIX = "OF"
 
 
@@ -151,6 +153,9 @@ def _voucher(session: Session, on: date, wanted: str | None, article: str) -> st
             raise DomainError.one(article, "voucher_number",
                                   N_("Voucher number {voucher} is empty or already issued."), voucher=v)
         return v
+    offline = numbering.offline_voucher(session, OffsiteFiling, OffsiteFiling.voucher_number, VOUCHER_PREFIX, on)
+    if offline is not None:
+        return offline
     prefix = f"{VOUCHER_PREFIX}{on.year}-"
     n = session.exec(select(func.count()).select_from(OffsiteFiling)
                      .where(col(OffsiteFiling.voucher_number).startswith(prefix))).one() + 1
@@ -216,6 +221,7 @@ def _cancel(session: Session, actor: Actor, filing: OffsiteFiling, *, on: date, 
 # --------------------------------------------------------------------------- writes
 
 
+@operation("offsite.file_filing")
 def file_filing(session: Session, actor: Actor, enrollee: str | uuid.UUID, form: FilingForm, *, on: date,
                 policy: Policy, reason: str = "", voucher_number: str | None = None,
                 today: date | None = None) -> OffsiteFiling:
@@ -232,6 +238,7 @@ def file_filing(session: Session, actor: Actor, enrollee: str | uuid.UUID, form:
                    policy=policy)
 
 
+@operation("offsite.cancel_filing")
 def cancel_filing(session: Session, actor: Actor, filing: str | uuid.UUID, *, on: date, reason: str,
                   policy: Policy, expected_version: int | None = None, today: date | None = None) -> OffsiteFiling:
     """Cancel on return to the city (SZ-MT Art. 9(3)); reason and date required."""
@@ -263,6 +270,7 @@ def cancel_on_return(session: Session, actor: Actor, filing: OffsiteFiling, *, o
     return filing
 
 
+@operation("offsite.change_institutions")
 def change_institutions(session: Session, actor: Actor, filing: str | uuid.UUID, *, institutions: list[str] | tuple[str, ...],
                         stamped: list[str] | tuple[str, ...] | frozenset[str], local_ss_stamp: bool, form_copies: int,
                         on: date, reason: str, policy: Policy, local_ss_office: str | None = None,

@@ -38,6 +38,7 @@ from core.models import (
 )
 from core.policy import Policy
 from core.services.lookup import institution_by_code
+from core.sync.ops import operation
 
 CARD_RE = re.compile(r"^[A-Z0-9]{6,32}$")
 PHONE_RE = re.compile(r"^[0-9+\- ]{0,32}$")
@@ -121,6 +122,7 @@ def institution_article(inst: Institution, policy: Policy | None = None) -> str:
     return policy.certificates.article if inst.diagnostic_hospital else policy.treatment.article_place
 
 
+@operation("registry.add_enrollee")
 def add_enrollee(
     session: Session,
     actor: Actor,
@@ -209,6 +211,7 @@ def add_enrollee(
 # --------------------------------------------------------------------------- institutions
 
 
+@operation("registry.add_institution")
 def add_institution(
     session: Session,
     actor: Actor,
@@ -262,6 +265,7 @@ def add_institution(
 # --------------------------------------------------------------------------- physicians & teams
 
 
+@operation("registry.add_physician")
 def add_physician(
     session: Session,
     actor: Actor,
@@ -316,6 +320,7 @@ def team_for(session: Session, institution_id: uuid.UUID, specialty: str) -> Dia
     ).first()
 
 
+@operation("registry.add_team_member")
 def add_team_member(
     session: Session,
     actor: Actor,
@@ -370,6 +375,7 @@ def add_team_member(
     return mem
 
 
+@operation("registry.end_team_member")
 def end_team_member(session: Session, actor: Actor, *, institution_code: str, specialty: str,
                     physician_code: str, last_day: date, reason: str, policy: Policy) -> TeamMembership:
     actor.require("admin", action=N_("maintain diagnostic teams"))
@@ -423,6 +429,7 @@ def expense_values(
                 large_equipment=large_equipment, source=source)
 
 
+@operation("registry.add_expense")
 def add_expense(session: Session, actor: Actor, *, audit_it: bool = True, policy: Policy | None = None,
                 **values: Any) -> ExpenseRecord:
     """One settled visit (see :func:`expense_values` for the fields).

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from core import audit
 from core.auth import Actor
 from core.db import check_version
+from core.models import new_id as make_id
 from core.models import BookEntry, BookStatus, Certificate, CertificateStatus, Institution, Replacement
 from core.rules import replacements as rules
 from core.policy import Policy
@@ -24,6 +25,7 @@ from core.services.books import book_entries, copy_entries, new_book, present_bo
 from core.services.certificates import get_row, present_certificate
 from core.services.numbering import PREFIX_CERTIFICATE, new_number
 from core.workflows import BOOK, CERTIFICATE, REPLACEMENT, require_role, require_step
+from core.sync.ops import operation
 
 # copied unchanged from the lost certificate to its replacement
 _NOT_COPIED = {"id", "number", "version", "created_at", "updated_at", "status", "ended_on", "ended_by",
@@ -38,7 +40,7 @@ def _copy_certificate(session: Session, old: Certificate, on: date) -> Certifica
     """The copy takes the lost one's state: confirmed, or superseded by a
     renewal and still giving benefits to its last day (SZ-MD Art. 5, 12)."""
     values = {c.key: getattr(old, c.key) for c in Certificate.__table__.columns if c.key not in _NOT_COPIED}
-    new_id = uuid.uuid4()
+    new_id = make_id()
     return Certificate(id=new_id, number=new_number(session, Certificate, PREFIX_CERTIFICATE, on, new_id),
                        status=old.status, end_reason=old.end_reason, **values)
 
@@ -62,6 +64,7 @@ def _repoint_book_entries(session: Session, actor: Actor, old: Certificate, new:
         audit.changed(session, actor, entry, before, "book_entry.repoint", reason=reason, article=article)
 
 
+@operation("replacements.replace_certificate")
 def replace_certificate(
     session: Session,
     actor: Actor,
@@ -102,6 +105,7 @@ def replace_certificate(
                    on=on, reason=reason, article=art)
 
 
+@operation("replacements.replace_book")
 def replace_book(
     session: Session,
     actor: Actor,
@@ -142,6 +146,7 @@ def replace_book(
                    on=on, reason=reason, article=art)
 
 
+@operation("replacements.archive_replacement")
 def archive_replacement(
     session: Session,
     actor: Actor,

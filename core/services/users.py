@@ -11,6 +11,7 @@ from core.errors import DomainError, NotFound
 from core.i18n import N_
 from core.models import Caseworker
 from core.records import frozen_all
+from core.sync.ops import local_write
 
 _USERNAME_OK = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
@@ -26,6 +27,7 @@ def exists(session: Session, username: str) -> bool:
     return session.exec(select(Caseworker.id).where(Caseworker.username == username)).first() is not None
 
 
+@local_write("users.add_user")
 def add_user(session: Session, actor: Actor, *, username: str, role: str, branch: str = "",
              display_name: str = "", reason: str = "new caseworker") -> Caseworker:
     actor.require("admin", action=N_("add caseworkers"))
@@ -65,6 +67,7 @@ def _keep_an_admin(session: Session, cw: Caseworker) -> None:
                               user=cw.username)
 
 
+@local_write("users.set_role")
 def set_role(session: Session, actor: Actor, *, username: str, role: str, reason: str,
              expected_version: int | None) -> Caseworker:
     """Change a role. ``expected_version`` is the caseworker's version the
@@ -82,6 +85,7 @@ def set_role(session: Session, actor: Actor, *, username: str, role: str, reason
     return cw
 
 
+@local_write("users.deactivate")
 def deactivate(session: Session, actor: Actor, *, username: str, reason: str,
                expected_version: int | None) -> Caseworker:
     """Deactivate (nothing is deleted); ``expected_version`` as for :func:`set_role`."""
