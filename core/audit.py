@@ -35,6 +35,7 @@ from core.auth import Actor
 from core.errors import Reason
 from core.i18n import N_
 from core.models import AuditEvent
+from core.sync import context as op_context
 
 GENESIS = "0" * 64
 _PENDING = "casedesk_audit_pending"
@@ -94,6 +95,9 @@ def record(
         reason=reason.strip() or step_name(action),
         article=article,
     )
+    op = op_context.current()
+    if op is not None:  # made at a branch as an operation, or applied at the centre (issue 11)
+        ev.op_id, ev.branch = op.op_id, op.branch
     session.add(ev)
     session.info.setdefault(_PENDING, []).append(ev)
     return ev
@@ -172,6 +176,8 @@ def canonical(ev: AuditEvent) -> bytes:
         "reason": ev.reason,
         "article": ev.article,
     }
+    if ev.op_id is not None:  # covered when set; events from before issue 11 hash as they did
+        content["op_id"], content["branch"] = str(ev.op_id), ev.branch
     return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 

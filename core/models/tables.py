@@ -555,6 +555,11 @@ class AuditEvent(SQLModel, table=True):
     # previous event's hash and this event's canonical content
     seq: Optional[int] = Field(default=None, sa_column=Column(Integer, nullable=False, unique=True, index=True))
     hash: str = Field(default="", max_length=64)
+    # the operation the change belongs to (issue 11): made at branch ``branch`` as ``op_id``,
+    # the same on the branch's event and on the centre's that applied it; NULL for a change
+    # made where it is recorded without travelling
+    op_id: Optional[uuid.UUID] = Field(default=None, index=True)
+    branch: Optional[str] = Field(default=None, max_length=16)
 
 
 class Meta(SQLModel, table=True):

@@ -76,6 +76,10 @@ def upgrade() -> None:
     with op.batch_alter_table('sync_submission', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sync_submission_branch'), ['branch'], unique=False)
 
+    with op.batch_alter_table("audit_event", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("op_id", sa.Uuid(), nullable=True))
+        batch_op.add_column(sa.Column("branch", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))
+        batch_op.create_index(batch_op.f("ix_audit_event_op_id"), ["op_id"], unique=False)
     _guards(create=True)
 
 
@@ -102,8 +106,23 @@ def _guards(create: bool) -> None:
                 op.execute(f"DROP FUNCTION IF EXISTS {table}_guard()")
 
 
+    if dialect == "postgresql":  # wakes `casedesk sync apply` (LISTEN) when a branch submits
+        if create:
+            op.execute("CREATE FUNCTION sync_submission_notify() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                       "BEGIN PERFORM pg_notify('casedesk_sync_submitted', ''); RETURN NULL; END $$")
+            op.execute("CREATE TRIGGER sync_submission_notify AFTER INSERT ON sync_submission "
+                       "FOR EACH STATEMENT EXECUTE FUNCTION sync_submission_notify()")
+        else:
+            op.execute("DROP TRIGGER IF EXISTS sync_submission_notify ON sync_submission")
+            op.execute("DROP FUNCTION IF EXISTS sync_submission_notify()")
+
+
 def downgrade() -> None:
     _guards(create=False)
+    with op.batch_alter_table("audit_event", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audit_event_op_id"))
+        batch_op.drop_column("branch")
+        batch_op.drop_column("op_id")
     with op.batch_alter_table('sync_submission', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sync_submission_branch'))
 
