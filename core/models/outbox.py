@@ -59,6 +59,8 @@ class SyncSubmission(SQLModel, table=True):
     """An operation a branch submitted (central). Branches only INSERT here."""
 
     __tablename__ = "sync_submission"
+    # a branch's role may INSERT but not read this table: no RETURNING of the new key
+    __table_args__ = {"implicit_returning": False}
     id: Optional[int] = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
                                                              primary_key=True, autoincrement=True))
     op_id: uuid.UUID = Field(unique=True)

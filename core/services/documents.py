@@ -25,6 +25,7 @@ from core.documents import build, render
 from core.errors import DomainError
 from core.i18n import N_
 from core.policy import Policy
+from core.sync.ops import local_write
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ def _write_private(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+@local_write("documents.print_document")  # the paper printed here: this desk's own event
 def print_document(session: Session, actor: Actor, policy: Policy, kind: str, number: str, *, lang: str,
                    on: date, out: Path | None = None) -> Printed:
     """Build and save the document; records a ``document.print`` audit event.

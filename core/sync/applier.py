@@ -146,6 +146,8 @@ def grant_branch_role(central: Engine, role: str) -> None:
         ident = conn.dialect.identifier_preparer.quote(role)
         conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {ident}"))
         conn.execute(text(f"GRANT INSERT ON sync_submission TO {ident}"))
+        # ON CONFLICT (op_id) reads the arbiter column: the operation ids, never the payloads
+        conn.execute(text(f"GRANT SELECT (op_id) ON sync_submission TO {ident}"))
         conn.execute(text(f"GRANT USAGE ON SEQUENCE sync_submission_id_seq TO {ident}"))
         conn.execute(text(f"GRANT SELECT ON sync_applied TO {ident}"))
 

@@ -403,7 +403,9 @@ def replay(session, op: dict[str, Any], *, policy_for: Callable[[str, str], Any]
     stale = stale_reasons(session, op.get("reads") or {})
     if stale:
         raise DomainError(stale)
-    kwargs = decode(op["inputs"]["$dict"] if "$dict" in op["inputs"] else op["inputs"], policy_for=policy_for)
+    kwargs = decode(op["inputs"], policy_for=policy_for)
+    if not isinstance(kwargs, dict):
+        raise DomainError.one("", "inputs", N_("The operation carries an input casedesk cannot read."))
     ctx = OpContext(op_id=uuid.UUID(op["op_id"]), seed=uuid.UUID(op["seed"]), branch=op["branch"], mode=REPLAY,
                     session=session, numbers=list(op.get("numbers") or []))
     with active(ctx):
