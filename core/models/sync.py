@@ -80,3 +80,6 @@ class CentralAuditEvent(SQLModel, table=True):
     article: str = Field(default="", max_length=64)
     seq: int = Field(sa_column=Column(Integer, nullable=False, index=True))
     hash: str = Field(default="", max_length=64)
+    # the operation and branch the event belongs to (audit_event's columns of migration 0011_sync_outbox)
+    op_id: Optional[uuid.UUID] = Field(default=None)
+    branch: Optional[str] = Field(default=None, max_length=16)

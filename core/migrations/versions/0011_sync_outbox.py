@@ -4,7 +4,7 @@ dropped: the database refuses DELETE on ``sync_outbox`` and UPDATE/DELETE on
 ``sync_applied`` (an operation's outcome is written once, by the applier).
 
 Revision ID: 0011_sync_outbox
-Revises: 0008_compact_expense
+Revises: 0009_pg_partitions
 """
 from typing import Sequence, Union
 
@@ -14,7 +14,7 @@ import sqlmodel
 
 
 revision: str = '0011_sync_outbox'
-down_revision: Union[str, None] = '0008_compact_expense'
+down_revision: Union[str, None] = '0009_pg_partitions'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -80,6 +80,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("op_id", sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column("branch", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))
         batch_op.create_index(batch_op.f("ix_audit_event_op_id"), ["op_id"], unique=False)
+    with op.batch_alter_table("central_audit_event", schema=None) as batch_op:  # the branch's copy of the centre's
+        batch_op.add_column(sa.Column("op_id", sa.Uuid(), nullable=True))
+        batch_op.add_column(sa.Column("branch", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))
     _guards(create=True)
 
 
@@ -119,6 +122,9 @@ def _guards(create: bool) -> None:
 
 def downgrade() -> None:
     _guards(create=False)
+    with op.batch_alter_table("central_audit_event", schema=None) as batch_op:
+        batch_op.drop_column("branch")
+        batch_op.drop_column("op_id")
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_event_op_id"))
         batch_op.drop_column("branch")
