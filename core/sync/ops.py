@@ -162,7 +162,7 @@ _HAS_BRANCH_TABLE: dict[str, bool] = {}
 def branch_code(session) -> str:
     """This database's branch code ('' at the centre or a stand-alone desk)."""
     bind = session.get_bind()
-    key = bind.url.render_as_string(hide_password=True)
+    key = getattr(bind, "engine", bind).url.render_as_string(hide_password=True)
     if key not in _HAS_BRANCH_TABLE:
         _HAS_BRANCH_TABLE[key] = sa_inspect(session.connection()).has_table("sync_branch")
     if not _HAS_BRANCH_TABLE[key]:
