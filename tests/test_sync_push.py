@@ -59,7 +59,8 @@ def _writers() -> set[str]:
 
 
 #: helpers a registered service calls (never invoked on their own from tui/ or cli/)
-HELPERS = {"books.new_book", "books.add_entry", "books.copy_entries", "users.add_first_admin"}
+HELPERS = {"books.new_book", "books.add_entry", "books.copy_entries", "users.add_first_admin",
+           "offsite.cancel_on_return"}
 
 
 def test_every_writing_service_is_an_operation_or_a_local_write():
@@ -225,7 +226,7 @@ def test_push_applies_each_operation_once_with_the_same_ids_and_numbers(centre, 
     bw = type(cw)(**{**cw.__dict__, "engine": branch})
     book = bw.run(_issue(bw, cert))
     clerk = Actor("clerk1", "clerk", "futian")
-    first = push.push(branch, centre, clerk)
+    first = push.push(branch, clerk, central=centre)
     assert first.submitted == 1 and first.waiting == 1
     # submitted again (a crash before the branch noted it): still one submission
     with write_session(branch) as s:
@@ -234,7 +235,7 @@ def test_push_applies_each_operation_once_with_the_same_ids_and_numbers(centre, 
     assert count(centre, "sync_submission") == 1
     assert applier.apply_pending(centre).as_dict() == {"applied": 1, "conflicts": 0}, count(centre, "sync_applied", "") and _answers(centre)
     assert applier.apply_pending(centre).as_dict() == {"applied": 0, "conflicts": 0}
-    again = push.push(branch, centre, clerk)
+    again = push.push(branch, clerk, central=centre)
     assert again.applied == 1 and again.waiting == 0
     with read_session(centre) as s:
         central = s.get(RecordBook, book.id)

@@ -52,6 +52,7 @@ from core.rules import facts as rules
 from core.rules.decision import Decision, refuse
 from core.rules.facts import Change, Proposed
 from core.services.lookup import get_enrollee
+from core.sync.ops import operation
 
 __all__ = [
     "EnrolleeOn",
@@ -243,6 +244,7 @@ def _record(session: Session, actor: Actor, entity: str, row: Any, proposed: Seq
     return written
 
 
+@operation("changes.change_enrollee")
 def change_enrollee(session: Session, actor: Actor, enrollee: str | uuid.UUID, values: dict[str, str] | Sequence[tuple[str, str]],
                     *, on: date, reason: str, policy: Policy, today: date | None = None,
                     source: str = "counter") -> list[FactChange]:
@@ -259,6 +261,7 @@ def change_enrollee(session: Session, actor: Actor, enrollee: str | uuid.UUID, v
                    enrollee_id=e.id)
 
 
+@operation("changes.retire")
 def retire(session: Session, actor: Actor, enrollee: str | uuid.UUID, *, city_pension: bool, on: date, reason: str,
            policy: Policy, today: date | None = None) -> list[FactChange]:
     """Retirement from ``on``: with a monthly pension from the city agency
@@ -268,6 +271,7 @@ def retire(session: Session, actor: Actor, enrollee: str | uuid.UUID, *, city_pe
                            policy=policy, today=today)
 
 
+@operation("changes.return_home")
 def return_home(session: Session, actor: Actor, enrollee: str | uuid.UUID, *, on: date, reason: str,
                 policy: Policy, today: date | None = None) -> tuple[list[FactChange], OffsiteFiling | None]:
     """Back in the city to work or settle from ``on`` (SZ-MT Art. 9(3)): no
@@ -325,6 +329,7 @@ def _change_master(session: Session, actor: Actor, entity: str, row: Any, values
 ACTIONS = {"physician": N_("change physician facts"), "institution": N_("change institution facts")}
 
 
+@operation("changes.change_physician")
 def change_physician(session: Session, actor: Actor, code: str, values: dict[str, str], *, on: date, reason: str,
                      policy: Policy, today: date | None = None, source: str = "counter") -> list[FactChange]:
     """A physician's title, leaving (``active`` false) or directorship from
@@ -336,6 +341,7 @@ def change_physician(session: Session, actor: Actor, code: str, values: dict[str
                           reason=reason, policy=policy, today=today, source=source)
 
 
+@operation("changes.change_institution")
 def change_institution(session: Session, actor: Actor, code: str, values: dict[str, str], *, on: date, reason: str,
                        policy: Policy, today: date | None = None, source: str = "counter") -> list[FactChange]:
     """An institution's designation (or de-designation), level,

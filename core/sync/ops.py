@@ -381,11 +381,11 @@ def stale_reasons(session, reads: dict[str, list]) -> list[Reason]:
         if row is None:
             out.append(Reason("", "version", N_("The {table} record this operation worked on is not at the "
                                                 "centre (an earlier operation on it was refused)."),
-                              {"table": Code("table", table)}))
+                              {"table": Code("record_kind", table)}))
         elif row_state(row)[1] != digest:
             out.append(Reason("", "version", N_("The {table} record changed at the centre after this branch read "
                                                 "it (version {seen} here, {now} at the centre)."),
-                              {"table": Code("table", table), "seen": version, "now": row.version}))
+                              {"table": Code("record_kind", table), "seen": version, "now": row.version}))
     return out
 
 

@@ -32,7 +32,7 @@ from core.sync.outbox import APPLIED, CONFLICT, PENDING, SUBMITTED, WAITING
 
 BATCH = 200
 
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
+Progress = Callable[[int, int], None]  # (done, total), as the pull's
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def submit(local: Engine, central: Engine, *, batch: int = BATCH, progress: Prog
         sent += len(values)
         last = seqs[-1]
         if progress:
-            progress("submit", sent, total)
+            progress(sent, total)
 
 
 def collect(local: Engine, central: Engine, *, wait: float = 0.0, batch: int = 500,
@@ -113,23 +113,53 @@ def collect(local: Engine, central: Engine, *, wait: float = 0.0, batch: int = 5
                         applied += op.state == APPLIED
                         refused += op.state == CONFLICT
                         s.add(op)
-            if progress:
-                progress("collect", applied + refused, len(asked))
         left = len(asked) - len(answers)
         if left == 0 or time.monotonic() >= deadline:
             return applied, refused, left
         time.sleep(0.2)
 
 
-def push(local: Engine, central: Engine, actor: Actor, *, wait: float = 0.0,
+def push(local: Engine, actor: Actor, *, central: Engine | None = None, wait: float = 0.0,
          progress: Progress | None = None) -> PushResult:
-    """Submit the outbox, then read back the centre's answers."""
+    """Submit the outbox oldest first, then read back the centre's answers
+    (waiting up to ``wait`` s for the applier). ``central``: the centre's
+    engine (default: the branch link's, ``core.sync.link``)."""
+    from core.models import SyncBranch
+    from core.sync.link import central_engine, require_link
+
     actor.require("record")
-    sent = submit(local, central, progress=progress)
-    applied, refused, left = collect(local, central, wait=wait, progress=progress)
-    with read_session(local) as s:
+    own = central is None
+    if own:
+        with read_session(local, action="pushing to the centre") as s:
+            central = central_engine(require_link(s))
+    try:
+        sent = _faults(lambda: submit(local, central, progress=progress))
+        applied, refused, left = _faults(lambda: collect(local, central, wait=wait))
+    finally:
+        if own:
+            central.dispose()
+    with write_session(local, action="noting the push") as s:
         pending = len(s.exec(select(OutboxOp.seq).where(OutboxOp.state == PENDING)).all())
+        row = s.get(SyncBranch, 1)
+        if row is not None:
+            row.last_push_at, row.last_push_ops = utcnow(), sent
+            s.add(row)
     return PushResult(submitted=sent, applied=applied, conflicts=refused, waiting=left + pending)
+
+
+def _faults(work):
+    """A centre that cannot be reached is a DatabaseFault naming the push, never a traceback."""
+    from sqlalchemy.exc import DBAPIError
+
+    from core.db import database_fault
+
+    try:
+        return work()
+    except DBAPIError as exc:
+        fault = database_fault(exc, "pushing to the centre")
+        if fault is None:
+            raise
+        raise fault from exc
 
 
 __all__ = ["PushResult", "collect", "push", "submit", "CONFLICT"]
