@@ -53,6 +53,10 @@ from core.services.eligibility import disease_or_refuse, facts_for
 from core.services.lookup import get_enrollee
 from core.workflows import CLAIM, require_role, require_step
 from core.workflows.definitions import CLAIM_HOLDS_RECEIPTS, CLAIM_PAYABLE
+from core.sync.ops import operation, register_input
+
+register_input(ReceiptInput)  # travel in a claim operation (core.sync.ops)
+register_input(ItemInput)
 
 __all__ = [
     "ItemInput",
@@ -186,6 +190,7 @@ def _normalised(receipts: list[ReceiptInput] | tuple[ReceiptInput, ...]) -> tupl
         for r in receipts)
 
 
+@operation("claims.register_claim")
 def register_claim(session: Session, actor: Actor, enrollee: str | uuid.UUID, disease_code: str,
                    receipts: list[ReceiptInput] | tuple[ReceiptInput, ...], *, on: date, policy: Policy,
                    reason: str = "", today: date | None = None) -> ReimbursementClaim:
@@ -279,6 +284,7 @@ def decide_receipts(session: Session, claim: ReimbursementClaim, disease: Diseas
     return out
 
 
+@operation("claims.decide_claim")
 def decide_claim(session: Session, actor: Actor, claim: str | uuid.UUID, *, on: date, policy: Policy,
                  reason: str = "", expected_version: int | None = None, today: date | None = None
                  ) -> ReimbursementClaim:
@@ -312,6 +318,7 @@ def decide_claim(session: Session, actor: Actor, claim: str | uuid.UUID, *, on: 
     return claim_row
 
 
+@operation("claims.approve_claim")
 def approve_claim(session: Session, actor: Actor, claim: str | uuid.UUID, *, on: date, policy: Policy,
                   reason: str = "", expected_version: int | None = None, today: date | None = None
                   ) -> ReimbursementClaim:
@@ -330,6 +337,7 @@ def approve_claim(session: Session, actor: Actor, claim: str | uuid.UUID, *, on:
     return claim_row
 
 
+@operation("claims.withdraw_claim")
 def withdraw_claim(session: Session, actor: Actor, claim: str | uuid.UUID, *, on: date, policy: Policy,
                    reason: str, expected_version: int | None = None, today: date | None = None) -> ReimbursementClaim:
     """Withdraw a claim before approval (its receipts may be claimed again)."""

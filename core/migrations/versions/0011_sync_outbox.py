@@ -4,7 +4,7 @@ dropped: the database refuses DELETE on ``sync_outbox`` and UPDATE/DELETE on
 ``sync_applied`` (an operation's outcome is written once, by the applier).
 
 Revision ID: 0011_sync_outbox
-Revises: 0012_effective_facts
+Revises: 0013_claims
 """
 from typing import Sequence, Union
 
@@ -14,7 +14,7 @@ import sqlmodel
 
 
 revision: str = '0011_sync_outbox'
-down_revision: Union[str, None] = '0012_effective_facts'
+down_revision: Union[str, None] = '0013_claims'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
