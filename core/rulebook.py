@@ -343,7 +343,22 @@ class _Scan(ast.NodeVisitor):
                     return ".".join([where, *rest]) if rest else where
         return None
 
+    def _named(self, node: ast.AST, target: ast.AST) -> bool:
+        """A table at module level (``ENROLLEE_FIELDS = {...}``) is the place its entries are applied."""
+        if self.scope or not isinstance(target, ast.Name):
+            return False
+        self.scope.append(target.id)
+        self.generic_visit(node)
+        self.scope.pop()
+        return True
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if not self._named(node, node.target):
+            self.generic_visit(node)
+
     def visit_Assign(self, node: ast.Assign) -> None:
+        if len(node.targets) == 1 and self._named(node, node.targets[0]):
+            return
         sec = self._section(node.value)
         if sec is None and isinstance(node.value, ast.Call):  # trig = policy.trigger(code)
             f = node.value.func

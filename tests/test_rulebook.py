@@ -125,6 +125,8 @@ def test_where_casedesk_applies_a_rule_comes_from_the_code():
             module, names = rulebook.applied_groups([place])[0]
             tree = ast.parse((ROOT / Path(*module.split("."))).with_suffix(".py").read_text(encoding="utf-8"))
             defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+            defined |= {t.id for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign))
+                        for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
             assert set(names[0].split(".")) <= defined | {"(module)"}, place
 
 
@@ -143,6 +145,7 @@ def e(policy):
     return policy.article("offsite.article_form")
 def f(x):
     return x.article  # nothing says what x is
+TABLE = {"who": lambda p: p.offsite.article_who}
 '''
     known = set(rulebook.article_paths(load_pack("zezhou")))
     scan = rulebook._Scan("m", known)
@@ -153,6 +156,7 @@ def f(x):
         "benefits.params.article": {"m.c"},
         "diseases[*].article": {"m.d"},
         "offsite.article_form": {"m.e"},
+        "offsite.article_who": {"m.TABLE"},
     }
 
 
