@@ -391,7 +391,7 @@ def test_sz_md_art_6_spend_at_threshold_nothing_pooled(world, build, policy):
     e = build.enrollee(individual_account_fen=0)
     world.cert(e, "MD-I-09")
     r = world.check(e, "MD-I-09", policy=pol, spent_fen=THRESHOLD)
-    est = r.estimate
+    est = r.what_if
     assert est.complete and est.threshold_fen == THRESHOLD
     assert est.share("individual_account") == 0
     assert est.share("basic_pooling") == 0
@@ -404,10 +404,10 @@ def test_sz_md_art_6_one_fen_above_threshold_pooled(world, build, policy):
     pol = wage_policy(policy)
     e = build.enrollee(individual_account_fen=0)
     world.cert(e, "MD-I-09")
-    est = world.check(e, "MD-I-09", policy=pol, spent_fen=THRESHOLD + 1).estimate
+    est = world.check(e, "MD-I-09", policy=pol, spent_fen=THRESHOLD + 1).what_if
     assert est.share("basic_pooling") == 1  # 70% of 1 fen = 0.7 -> 1
     assert est.share("enrollee") == THRESHOLD
-    est = world.check(e, "MD-I-09", policy=pol, spent_fen=THRESHOLD + 1015).estimate
+    est = world.check(e, "MD-I-09", policy=pol, spent_fen=THRESHOLD + 1015).what_if
     assert est.share("basic_pooling") == 711
     assert est.share("enrollee") == THRESHOLD + 1015 - 711
     assert est.used_fen == 711
@@ -417,7 +417,7 @@ def test_sz_md_art_6_individual_account_first(world, build, policy):
     pol = wage_policy(policy)
     e = build.enrollee(individual_account_fen=200_000)
     world.cert(e, "MD-I-09")
-    est = world.check(e, "MD-I-09", policy=pol, spent_fen=700_000).estimate
+    est = world.check(e, "MD-I-09", policy=pol, spent_fen=700_000).what_if
     pooled = 700_000 - THRESHOLD  # 82,716
     assert est.share("individual_account") == 200_000
     assert est.share("basic_pooling") == 57_901  # 57,901.2
@@ -426,7 +426,7 @@ def test_sz_md_art_6_individual_account_first(world, build, policy):
     # account larger than the threshold: pooling starts where the account ends
     e2 = build.enrollee(individual_account_fen=700_000)
     world.cert(e2, "MD-I-09")
-    est2 = world.check(e2, "MD-I-09", policy=pol, spent_fen=800_000).estimate
+    est2 = world.check(e2, "MD-I-09", policy=pol, spent_fen=800_000).what_if
     assert (est2.share("individual_account"), est2.share("basic_pooling"), est2.share("enrollee")) == (700_000, 70_000, 30_000)
 
 
@@ -434,7 +434,7 @@ def test_sz_md_art_6_supplementary_part_pooled_at_its_own_rate(world, build, pol
     pol = wage_policy(policy, cat1_supplementary_pooling_pct=Decimal(60))
     e = build.enrollee(individual_account_fen=0, supplementary=True)
     world.cert(e, "MD-I-09")
-    est = world.check(e, "MD-I-09", policy=pol, spent_fen=600_000, spent_supplementary_fen=100_000).estimate
+    est = world.check(e, "MD-I-09", policy=pol, spent_fen=600_000, spent_supplementary_fen=100_000).what_if
     # pooled 82,716 split 6:1 -> 70,899.43 -> 70,899 basic, 11,817 supplementary
     assert est.share("basic_pooling") == 49_629  # 70% of 70,899 = 49,629.3
     assert est.share("supplementary_pooling") == 7_090  # 60% of 11,817 = 7,090.2
@@ -442,7 +442,7 @@ def test_sz_md_art_6_supplementary_part_pooled_at_its_own_rate(world, build, pol
     assert sum(s.fen for s in est.shares) == 700_000
     e2 = build.enrollee(individual_account_fen=0, supplementary=False)
     world.cert(e2, "MD-I-09")
-    est2 = world.check(e2, "MD-I-09", policy=pol, spent_fen=600_000, spent_supplementary_fen=100_000).estimate
+    est2 = world.check(e2, "MD-I-09", policy=pol, spent_fen=600_000, spent_supplementary_fen=100_000).what_if
     assert est2.share("supplementary_pooling") == 0
     assert est2.share("enrollee") == 700_000 - 49_629
 
@@ -453,7 +453,7 @@ def test_sz_md_art_6_missing_previous_year_wage_said_not_guessed(world, build, p
     world.cert(e, "MD-I-09")
     r = world.check(e, "MD-I-09", policy=pol, spent_fen=900_000)
     assert r.entitled
-    est = r.estimate
+    est = r.what_if
     assert not est.complete and est.shares == ()
     ref = [x for x in est.reasons if not x.ok][0]
     assert ref.article == "SZ-MD Art. 6" and ref.field == "average_wage" and "2025" in ref.message("en")
@@ -478,10 +478,10 @@ def test_estimate_as_dict_money_strings(world, build, policy):
     world.cert(e, "MD-I-09")
     d = world.check(e, "MD-I-09", policy=pol, spent_fen=THRESHOLD + 1015).as_dict("en")
     json.dumps(d)
-    shares = {s["part"]: s["amount"] for s in d["estimate"]["shares"]}
+    shares = {s["part"]: s["amount"] for s in d["what_if"]["shares"]}
     assert shares["individual_account"] == "123.45"
     assert shares["basic_pooling"] == "7.11"
-    assert d["estimate"]["threshold"] == "6172.84"
+    assert d["what_if"]["threshold"] == "6172.84"
     assert d["entitled"] is True and d["settlement"] == "bookkeeping"
     assert all({"ok", "article", "field", "message"} <= set(x) for x in d["reasons"])
 
@@ -492,7 +492,7 @@ def test_estimate_as_dict_money_strings(world, build, policy):
 def test_sz_md_art_7_category_2_90_basic_80_supplementary(world, build, policy):
     e = build.enrollee(scheme="inpatient", supplementary=True)
     world.cert(e, "MD-II-03")
-    est = world.check(e, "MD-II-03", spent_fen=100_005, spent_supplementary_fen=10_003).estimate
+    est = world.check(e, "MD-II-03", spent_fen=100_005, spent_supplementary_fen=10_003).what_if
     assert est.share("basic_pooling") == 90_005  # 90,004.5 -> 90,005
     assert est.share("supplementary_pooling") == 8_002  # 8,002.4
     assert est.share("enrollee") == 100_005 + 10_003 - 90_005 - 8_002
@@ -502,7 +502,7 @@ def test_sz_md_art_7_category_2_90_basic_80_supplementary(world, build, policy):
 def test_sz_md_art_7_no_supplementary_share_without_supplementary(world, build):
     e = build.enrollee(scheme="migrant", supplementary=False)
     world.cert(e, "MD-II-03")
-    est = world.check(e, "MD-II-03", spent_fen=100_000, spent_supplementary_fen=10_000).estimate
+    est = world.check(e, "MD-II-03", spent_fen=100_000, spent_supplementary_fen=10_000).what_if
     assert est.share("basic_pooling") == 90_000
     assert est.share("supplementary_pooling") == 0
     assert est.share("enrollee") == 20_000
@@ -511,7 +511,7 @@ def test_sz_md_art_7_no_supplementary_share_without_supplementary(world, build):
 def test_no_estimate_when_not_entitled(world, build):
     e = build.enrollee(scheme="inpatient")
     world.cert(e, "MD-I-09")
-    assert world.check(e, "MD-I-09", spent_fen=100).estimate is None
+    assert world.check(e, "MD-I-09", spent_fen=100).what_if is None
 
 
 # --------------------------------------------------------------------------- ZZ §4
@@ -523,9 +523,9 @@ def test_zz_4_community_centre_80_other_60(zz_world, build):
     chc = build.institution(city="Zezhou", kind="community_health_centre", level=1)
     run_by_l2 = build.institution(city="Zezhou", kind="community_health_centre", level=1, run_by_hospital_level=2)
     hosp = build.institution(city="Zezhou", kind="hospital", level=2)
-    assert zz_world.check(e, "ZZ-01", institution_code=chc.code, spent_fen=10_001).estimate.share("basic_pooling") == 8_001
-    assert zz_world.check(e, "ZZ-01", institution_code=run_by_l2.code, spent_fen=10_001).estimate.share("basic_pooling") == 6_001
-    assert zz_world.check(e, "ZZ-01", institution_code=hosp.code, spent_fen=10_001).estimate.share("basic_pooling") == 6_001
+    assert zz_world.check(e, "ZZ-01", institution_code=chc.code, spent_fen=10_001).what_if.share("basic_pooling") == 8_001
+    assert zz_world.check(e, "ZZ-01", institution_code=run_by_l2.code, spent_fen=10_001).what_if.share("basic_pooling") == 6_001
+    assert zz_world.check(e, "ZZ-01", institution_code=hosp.code, spent_fen=10_001).what_if.share("basic_pooling") == 6_001
     r = zz_world.check(e, "ZZ-01", institution_code=chc.code)
     assert r.entitled and {x.article for x in r.reasons} >= {"ZZ §4"}
 
@@ -539,16 +539,16 @@ def test_zz_4_monthly_cap_valid_in_month_only(zz_world, build, zz_policy):
     e = build.enrollee(scheme="inpatient")
     zz_world.cert(e, "ZZ-01")
     chc = build.institution(city="Zezhou", kind="community_health_centre", level=1)
-    jan = zz_world.check(e, "ZZ-01", on=date(2026, 1, 20), policy=pol, institution_code=chc.code, spent_fen=10_000).estimate
+    jan = zz_world.check(e, "ZZ-01", on=date(2026, 1, 20), policy=pol, institution_code=chc.code, spent_fen=10_000).what_if
     assert (jan.allowed_fen, jan.used_fen, jan.remaining_fen) == (25_000, 8_000, 17_000)
     assert jan.period.start == date(2026, 1, 1) and jan.period.end == date(2026, 1, 31)
     # February: January's unused 170 yuan is not carried over
-    feb = zz_world.check(e, "ZZ-01", on=date(2026, 2, 5), policy=pol, institution_code=chc.code, spent_fen=50_000).estimate
+    feb = zz_world.check(e, "ZZ-01", on=date(2026, 2, 5), policy=pol, institution_code=chc.code, spent_fen=50_000).what_if
     assert (feb.allowed_fen, feb.used_fen, feb.remaining_fen) == (25_000, 25_000, 0)
     assert feb.share("enrollee") == 25_000
     assert feb.period.end == date(2026, 2, 28)
     # one fen below the cap's spend boundary: 80% of 31,249 = 24,999.2 -> 24,999
-    below = zz_world.check(e, "ZZ-01", on=date(2026, 2, 5), policy=pol, institution_code=chc.code, spent_fen=31_249).estimate
+    below = zz_world.check(e, "ZZ-01", on=date(2026, 2, 5), policy=pol, institution_code=chc.code, spent_fen=31_249).what_if
     assert below.used_fen == 24_999 and below.remaining_fen == 1
 
 
@@ -656,8 +656,8 @@ def test_cli_check_json(world, build, cli):
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert data["entitled"] is True
-    assert data["estimate"]["spent"] == "20.00"
-    assert {s["part"]: s["amount"] for s in data["estimate"]["shares"]}["individual_account"] == "20.00"
+    assert data["what_if"]["spent"] == "20.00"
+    assert {s["part"]: s["amount"] for s in data["what_if"]["shares"]}["individual_account"] == "20.00"
 
 
 @pytest.mark.parametrize("args, field", [

@@ -232,7 +232,7 @@ def test_lc_art_5_eligibility_and_estimate_use_the_county_numbers(county, engine
                                 spent_fen=500_000)
     assert res.entitled, [str(r) for r in res.refusals]
     assert_county(res.reasons)
-    est = res.estimate
+    est = res.what_if
     # LC Art. 5: 4% of the 2025 average wage of 80,000 = 3,200 yuan; 75% above it
     assert est.formula == "account_then_pooling" and est.threshold_fen == 320_000
     assert est.share("basic_pooling") == (500_000 - 320_000) * 75 // 100

@@ -34,8 +34,6 @@ def _t(msgid: str, **params) -> str:
 
 def render(result, lang: str) -> list[str]:
     """The text form of an :class:`~core.rules.eligibility.EligibilityResult`."""
-    from core.rules.eligibility import money
-
     head = _t(N_("ENTITLED")) if result.entitled else _t(N_("NOT ENTITLED"))
     lines = [f"{head}: {result.disease_code} {result.disease_name(lang)}, {result.on.isoformat()}"]
     lines += [reason_line(r, lang) for r in result.reasons]
@@ -44,12 +42,18 @@ def render(result, lang: str) -> list[str]:
     if result.period:
         p = result.period
         lines.append(_t(N_("Benefit period: {start} to {end}"), start=p.start or "-", end=p.end or _t(N_("no fixed end"))))
-    est = result.estimate
+    lines += _estimate_lines(result.estimate, N_("Estimate from what was recorded, {start} to {end}: spent {spent}, supplementary {supp}"), lang)
+    lines += _estimate_lines(result.what_if, N_("What if {spent} was spent, supplementary {supp} ({start} to {end})"), lang)
+    return lines
+
+
+def _estimate_lines(est, head: str, lang: str) -> list[str]:
+    from core.rules.eligibility import money
+
     if est is None:
-        return lines
+        return []
     p = est.period
-    lines.append(_t(N_("Estimate for {start} to {end}: spent {spent}, supplementary {supp}"),
-                    start=p.start, end=p.end, spent=money(est.spent_fen), supp=money(est.spent_supplementary_fen)))
+    lines = [_t(head, start=p.start, end=p.end, spent=money(est.spent_fen), supp=money(est.spent_supplementary_fen))]
     for s in est.shares:
         pct = f" ({s.pct}%)" if s.pct is not None else ""
         lines.append(f"  {s.label(lang):<30} {money(s.fen):>12}{pct}")
@@ -66,13 +70,14 @@ def check(
     disease: str = typer.Argument(..., help="Disease code of the policy pack, e.g. MD-I-09"),
     on: Optional[str] = typer.Option(None, "--on", help="Date to check, YYYY-MM-DD (default: today)."),
     institution: Optional[str] = typer.Option(None, "--institution", help="Institution code where treatment takes place."),
-    spent: Optional[str] = typer.Option(None, "--spent", help="Year-to-date basic medical cost in yuan (month-to-date in a ZZ pack)."),
-    spent_supplementary: Optional[str] = typer.Option(None, "--spent-supplementary", help="Year-to-date local supplementary cost in yuan."),
+    spent: Optional[str] = typer.Option(None, "--spent", help="What if: a year-to-date basic medical cost in yuan (month-to-date in a ZZ pack); the estimate itself uses what was recorded."),
+    spent_supplementary: Optional[str] = typer.Option(None, "--spent-supplementary", help="What if: a year-to-date local supplementary cost in yuan."),
     emergency: bool = typer.Option(False, "--emergency", help="Emergency rescue (SZ-MD Art. 5)."),
     peritoneal: bool = typer.Option(False, "--peritoneal", help="Dialysis is peritoneal, not haemodialysis (SZ-MD Art. 10)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Entitled or not, with every reason and its article, and a benefit estimate."""
+    """Entitled or not, with every reason and its article, and a benefit estimate from the expenses
+    recorded for the period (and for a typed spend, as a what if)."""
     from core.services.eligibility import check as check_service
     from core.services.eligibility import parse_amount_fen
 

@@ -52,7 +52,7 @@ Money is integer fen; every percentage share is rounded half up to the fen.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -154,6 +154,23 @@ class StayFacts:
 
 
 @dataclass(frozen=True)
+class RecordedSpend:
+    """What the period (insurance year, or the ZZ month) holds up to the
+    date: booked expenses and cash claims' receipts, large-equipment
+    examinations left out where the pack says so (SZ-MD Art. 6)."""
+
+    period: Period
+    booked_fen: int = 0
+    claimed_fen: int = 0
+    large_equipment_fen: int = 0
+    visits: int = 0
+
+    @property
+    def spend(self) -> Spend:
+        return Spend(self.booked_fen + self.claimed_fen)
+
+
+@dataclass(frozen=True)
 class EligibilityFacts:
     enrollee: EnrolleeFacts
     certificates: tuple[CertificateFacts, ...] = ()  # all of the enrollee's, any disease
@@ -178,11 +195,12 @@ class EligibilityResult:
     reasons: tuple[Reason, ...]
     settlement: str | None  # Settlement when entitled
     period: Period | None  # the certificate's validity
-    estimate: Estimate | None = None
+    estimate: Estimate | None = None  # of the spend recorded (or the spend given to the rules)
     institution_code: str | None = None
     emergency: bool = False
     enrollee_id: str = ""
     certificate_number: str | None = None
+    what_if: Estimate | None = None  # of a spend the caseworker typed
 
     @property
     def refusals(self) -> list[Reason]:
@@ -204,6 +222,7 @@ class EligibilityResult:
             "period": self.period.as_dict() if self.period else None,
             "reasons": [r.as_dict(lang) for r in self.reasons],
             "estimate": self.estimate.as_dict(lang) if self.estimate else None,
+            "what_if": self.what_if.as_dict(lang) if self.what_if else None,
         }
 
 
@@ -442,10 +461,27 @@ def account_reason(enrollee: EnrolleeFacts, policy: Policy) -> tuple[Reason, boo
 # --------------------------------------------------------------------------- evaluate
 
 
+def recorded_reasons(recorded: RecordedSpend, policy: Policy) -> list[Reason]:
+    """Where the estimate's spend comes from (SZ-MD Art. 8 year, ZZ §4 month; SZ-MD Art. 6)."""
+    p = recorded.period
+    out = [allow(policy.benefits.article_year, "spent",
+                 N_("Recorded from {start} to {end}: {booked} booked in {visits} visits, {claimed} claimed in cash."),
+                 start=p.start or "-", end=p.end or "-", booked=money(recorded.booked_fen), visits=recorded.visits,
+                 claimed=money(recorded.claimed_fen))]
+    if recorded.large_equipment_fen:
+        out.append(allow(policy.claims.article_large_equipment, "large_equipment",
+                         N_("{amount} of large-equipment examinations left out."),
+                         amount=money(recorded.large_equipment_fen)))
+    return out
+
+
 def evaluate(facts: EligibilityFacts, disease: Disease, policy: Policy, on: date, *,
-             spend: Spend | None = None, enrollee_id: str = "") -> EligibilityResult:
+             spend: Spend | None = None, recorded: RecordedSpend | None = None, what_if: Spend | None = None,
+             enrollee_id: str = "") -> EligibilityResult:
     """Entitled or not on ``on``, with every reason, the settlement mode and,
-    when ``spend`` is given and the enrollee is entitled, the estimate."""
+    when the enrollee is entitled, the estimate of ``spend`` (or of the
+    ``recorded`` spend, with where it comes from) and of the ``what_if``
+    spend a caseworker typed."""
     e = facts.enrollee
     cert, cert_r = certificate_reason(facts.certificates, disease, policy, on)
     reasons: list[Reason] = [scheme_reason(e, disease, policy), cert_r]
@@ -466,13 +502,18 @@ def evaluate(facts: EligibilityFacts, disease: Disease, policy: Policy, on: date
     if entitled:
         settlement = Settlement.CASH if (suspended or cash) else Settlement.BOOKKEEPING
     period = Period("certificate", cert.valid_from, cert.valid_until) if cert else None
+    if spend is None and recorded is not None:
+        spend = recorded.spend
     est = estimate(disease, policy, on, e, spend, facts.institution) if (entitled and spend is not None) else None
+    if est is not None and recorded is not None:
+        est = replace(est, reasons=tuple(recorded_reasons(recorded, policy)) + est.reasons)
+    wi = estimate(disease, policy, on, e, what_if, facts.institution) if (entitled and what_if is not None) else None
     return EligibilityResult(
         disease_code=disease.code, disease_name_en=disease.name_en, disease_name_zh=disease.name_zh,
         category=disease.category, on=on, entitled=entitled, reasons=tuple(reasons),
         settlement=str(settlement) if settlement else None, period=period, estimate=est,
         institution_code=facts.institution.code if facts.institution else None, emergency=facts.emergency,
-        enrollee_id=enrollee_id, certificate_number=cert.number if cert else None,
+        enrollee_id=enrollee_id, certificate_number=cert.number if cert else None, what_if=wi,
     )
 
 
@@ -481,6 +522,6 @@ def evaluate(facts: EligibilityFacts, disease: Disease, policy: Policy, on: date
 
 __all__ = [
     "CertificateFacts", "EligibilityFacts", "EligibilityResult", "EnrolleeFacts", "Estimate", "FilingFacts",
-    "InstitutionFacts", "Period", "SHARE_PARTS", "Share", "Spend", "StayFacts", "estimate", "evaluate",
+    "InstitutionFacts", "Period", "RecordedSpend", "SHARE_PARTS", "Share", "Spend", "StayFacts", "estimate", "evaluate",
     "insurance_year", "money", "month_of", "percent_of", "valid_certificate",
 ]

@@ -8,11 +8,11 @@ a second caseworker with the reviewer role approves (four eyes); an
 approved claim is on the payment list of its approval month. One audit
 event per claim changed; the creation event carries the receipts.
 
-The facts on a date: the enrollee's scheme and supplementary insurance
-(:func:`enrollee_facts_on`, the one place that reads them), the account
-suspended on that day (an investigation case open from ``opened_on`` up to
-the day before ``resumed_on``, SZ-MT Art. 14, 15), certificates valid on
-it, filings in force on it, hospital stays covering it.
+Each receipt is judged on the facts of its treatment date
+(:func:`core.services.eligibility.facts_for` over
+:func:`core.services.changes.facts_on`): scheme, supplementary insurance,
+the account suspended that day (SZ-MT Art. 14, 15), the institution as it
+was, certificates valid, filings in force and hospital stays covering it.
 """
 
 from __future__ import annotations
@@ -32,20 +32,17 @@ from core.db import check_version
 from core.errors import NotFound, Reason
 from core.i18n import N_
 from core.models import (
-    AccountState,
     ClaimItem,
     ClaimReceipt,
     ClaimStatus,
     Enrollee,
     Institution,
-    InvestigationCase,
     ReimbursementClaim,
 )
 from core.policy import Disease, Policy, stamp
 from core.queries.expenses import spent
 from core.rules import claims as rules
 from core.rules.claims import ItemInput, ReceiptDecision, ReceiptInput
-from core.rules.eligibility import EligibilityFacts, EnrolleeFacts
 from core.rules.monitoring import Month, parse_month
 from core.rules.formulas import Spend, benefit_period, insurance_year, money
 from core.services import numbering
@@ -65,7 +62,6 @@ __all__ = [
     "approve_claim",
     "claims_of",
     "decide_claim",
-    "enrollee_facts_on",
     "get_claim",
     "payment_list",
     "payment_list_csv",
@@ -75,45 +71,6 @@ __all__ = [
 ]
 
 PREFIX_CLAIM = "R"
-
-
-# --------------------------------------------------------------------------- facts on a date
-
-
-def suspended_on(session: Session, enrollee_id: uuid.UUID, on: date) -> date | None:
-    """The day bookkeeping was suspended, if it was on ``on`` (SZ-MT Art. 14):
-    a case opened on or before ``on`` and not resumed by then."""
-    rows = session.exec(select(InvestigationCase.opened_on, InvestigationCase.resumed_on, InvestigationCase.closed_on)
-                        .where(InvestigationCase.enrollee_id == enrollee_id,
-                               col(InvestigationCase.opened_on).is_not(None),
-                               col(InvestigationCase.opened_on) <= on))
-    for opened, resumed, closed in rows:
-        end = resumed or closed
-        if end is None or on < end:
-            return opened
-    return None
-
-
-def enrollee_facts_on(session: Session, enrollee: Enrollee, on: date) -> EnrolleeFacts:
-    """The enrollee's facts the rules read, as they were on ``on``.
-
-    Scheme and supplementary insurance are today's values until the
-    effective-dated facts (issue 13 item 1) are in; the account state is
-    read from the investigation cases, so it is the one of that day."""
-    since = suspended_on(session, enrollee.id, on)
-    return EnrolleeFacts(
-        scheme=enrollee.scheme, supplementary=enrollee.supplementary,
-        account_state=AccountState.SUSPENDED if since else AccountState.NORMAL, account_state_since=since,
-        individual_account_fen=enrollee.individual_account_fen,
-    )
-
-
-def _facts(session: Session, enrollee: Enrollee, receipt: ReceiptInput, inst: Institution) -> EligibilityFacts:
-    base = facts_for(session, enrollee, receipt.treated_on, institution=inst, emergency=receipt.emergency,
-                     peritoneal_dialysis=receipt.peritoneal_dialysis)
-    return EligibilityFacts(enrollee=enrollee_facts_on(session, enrollee, receipt.treated_on),
-                            certificates=base.certificates, institution=base.institution, filings=base.filings,
-                            stays=base.stays, emergency=base.emergency, peritoneal_dialysis=base.peritoneal_dialysis)
 
 
 # --------------------------------------------------------------------------- reads
@@ -276,8 +233,9 @@ def decide_receipts(session: Session, claim: ReimbursementClaim, disease: Diseas
                     exclude_large_equipment=excl, exclude_claim=claim.id)
         this, _ = rules.counted(rin, disease, policy)
         year_cost = ytd.total_fen + sum(s.total_fen for d, s in earlier if year.start <= d) + this.total_fen
-        decision = rules.decide_receipt(rin, _facts(session, person, rin, inst), disease, policy, prior=prior,
-                                        year_cost_fen=year_cost)
+        facts = facts_for(session, person, rin.treated_on, institution=inst, emergency=rin.emergency,
+                          peritoneal_dialysis=rin.peritoneal_dialysis)  # the facts of the treatment date
+        decision = rules.decide_receipt(rin, facts, disease, policy, prior=prior, year_cost_fen=year_cost)
         if decision.pays:
             earlier.append((receipt.treated_on, decision.counted))
         out.append((receipt, decision))

@@ -24,6 +24,7 @@ from core.models import (
     OffsiteFiling,
 )
 from core.policy import Disease, Policy
+from core.queries.expenses import spent
 from core.rules.eligibility import (
     CertificateFacts,
     EligibilityFacts,
@@ -31,10 +32,12 @@ from core.rules.eligibility import (
     EnrolleeFacts,
     FilingFacts,
     InstitutionFacts,
+    RecordedSpend,
     Spend,
     StayFacts,
     evaluate,
 )
+from core.rules.formulas import benefit_period
 from core.services.changes import facts_on, institution_on
 from core.services.lookup import get_enrollee, institution_by_code
 from core.workflows.definitions import FILING_CURRENT
@@ -133,8 +136,11 @@ def check(session: Session, enrollee: str | uuid.UUID, disease_code: str, *, on:
           institution_code: str | None = None, spent_fen: int | None = None, spent_supplementary_fen: int = 0,
           emergency: bool = False, peritoneal_dialysis: bool = False) -> EligibilityResult:
     """Is the enrollee (UUID, ID number or card number) entitled for the
-    disease on ``on``, at the institution if given; with the estimate for a
-    year-to-date spend (month-to-date in a ZZ §4 pack) when ``spent_fen`` is given.
+    disease on ``on``, at the institution if given; with the estimate of what
+    was spent in the period up to ``on`` (the medical insurance year, or the
+    month in a ZZ §4 pack): the booked expenses and the cash claims' receipts,
+    large-equipment examinations left out (SZ-MD Art. 6). A year-to-date
+    (month-to-date) spend typed as ``spent_fen`` is estimated as a "what if".
 
     Bad input (unknown enrollee, disease or institution; negative amounts)
     raises :class:`DomainError` naming the field.
@@ -148,5 +154,17 @@ def check(session: Session, enrollee: str | uuid.UUID, disease_code: str, *, on:
     facts = facts_for(session, person, on, institution=inst, emergency=emergency,
                       peritoneal_dialysis=peritoneal_dialysis)
     given = spent_fen is not None or spent_supplementary_fen > 0
-    spend = Spend(spent_fen or 0, spent_supplementary_fen) if given else None
-    return evaluate(facts, disease, policy, on, spend=spend, enrollee_id=str(person.id))
+    what_if = Spend(spent_fen or 0, spent_supplementary_fen) if given else None
+    return evaluate(facts, disease, policy, on, recorded=recorded_spend(session, person.id, disease, policy, on),
+                    what_if=what_if, enrollee_id=str(person.id))
+
+
+def recorded_spend(session: Session, enrollee_id: uuid.UUID, disease: Disease, policy: Policy, on: date
+                   ) -> RecordedSpend:
+    """What the benefit period holding ``on`` recorded for ``disease`` up to ``on``."""
+    period = benefit_period(policy, on)
+    assert period.start is not None
+    t = spent(session, enrollee_id, disease.code, period.start, on,
+              exclude_large_equipment=disease.category in policy.claims.large_equipment_categories)
+    return RecordedSpend(period=period, booked_fen=t.booked_fen, claimed_fen=t.claimed_fen,
+                         large_equipment_fen=t.large_equipment_fen, visits=t.visits)

@@ -93,7 +93,7 @@ class QuickCheckScreen(WorkflowScreen):
             yield Label(_("Institution"))
             yield Input(placeholder=_("institution code (optional)"), id="institution", compact=True)
         with Horizontal(classes="field-row"):
-            yield Label(_("Spent (yuan)"))
+            yield Label(_("What if (yuan)"))
             yield Input(placeholder=_("basic cost so far (optional)"), id="spent", compact=True)
             yield Label(_("Suppl."), classes="inline")
             yield Input(placeholder=_("optional"), id="spent-supplementary", compact=True)
@@ -173,7 +173,10 @@ class QuickCheckScreen(WorkflowScreen):
         self.mark_clean()  # the answer is on the screen: nothing typed is lost by leaving
         self.query_one("#verdict", Static).update(verdict(result, self.lang))
         self.query_one("#reasons", ReasonsList).show_reasons(result.reasons)
-        self.query_one("#estimate", Static).update(estimate(result.estimate, self.lang) if result.estimate else "")
+        parts = [estimate(result.estimate, self.lang)] if result.estimate else []
+        if result.what_if is not None:
+            parts.append(estimate(result.what_if, self.lang, what_if=True))
+        self.query_one("#estimate", Static).update(Group(*parts) if parts else "")
 
     def action_clear(self) -> None:
         for field in self.query(Input):
@@ -223,10 +226,12 @@ def _yuan(fen: int | None) -> str:
     return "-" if fen is None else amount(fen)
 
 
-def estimate(est: Estimate, lang: str) -> RenderableType:
+def estimate(est: Estimate, lang: str, *, what_if: bool = False) -> RenderableType:
+    """An estimate: of what was recorded for the period, or (``what_if``) of a typed spend."""
     period = est.period
     span = f"{period.start.isoformat() if period.start else '-'} - {period.end.isoformat() if period.end else '-'}"
-    head = Text(_("Benefit estimate for {period}", period=span), style="bold")
+    head = Text(_("What if: the spend typed, {period}", period=span) if what_if
+                else _("Benefit estimate for {period}, from what was recorded", period=span), style="bold")
     t = Table(box=None, show_edge=False, pad_edge=False, header_style="dim")
     t.add_column(_("Part"), no_wrap=True)
     t.add_column(_("Yuan"), justify="right", no_wrap=True)
