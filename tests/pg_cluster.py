@@ -110,35 +110,45 @@ class PgCluster:
 
         self.admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)).as_string())
 
-    def stop(self) -> None:
-        _run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"], self.root,
-             self.account)
-        shutil.rmtree(self.root, ignore_errors=True)
+    def stop(self, *, remove: bool = True) -> None:
+        """Stop the server; ``remove`` its directory too (a kept one, see
+        :func:`start_cluster`'s ``root``, is stopped cleanly and stays)."""
+        _run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate" if remove else "fast", "stop"],
+             self.root, self.account)
+        if remove:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def start_cluster(*, locale: str = "C.UTF-8", settings: dict[str, str] | None = None,
-                  prefix: str = "casedesk-pg-", bindir: Path | None = None) -> PgCluster:
+                  prefix: str = "casedesk-pg-", bindir: Path | None = None, root: Path | None = None) -> PgCluster:
     """initdb + start a cluster in a new temporary directory; the caller stops it.
 
     ``locale`` is the cluster's default (pg_trgm needs a UTF-8 LC_CTYPE for
     CJK, see migration 0004); ``settings`` are passed as ``-c name=value``
-    and override :data:`FAST`. Raises RuntimeError with the server's words
+    and override :data:`FAST`. ``root``: a directory to keep the cluster in
+    between runs (bench/ data sets): initdb only the first time, and
+    ``stop(remove=False)``. Raises RuntimeError with the server's words
     when initdb or the start fails."""
     bindir = bindir or pg_bin()
     if bindir is None:
         raise RuntimeError(f"PostgreSQL server binaries not found in {BINDIR}")
     account = _server_account()
-    # not tmp_path: pytest's base directory is 0700 root, which the server's account cannot enter
-    root = Path(tempfile.mkdtemp(prefix=prefix))
+    kept = root is not None
+    if root is None:
+        # not tmp_path: pytest's base directory is 0700 root, which the server's account cannot enter
+        root = Path(tempfile.mkdtemp(prefix=prefix))
+    root.mkdir(parents=True, exist_ok=True)
     os.chmod(root, 0o777 if account else 0o700)
     cluster = PgCluster(root=root, bindir=bindir, locale=locale, account=account)
-    cluster.sock.mkdir()
+    cluster.sock.mkdir(exist_ok=True)
     os.chmod(cluster.sock, 0o777 if account else 0o700)
-    init = _run([str(bindir / "initdb"), "-D", str(cluster.data), "-U", "casedesk", "--auth=trust",
-                 "-E", "UTF8", f"--locale={locale}", "--no-sync"], root, account)
-    if init.returncode:
-        shutil.rmtree(root, ignore_errors=True)
-        raise RuntimeError(f"initdb failed: {init.stderr.strip() or init.stdout.strip()}")
+    if not (kept and (cluster.data / "PG_VERSION").exists()):
+        init = _run([str(bindir / "initdb"), "-D", str(cluster.data), "-U", "casedesk", "--auth=trust",
+                     "-E", "UTF8", f"--locale={locale}", "--no-sync"], root, account)
+        if init.returncode:
+            if not kept:
+                shutil.rmtree(root, ignore_errors=True)
+            raise RuntimeError(f"initdb failed: {init.stderr.strip() or init.stdout.strip()}")
     opts = {**FAST, **(settings or {}), "listen_addresses": "''", "unix_socket_directories": f"'{cluster.sock}'",
             "port": str(cluster.port)}
     o = " ".join(f"-c {k}={v}" for k, v in opts.items())
@@ -146,6 +156,6 @@ def start_cluster(*, locale: str = "C.UTF-8", settings: dict[str, str] | None = 
                   "-l", str(root / "log"), "start"], root, account)
     if start.returncode:
         log = (root / "log").read_text(errors="replace") if (root / "log").exists() else ""
-        cluster.stop()
+        cluster.stop(remove=not kept)
         raise RuntimeError(f"pg_ctl start failed: {start.stderr.strip()} {log[-2000:]}")
     return cluster
