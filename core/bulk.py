@@ -530,9 +530,17 @@ def _load_generic(engine: Engine, stream: Iterator[tuple[str, list[str], list[tu
             conn.execute(insert(SQLModel.metadata.tables[table]), [dict(zip(cols, r)) for r in rows])
 
 
-#: dialect name -> loader(engine, batches, progress); PostgreSQL's COPY loader registers here
+def _load_postgresql(engine: Engine, stream: Iterator[tuple[str, list[str], list[tuple]]], progress: Progress) -> None:
+    """COPY into the monthly partitions (core.bulk_pg)."""
+    from core.bulk_pg import load
+
+    load(engine, stream, progress)
+
+
+#: dialect name -> loader(engine, batches, progress)
 LOADERS: dict[str, Callable[[Engine, Iterator[tuple[str, list[str], list[tuple]]], Progress], None]] = {
     "sqlite": _load_sqlite,
+    "postgresql": _load_postgresql,
 }
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import event, insert, text
 from core.auth import Actor
 from core.db import make_engine, read_session, upgrade
 from core.models import ExpenseRecord
+from core.models.storage import local_epoch
 from core.models.tables import new_expense_id
 from core.policy import load_pack
 from core.services import monitoring
@@ -67,14 +68,15 @@ def test_upgrade_moves_existing_rows_into_their_months_and_downgrade_keeps_them(
     from core.sync.changes import installed
 
     eng = make_engine(pg_empty_url)
-    upgrade(eng, PREVIOUS)
+    upgrade(eng)
     people = [Build(eng).enrollee() for _ in range(2)]
-    # rows written by casedesk at 0008 (before partitions): plain SQL through the model's column types
-    rows = [dict(id=new_expense_id(), enrollee_id=p.id, occurred_at=datetime(2026, m, 28, 23, 59, 59),
-                 visit_kind="general_outpatient", settlement="bookkeeping", amount_fen=100 * m, source="old", created_at=datetime(2026, 12, 1))
-            for p in people for m in (1, 2, 2, 11)]
+    upgrade_down(eng, PREVIOUS)
+    # rows written by casedesk before partitions: plain SQL, as the table was at PREVIOUS
+    rows = [dict(id=n, e=p.id, at=local_epoch(datetime(2026, m, 28, 23, 59, 59)), fen=100 * m)
+            for n, (p, m) in enumerate((p, m) for p in people for m in (1, 2, 2, 11))]
     with eng.begin() as c:
-        c.execute(insert(ExpenseRecord.__table__), rows)
+        c.execute(text("INSERT INTO expense_record (enrollee_id, occurred_at, id, visit_kind, amount_fen, settlement, "
+                       "large_equipment, source, created_at) VALUES (:e, :at, :id, 1, :fen, 0, false, 'old', 0)"), rows)
     upgrade(eng)
     assert partitions(eng) == {"expense_record_default": 0, "expense_record_y2026m01": 2,
                                "expense_record_y2026m02": 4, "expense_record_y2026m11": 2}
