@@ -270,14 +270,14 @@ def measure(cl, db: str, rounds: int) -> dict:
             "partitions_read": sorted(read), "partitions": total, "month": month.label}
 
 
-def run(quick: bool, data_dir: Path, log=print) -> dict:
+def run(quick: bool, data_dir: Path, log=print, rounds: int = 3) -> dict:
     sets = [(100_000, 1_000_000)] if quick else [(100_000, 1_000_000), (1_000_000, 10_000_000)]
     cl = cluster(data_dir)
     out: dict = {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "sets": {}}
     try:
         for n, m in sets:
             db, built = dataset(cl, n, m, log=log)
-            r = measure(cl, db, rounds=3)
+            r = measure(cl, db, rounds=rounds)
             r["build_s"] = built
             r.update(sizes(cl.conninfo(db)))
             out["sets"][f"{n}/{m}"] = r
@@ -287,10 +287,15 @@ def run(quick: bool, data_dir: Path, log=print) -> dict:
     return out
 
 
-def figures(quick: bool, data_dir: Path) -> list:
+def figures(run_: "bench.figure.Run") -> list:  # noqa: F821
+    """The PostgreSQL figures for ``python -m bench`` (quick: 100k/1M only)."""
     from bench.figure import Figure
+    from tests.pg_cluster import pg_bin
 
-    res = run(quick, data_dir, log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    if pg_bin() is None:
+        run_.log("scan_pg: no PostgreSQL 15 server binaries (/usr/lib/postgresql/15/bin); PostgreSQL figures skipped")
+        return []
+    res = run(run_.quick, run_.data_dir, log=run_.log, rounds=max(1, run_.reps))
     figs = []
     keys = list(res["sets"])
     for key in keys:
