@@ -24,6 +24,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from core.auth import Actor
+from core.errors import DomainError
 from core.i18n import normalise_lang
 from core.policy import Policy
 from tui.i18n import N_, _, set_default_lang, translate_bindings
@@ -81,6 +82,8 @@ class CasedeskApp(App[None]):
         self._today = today
         #: unexpected errors raised by services (shown as notifications; tests check it is empty)
         self.failures: list[BaseException] = []
+        #: on a branch terminal: "offline — N waiting" (core.sync.status), shown in every header
+        self.sync_line = ""
         translate_bindings(self, self.lang)
         # a string inside a Rich renderable (a table cell) is text, not markup
         self.console._markup = False
@@ -101,6 +104,41 @@ class CasedeskApp(App[None]):
     def on_mount(self) -> None:
         if self.is_headless:
             self.animation_level = "none"
+        self.check_sync()
+
+    # ------------------------------------------------------------------ branch sync status
+    SYNC_EVERY = 60.0  # seconds between two looks at the link (a short-timeout connect, in a thread)
+
+    def check_sync(self) -> None:
+        """Look at the link and the outbox in a thread; on a branch terminal
+        the header then says "offline — N waiting" (issue 11 item 6)."""
+        self.run_worker(self._sync_status, thread=True, exclusive=True, group="sync-status", exit_on_error=False)
+
+    def _sync_status(self) -> None:
+        from core.sync.status import status
+
+        try:
+            st = status(self.engine, timeout=2)
+        except DomainError:  # the database is busy or damaged: the screens say so; the header line waits
+            return
+        if not st.is_branch:
+            return
+        self.call_from_thread(self._show_sync, st)
+
+    def _show_sync(self, st) -> None:
+        from tui.widgets.header import AppHeader
+
+        first = not self.sync_line
+        word = _("online") if st.link == "up" else _("offline")
+        line = _("{state} — {waiting} waiting", state=word, waiting=st.waiting)
+        if st.conflicts:
+            line = _("{line}, {conflicts} in conflict", line=line, conflicts=st.conflicts)
+        self.sync_line = line
+        for screen in self.screen_stack:
+            for header in screen.query(AppHeader):
+                header.refresh_info()
+        if first:
+            self.set_interval(self.SYNC_EVERY, self.check_sync)
 
     async def on_event(self, event: events.Event) -> None:
         # a key or a paste about to reach a form field: the screen notes the

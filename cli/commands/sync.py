@@ -11,7 +11,6 @@ from typing import Optional
 import typer
 
 from cli.main import actor, app, cli_errors, echo, emit_json, engine, fail, read, state, write
-from core.i18n import N_
 
 branch_app = typer.Typer(help="This terminal as a branch office of the centre.", no_args_is_help=True)
 sync_app = typer.Typer(help="Exchange with the centre: push the work made here, then pull the centre's changes. "
@@ -38,26 +37,16 @@ def _bar(as_json: bool):
 
 
 def _pull(eng, who, as_json: bool, batch: int):
-    from core.sync.pull import pull
+    from core.sync.pull import PULLING, pull
 
     with _bar(as_json) as bar:
-        task = bar.add_task(_t(N_("pulling the centre's changes")), total=None) if bar else None
+        task = bar.add_task(_t(PULLING), total=None) if bar else None
 
         def progress(done: int, total: int) -> None:
             if bar is not None:
                 bar.update(task, completed=done, total=total or 1)
 
         return pull(eng, who, batch=batch, progress=progress)
-
-
-def _pulled_text(result) -> str:
-    return _t(N_("pulled {changes} changes from the centre ({rows} rows in {batches} batches)"),
-              changes=result.changes, rows=result.rows, batches=result.batches)
-
-
-def _pulled_json(result) -> dict:
-    return {"changes": result.changes, "rows": result.rows, "batches": result.batches,
-            "cursor": f"{result.cursor[0]}:{result.cursor[1]}", "by_table": result.by_table}
 
 
 @branch_app.command("init")
@@ -79,13 +68,12 @@ def branch_init(
     with cli_errors(as_json):
         eng = engine()
         if eng.dialect.name != "sqlite":
-            fail(_t(N_("A branch terminal works on its own SQLite file (--db FILE); the centre is the PostgreSQL "
-                       "database.")), 2)
+            fail(_t(links.NOT_SQLITE), 2)
         url, code = links.central_url(central), links.branch_code(branch)
         links.area_codes(area)
         existing = read(links.get_link)
         if existing is not None:
-            fail(_t(N_("This terminal is already branch {code}; a branch is set up once."), code=existing.code), 2)
+            fail(_t(links.ALREADY, code=existing.code), 2)
         read(lambda s: actor(s).require("admin"))
         if passfile is not None:
             kept = links.check_passfile(passfile.expanduser())
@@ -94,20 +82,19 @@ def branch_init(
             if kept.exists():
                 links.check_passfile(kept)
             else:
-                password = typer.prompt(_t(N_("Password of {role} at the centre (empty: none)"),
-                                           role=url.username or "?"),
+                password = typer.prompt(_t(links.PASSWORD_PROMPT, role=url.username or "?"),
                                         default="", hide_input=True, show_default=False, err=True)
                 kept = links.write_passfile(kept, url, password) if password else None
         link = write(lambda s, who: links.init_branch(s, who, code=code, central=central, area=area,
                                                       passfile=str(kept) if kept else ""))
         if not as_json:
-            echo(_t(N_("this terminal is branch {code} of {central}"), code=link.code, central=link.shown_url))
+            echo(link.described(state.lang))
         result = _pull(eng, read(actor), as_json, batch)
     if as_json:
         emit_json({"ok": True, "branch": link.code, "central": link.shown_url, "area": list(link.area),
-                   "passfile": str(kept) if kept else "", "pull": _pulled_json(result)})
+                   "passfile": str(kept) if kept else "", "pull": result.as_dict()})
     else:
-        echo(_pulled_text(result))
+        echo(result.summary(state.lang))
 
 
 @sync_app.callback()
@@ -124,13 +111,9 @@ def sync(
         who = read(actor)
         result = _pull(eng, who, as_json, batch)
     if as_json:
-        emit_json({"ok": True, "pull": _pulled_json(result)})
+        emit_json({"ok": True, "pull": result.as_dict()})
     else:
-        echo(_pulled_text(result))
-
-
-def _when(moment) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else _t(N_("never"))
+        echo(result.summary(state.lang))
 
 
 @sync_app.command("status")
@@ -143,14 +126,5 @@ def sync_status(as_json: bool = typer.Option(False, "--json")) -> None:
     if as_json:
         emit_json({"ok": True, "is_branch": st.is_branch, **st.as_dict()})
         return
-    if not st.is_branch:
-        echo(_t(N_("This database is not a branch terminal; set it up with "
-                   "`casedesk branch init --central URL --branch CODE`.")))
-        return
-    echo(_t(N_("branch {code}, area: {area}"), code=st.branch,
-            area=",".join(st.area) if st.area else _t(N_("the whole city"))))
-    echo(_t(N_("centre {central}: link {state}"), central=st.central,
-            state=_t(N_("up")) if st.link == "up" else _t(N_("down"))))
-    echo(_t(N_("last pull: {when} ({changes} changes)"), when=_when(st.last_pull_at), changes=st.last_pull_changes))
-    echo(_t(N_("last push: {when} ({ops} operations)"), when=_when(st.last_push_at), ops=st.last_push_ops))
-    echo(_t(N_("waiting: {waiting} operations; conflicts: {conflicts}"), waiting=st.waiting, conflicts=st.conflicts))
+    for line in st.lines(state.lang):
+        echo(line)

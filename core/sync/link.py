@@ -56,6 +56,12 @@ class Link:
     last_push_at: datetime | None
     last_push_ops: int
 
+    def described(self, lang: str = "en") -> str:
+        from core.i18n import translate
+
+        return translate(N_("this terminal is branch {code} of {central}"), lang, code=self.code,
+                         central=self.shown_url)
+
     @property
     def shown_url(self) -> str:
         return central_url(self.central_url).render_as_string(hide_password=True)
@@ -78,8 +84,9 @@ def get_link(session) -> Link | None:
 def require_link(session) -> Link:
     link = get_link(session)
     if link is None:
-        raise BadInput.one("", "branch", N_("This database is not a branch terminal; set it up with "
-                                            "`casedesk branch init --central URL --branch CODE`."))
+        from core.sync.status import NOT_A_BRANCH
+
+        raise BadInput.one("", "branch", NOT_A_BRANCH)
     return link
 
 
@@ -162,6 +169,11 @@ def write_passfile(path: Path, url: URL, password: str) -> Path:
 # --------------------------------------------------------------------------- the branch row
 
 
+ALREADY = N_("This terminal is already branch {code}; a branch is set up once.")
+NOT_SQLITE = N_("A branch terminal works on its own SQLite file (--db FILE); the centre is the PostgreSQL database.")
+PASSWORD_PROMPT = N_("Password of {role} at the centre (empty: none)")
+
+
 def init_branch(session, actor: Actor, *, code: str, central: str, area: str = "", passfile: str = "") -> Link:
     """``casedesk branch init``: record this terminal's branch and its link
     (admin). A terminal is set up once; its branch never changes."""
@@ -173,8 +185,7 @@ def init_branch(session, actor: Actor, *, code: str, central: str, area: str = "
         check_passfile(Path(passfile))
     existing = session.get(SyncBranch, 1)
     if existing is not None:
-        raise DomainError.one("", "branch", N_("This terminal is already branch {code}; a branch is set up once."),
-                              code=existing.code)
+        raise DomainError.one("", "branch", ALREADY, code=existing.code)
     row = SyncBranch(code=code, central_url=url.render_as_string(hide_password=False), passfile=passfile,
                      area=",".join(areas), initialised_by=actor.username)
     session.add(row)

@@ -39,6 +39,8 @@ from core.sync.link import Link, central_engine, require_link
 from core.sync.tables import BY_NAME, META_KEYS, SYNCED, Synced
 
 BATCH = 500
+#: the progress bar's label
+PULLING = N_("pulling the centre's changes")
 Progress = Callable[[int, int], None]
 
 
@@ -49,6 +51,16 @@ class PullResult:
     batches: int
     cursor: tuple[int, int]
     by_table: dict[str, int] = field(default_factory=dict)
+
+    def summary(self, lang: str = "en") -> str:
+        from core.i18n import translate
+
+        return translate(N_("pulled {changes} changes from the centre ({rows} rows in {batches} batches)"), lang,
+                         changes=self.changes, rows=self.rows, batches=self.batches)
+
+    def as_dict(self) -> dict:
+        return {"changes": self.changes, "rows": self.rows, "batches": self.batches,
+                "cursor": f"{self.cursor[0]}:{self.cursor[1]}", "by_table": self.by_table}
 
 
 def _table(name: str) -> Table:

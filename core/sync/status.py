@@ -9,7 +9,12 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from core.db import read_session
+from core.i18n import N_, translate
 from core.sync.link import Link, get_link, link_up
+
+
+NOT_A_BRANCH = N_("This database is not a branch terminal; set it up with "
+                  "`casedesk branch init --central URL --branch CODE`.")
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,26 @@ class SyncStatus:
     @property
     def is_branch(self) -> bool:
         return bool(self.branch)
+
+    def lines(self, lang: str = "en") -> list[str]:
+        """``casedesk sync status`` for people, in ``lang``."""
+        t = lambda msgid, **kw: translate(msgid, lang, **kw)  # noqa: E731
+        if not self.is_branch:
+            return [t(NOT_A_BRANCH)]
+
+        def when(moment) -> str:
+            return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else t(N_("never"))
+
+        state = {"up": N_("up"), "down": N_("down")}.get(self.link, N_("not checked"))
+        return [
+            t(N_("branch {code}, area: {area}"), code=self.branch,
+              area=",".join(self.area) if self.area else t(N_("the whole city"))),
+            t(N_("centre {central}: link {state}"), central=self.central, state=t(state)),
+            t(N_("last pull: {when} ({changes} changes)"), when=when(self.last_pull_at), changes=self.last_pull_changes),
+            t(N_("last push: {when} ({ops} operations)"), when=when(self.last_push_at), ops=self.last_push_ops),
+            t(N_("waiting: {waiting} operations; conflicts: {conflicts}"), waiting=self.waiting,
+              conflicts=self.conflicts),
+        ]
 
     def as_dict(self) -> dict:
         out = asdict(self)

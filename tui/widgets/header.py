@@ -1,4 +1,5 @@
-"""The bar at the top of every screen: screen title, caseworker, role, pack, database."""
+"""The bar at the top of every screen: screen title, (on a branch) the link and what waits,
+caseworker, role, pack, database."""
 
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ class AppHeader(Horizontal):
     def info_text(self) -> str:
         app = self.app
         actor = app.actor  # type: ignore[attr-defined]
-        return _(
+        sync = getattr(app, "sync_line", "")  # a branch terminal: "offline — N waiting"
+        info = _(
             "{user} ({role}) | {pack} | {db} | {date}",
             user=actor.username,
             role=label("role", actor.role),
@@ -54,6 +56,11 @@ class AppHeader(Horizontal):
             db=app.database_label,  # type: ignore[attr-defined]
             date=app.today.isoformat(),  # type: ignore[attr-defined]
         )
+        return f"{sync} | {info}" if sync else info
+
+    def refresh_info(self) -> None:
+        for label in self.query("#header-info").results(Label):
+            label.update(self.info_text())
 
     def set_title(self, title: str) -> None:
         self._title = title
