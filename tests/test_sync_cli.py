@@ -139,7 +139,8 @@ def test_a_branch_with_the_link_down_looks_up_works_and_says_so(tmp_path, branch
     assert ok(filed)["voucher"]  # a workflow with the link down
 
     failed = branch("sync", "--json")
-    assert failed.returncode == 2 and json.loads(failed.stdout)["ok"] is False
+    assert failed.returncode == 2, (failed.stdout, failed.stderr)
+    assert json.loads(failed.stdout)["ok"] is False
     assert "centre" in failed.stderr and "Traceback" not in failed.stderr
     centre.dispose()
 

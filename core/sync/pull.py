@@ -140,10 +140,8 @@ def _held(session) -> set:
     """Rows a waiting or refused operation of this branch touched (the push
     side, core.sync.outbox): their provisional local effect stays until the
     operation is settled."""
-    try:
-        from core.sync import outbox
-    except ImportError:  # the push side (migration 0011_sync_outbox) is not installed yet
-        return set()
+    from core.sync import outbox
+
     return outbox.held_rows(session)
 
 

@@ -66,10 +66,8 @@ class SyncStatus:
 
 def queue_counts(session) -> tuple[int, int]:
     """(waiting, conflicts) of the outbox (the push side, core.sync.outbox)."""
-    try:
-        from core.sync import outbox
-    except ImportError:  # the push side (migration 0011_sync_outbox) is not installed yet
-        return 0, 0
+    from core.sync import outbox
+
     return outbox.waiting_count(session), outbox.conflict_count(session)
 
 
