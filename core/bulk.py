@@ -9,7 +9,8 @@ expense rows in bulk, as rows, never through the ORM:
   Chinese names with their pinyin search keys (:mod:`core.name_keys`, computed
   once per distinct name of a pool) and the demo's scheme / household /
   employment mix; the lookup's search rows are written by the database's own
-  triggers (whatever core.services.lookup keeps there);
+  rows are written in bulk after the load (the same rows the insert trigger of
+  migration 0004_search writes; the trigger fires row by row if it changed);
 * certificates with the demo's status mix at the diagnostic hospitals, signed
   by their teams;
 * 12 months of expenses (visits, purchases, therapies) ending with the last
@@ -43,7 +44,7 @@ from core.policy import Policy
 from core.rules import monitoring as mt
 
 BATCH = 20_000
-NAME_POOL = 16_000
+NAME_POOL = 8_000
 #: share of enrollees with a certificate besides those the trigger profiles need
 CERTIFICATE_SHARE = 0.25
 #: (status, weight): the demo's mix, most certificates confirmed
@@ -55,6 +56,22 @@ EMPLOYERS = ["Huawei Technologies", "Ping An Insurance", "Shenzhen Metro", "BYD 
 ROADS = ["Shennan Road", "Binhe Road", "Hongli Road", "Nanhai Avenue", "Xinzhou Road", "Bao'an Avenue"]
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+class _Random(random.Random):
+    """random.Random with the few draws the generator makes per row done
+    in one call each (the stdlib's go through several Python frames)."""
+
+    def randint(self, a: int, b: int) -> int:  # type: ignore[override]
+        return a + int(self.random() * (b - a + 1))
+
+    def choice(self, seq):  # type: ignore[override]
+        return seq[int(self.random() * len(seq))]
+
+    def randrange(self, start: int, stop: int | None = None, step: int = 1) -> int:  # type: ignore[override]
+        if stop is None:
+            start, stop = 0, start
+        return start + step * int(self.random() * ((stop - start + step - 1) // step))
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -436,7 +453,7 @@ def batches(spec: Spec, refs: Refs, policy: Policy, dialect: str = "sqlite",
             progress: Progress = _no_progress) -> Iterator[tuple[str, list[str], list[tuple]]]:
     """``(table, columns, rows)`` in load order: enrollees, certificates,
     expenses (each in its primary-key order), deterministic for (spec, refs)."""
-    rng = random.Random(spec.seed * 7919 + spec.enrollees)
+    rng = _Random(spec.seed * 7919 + spec.enrollees)
     store = Storage(dialect)
     people = _People(ids=[], scheme=bytearray(), profile=bytearray(), disease=[])
     done = 0
@@ -482,6 +499,44 @@ def _sqlite_indexes(raw, tables: Sequence[str]) -> list[tuple[str, str]]:
                             f"AND tbl_name IN ({marks})", tuple(tables)))
 
 
+def _search_triggers(raw) -> list[str] | None:
+    """The lookup's triggers on enrollee when they are the ones this module
+    can replay in bulk (migration 0004_search); None: keep them firing."""
+    import importlib
+
+    search = importlib.import_module("core.migrations.versions.0004_search")
+    found = [sql for (sql,) in raw.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                                           "AND tbl_name = 'enrollee' ORDER BY name")]
+
+    def norm(sql: str) -> str:
+        return " ".join(sql.split())
+
+    known = sorted(norm(t) for t in search._SQLITE_TRIGGERS)
+    return found if sorted(norm(t) for t in found) == known else None
+
+
+def _search_rows(raw, after_rowid: int) -> None:
+    """What the insert trigger of 0004_search writes, for every enrollee
+    loaded, as three set statements (the FTS5 index and the gram table
+    each filled in one pass, in key order)."""
+    import importlib
+
+    search = importlib.import_module("core.migrations.versions.0004_search")
+    raw.execute("INSERT INTO enrollee_search_key(enrollee_id) SELECT id FROM enrollee WHERE rowid > ? ORDER BY rowid",
+                (after_rowid,))
+    raw.execute("INSERT INTO enrollee_search(rowid, name, name_pinyin, name_initials) "
+                "SELECT k.rid, e.name, e.name_pinyin, e.name_initials FROM enrollee e "
+                "JOIN enrollee_search_key k ON k.enrollee_id = e.id WHERE e.rowid > ? ORDER BY k.rid", (after_rowid,))
+    # the grams of 0004's trigger (every 1- and 2-character piece), with the positions read
+    # as a range of enrollee_search_pos's key instead of all of them per name
+    raw.execute("INSERT OR IGNORE INTO enrollee_search_gram(gram, name, rid) "
+                "SELECT substr(e.name, p.n, w.w), e.name, k.rid FROM enrollee e "
+                "JOIN enrollee_search_key k ON k.enrollee_id = e.id "
+                "JOIN enrollee_search_pos p ON p.n <= length(e.name) "
+                "JOIN (SELECT 1 AS w UNION ALL SELECT 2) w ON p.n + w.w - 1 <= length(e.name) "
+                "WHERE e.rowid > ? ORDER BY 1, 2, 3", (after_rowid,))
+
+
 def _load_sqlite(engine: Engine, stream: Iterator[tuple[str, list[str], list[tuple]]], progress: Progress) -> None:
     """executemany on the driver's connection; secondary indexes dropped
     for the load and built once after it; no journal and no fsync while
@@ -494,11 +549,16 @@ def _load_sqlite(engine: Engine, stream: Iterator[tuple[str, list[str], list[tup
         raw.execute("PRAGMA synchronous = OFF")
         raw.execute("PRAGMA foreign_keys = OFF")
         raw.execute("PRAGMA cache_size = -262144")  # 256 MB page cache for the index builds
+        raw.execute("PRAGMA threads = 2")  # the sorter of CREATE INDEX and ORDER BY may use a helper thread
         indexes = _sqlite_indexes(raw, tables)
         try:
             raw.execute("BEGIN")
+            triggers = _search_triggers(raw)
+            after = raw.execute("SELECT coalesce(max(rowid), 0) FROM enrollee").fetchone()[0]
             for name, _sql in indexes:
                 raw.execute(f'DROP INDEX "{name}"')
+            for name in ("enrollee_search_ai", "enrollee_search_au", "enrollee_search_ad") if triggers else ():
+                raw.execute(f"DROP TRIGGER {name}")
             for table, cols, rows in stream:
                 raw.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
                                 rows)
@@ -506,6 +566,12 @@ def _load_sqlite(engine: Engine, stream: Iterator[tuple[str, list[str], list[tup
                 progress("indexes", k, len(indexes))
                 raw.execute(sql)
             progress("indexes", len(indexes), len(indexes))
+            if triggers:
+                progress("search", 0, 1)
+                _search_rows(raw, after)
+                for sql in triggers:
+                    raw.execute(sql)
+                progress("search", 1, 1)
             raw.execute("COMMIT")
         except BaseException:
             if raw.in_transaction:
@@ -516,6 +582,7 @@ def _load_sqlite(engine: Engine, stream: Iterator[tuple[str, list[str], list[tup
             raw.execute("PRAGMA foreign_keys = ON")
             raw.execute("PRAGMA journal_mode = WAL")
         progress("analyze", 0, 1)
+        raw.execute("PRAGMA analysis_limit = 1000")  # sampled statistics: seconds, not minutes, at 10M rows
         raw.execute("ANALYZE")
         progress("analyze", 1, 1)
 
