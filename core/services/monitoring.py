@@ -51,7 +51,7 @@ F = MonitoringFlag.__table__  # type: ignore[attr-defined]
 
 
 def _enrollee_filter(enrollee_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
-    return [E.c.id == enrollee_id] if enrollee_id is not None else []
+    return [X.c.enrollee_id == enrollee_id] if enrollee_id is not None else []
 
 
 # --------------------------------------------------------------------------- result shapes
@@ -170,21 +170,23 @@ def _visit_figures(session: Session, w: ScanWindows, merge: int, triggers: list[
     """Rows (enrollee columns, visits_month, visits_3months) for enrollees
     over a visits threshold."""
     # One row per enrollee and visit time (visits at the same instant are one
-    # visit), so (e, at) orders the rows totally. Driving the join from the
-    # enrollee table lets SQLite walk ix_expense_enrollee_time in order.
+    # visit), so (e, at) orders the rows totally. The expense table is
+    # clustered on (enrollee, time) (migration 0008_compact_expense): the
+    # rows are read in that order from the table alone, grouped and windowed
+    # without a sort; the enrollee is joined only for the enrollees with hits.
     t = type_coerce(X.c.occurred_at, BigInteger)  # stored as seconds (core.models.storage.LocalEpoch)
     visits = select(
-        E.c.id.label("e"),
-        X.c.occurred_at.label("at"),
+        X.c.enrollee_id.label("e"),
+        t.label("at"),
         t.label("t"),
         case((X.c.occurred_at >= w.start, 1), else_=0).label("in_month"),
-        (t - func.lag(t).over(partition_by=E.c.id, order_by=X.c.occurred_at)).label("gap"),
-    ).select_from(E.join(X, X.c.enrollee_id == E.c.id)).where(
+        (t - func.lag(t).over(partition_by=X.c.enrollee_id, order_by=t)).label("gap"),
+    ).where(
         X.c.visit_kind == rules.GENERAL_KIND,
         X.c.occurred_at >= w.visits_start,
         X.c.occurred_at < w.end,
         *_enrollee_filter(enrollee_id),
-    ).group_by(E.c.id, X.c.occurred_at).cte("mt_visits")
+    ).group_by(X.c.enrollee_id, X.c.occurred_at).cte("mt_visits")
 
     # A chain starts at a visit more than the merge span after the previous
     # visit; chain_start is the time of the current chain's first visit.
@@ -250,76 +252,98 @@ def _visit_figures(session: Session, w: ScanWindows, merge: int, triggers: list[
 # --------------------------------------------------------------------------- costs
 
 
-def _therapy_expr(policy: Policy) -> ColumnElement[Any] | None:
-    """CASE mapping an expense to the therapy of its disease (organ first)."""
+def _holds(rule: rules.OrganTherapy, e: ColumnElement[Any]) -> ColumnElement[bool]:
+    """The enrollee holds a confirmed certificate of the rule's disease and organ."""
+    return exists(select(literal(1)).where(
+        C.c.enrollee_id == e,
+        C.c.disease_code == rule.disease_code,
+        C.c.organ.in_(rule.organs),
+        C.c.confirmed_on.is_not(None),
+    ))
+
+
+def _therapy_totals(policy: Policy, therapies: list[str], sums: dict[str, ColumnElement[Any]],
+                    e: ColumnElement[Any]) -> dict[str, ColumnElement[Any]]:
+    """Each therapy's month total from the per-disease month sums ``sums``.
+
+    An expense of a disease takes the therapy of the first organ rule whose
+    certificate the enrollee holds, else the disease's own therapy
+    (:func:`core.rules.monitoring.therapy_map`). Whether a certificate is
+    held depends on the enrollee only, not on the row, so the choice is made
+    once per enrollee and disease, and only where the disease has a sum."""
     tmap = rules.therapy_map(policy)
-    whens: list[tuple[ColumnElement[bool], str]] = []
-    for rule in tmap.organ_rules:
-        holds = exists(
-            select(literal(1)).where(
-                C.c.enrollee_id == X.c.enrollee_id,
-                C.c.disease_code == rule.disease_code,
-                C.c.organ.in_(rule.organs),
-                C.c.confirmed_on.is_not(None),
-            )
-        )
-        whens.append((and_(X.c.disease_code == rule.disease_code, holds), rule.therapy))
-    for therapy, codes in tmap.disease_codes.items():
-        whens.append((X.c.disease_code.in_(codes), therapy))
-    return case(*whens, else_=None) if whens else None
+    totals: dict[str, list[ColumnElement[Any]]] = {th: [] for th in therapies}
+    for code, total in sums.items():
+        organ_rules = [r for r in tmap.organ_rules if r.disease_code == code]
+        own = next((th for th, codes in tmap.disease_codes.items() if code in codes), None)
+        whens = [(_holds(r, e), r.therapy) for r in organ_rules]
+        for th in therapies:
+            if not whens:
+                if own == th:
+                    totals[th].append(total)
+                continue
+            owner = case(*whens, else_=own)
+            totals[th].append(case((and_(total > 0, owner == th), total), else_=0))
+    zero = literal(0, BigInteger)
+    out = {}
+    for th, parts in totals.items():
+        expr: ColumnElement[Any] = zero
+        for part in parts:
+            expr = expr + part
+        out[th] = expr
+    return out
 
 
 def _cost_figures(session: Session, policy: Policy, w: ScanWindows, triggers: list[Trigger],
                   enrollee_id: uuid.UUID | None) -> list[Any]:
     """Rows (enrollee columns, one column per cost figure) for enrollees over
-    a cost threshold."""
+    a cost threshold: one pass over the year's outpatient rows in (enrollee,
+    time) order, grouped by enrollee without a sort."""
     in_month = X.c.occurred_at >= w.start
     therapies = sorted({t.therapy for t in triggers if t.kind == "therapy_cost_month" and t.therapy})
-    therapy = _therapy_expr(policy) if therapies else None
-    cols = [
-        E.c.id.label("e"),
-        X.c.visit_kind.label("kind"),
-        X.c.amount_fen.label("amount"),
-        case((in_month, 1), else_=0).label("in_month"),
-    ]
-    if therapy is not None:
-        cols.append(case((in_month, therapy), else_=None).label("therapy"))
-    rows = select(*cols).select_from(E.join(X, X.c.enrollee_id == E.c.id)).where(
-        X.c.visit_kind.in_(rules.OUTPATIENT_KINDS),
-        X.c.occurred_at >= w.year_start,
-        X.c.occurred_at < w.end,
-        *_enrollee_filter(enrollee_id),
-    ).subquery("mt_costs")
+    tmap = rules.therapy_map(policy)
+    codes = sorted({c for cs in tmap.disease_codes.values() for c in cs} | {r.disease_code for r in tmap.organ_rules}
+                   ) if therapies else []
 
     def total(cond: ColumnElement[bool] | None) -> ColumnElement[Any]:
-        return func.coalesce(func.sum(rows.c.amount if cond is None else case((cond, rows.c.amount), else_=0)), 0)
+        return func.coalesce(func.sum(X.c.amount_fen if cond is None else case((cond, X.c.amount_fen), else_=0)), 0)
 
     figures = {
-        "cost_month": total(rows.c.in_month == 1),
-        "general_cost_year": total(rows.c.kind == rules.GENERAL_KIND),
+        "cost_month": total(in_month),
+        "general_cost_year": total(X.c.visit_kind == rules.GENERAL_KIND),
         "inpatient_scheme_cost_year": total(None),
     }
-    for th in therapies:
-        figures[f"therapy:{th}"] = total(rows.c.therapy == th)
     names = {key: f"f{i}" for i, key in enumerate(figures)}
+    disease_cols = {code: f"d{i}" for i, code in enumerate(codes)}
     agg = (
-        select(rows.c.e, *(expr.label(names[key]) for key, expr in figures.items()))
-        .group_by(rows.c.e)
+        select(X.c.enrollee_id.label("e"), *(expr.label(names[key]) for key, expr in figures.items()),
+               *(total(and_(in_month, X.c.disease_code == code)).label(col) for code, col in disease_cols.items()))
+        .where(
+            X.c.visit_kind.in_(rules.OUTPATIENT_KINDS),
+            X.c.occurred_at >= w.year_start,
+            X.c.occurred_at < w.end,
+            *_enrollee_filter(enrollee_id),
+        )
+        .group_by(X.c.enrollee_id)
         .subquery("mt_cost_agg")
     )
+    cols: dict[str, ColumnElement[Any]] = {key: agg.c[names[key]] for key in figures}
+    sums = {code: agg.c[col] for code, col in disease_cols.items()}
+    for th, expr in _therapy_totals(policy, therapies, sums, agg.c.e).items():
+        cols[f"therapy:{th}"] = expr
     over = []
     for trig in triggers:
-        cond = agg.c[names[rules.figure_key(trig)]] > rules.limit_of(trig)
+        cond = cols[rules.figure_key(trig)] > rules.limit_of(trig)
         if trig.kind == "inpatient_scheme_cost_year":
             cond = and_(E.c.scheme == "inpatient", cond)
         over.append(cond)
+    keys = list(cols)
     stmt = (
-        select(E.c.id, E.c.name, E.c.branch, E.c.scheme,
-               *(agg.c[names[key]].label(key.replace(":", "_")) for key in figures))
-        .join(agg, agg.c.e == E.c.id)
+        select(E.c.id, E.c.name, E.c.branch, E.c.scheme, *(cols[key].label(f"c{i}") for i, key in enumerate(keys)))
+        .select_from(agg.join(E, E.c.id == agg.c.e))
         .where(or_(*over))
     )
-    return [(row, {key: int(row[i + 4]) for i, key in enumerate(figures)}) for row in session.execute(stmt)]
+    return [(row, {key: int(row[i + 4]) for i, key in enumerate(keys)}) for row in session.execute(stmt)]
 
 
 # --------------------------------------------------------------------------- scan
