@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -29,7 +30,7 @@ from sqlmodel import Session, col, select
 from core import audit
 from core.auth import Actor
 from core.db import check_version
-from core.errors import NotFound, Reason
+from core.errors import BadInput, NotFound, Reason
 from core.i18n import N_
 from core.models import (
     ClaimItem,
@@ -65,6 +66,7 @@ __all__ = [
     "get_claim",
     "payment_list",
     "payment_list_csv",
+    "parse_receipt",
     "receipts_of",
     "register_claim",
     "withdraw_claim",
@@ -111,13 +113,57 @@ def receipts_of(session: Session, claim_id: uuid.UUID) -> list[tuple[ClaimReceip
     return out
 
 
-def receipt_reasons(receipt: ClaimReceipt, lang: str = "en") -> list[dict]:
-    """The stored decision's reasons: article, field, ok and the message in ``lang``."""
-    if not receipt.reasons:
+def decode_reasons(stored: str, lang: str = "en") -> list[dict]:
+    """A stored decision's reasons: ok, article, field and the message in ``lang``."""
+    if not stored:
         return []
     key = "zh" if lang.startswith("zh") else "en"
     return [{"ok": r["ok"], "article": r["article"], "field": r["field"], "message": r[key]}
-            for r in json.loads(receipt.reasons)]
+            for r in json.loads(stored)]
+
+
+def receipt_reasons(receipt: ClaimReceipt, lang: str = "en") -> list[dict]:
+    return decode_reasons(receipt.reasons, lang)
+
+
+_RECEIPT_RE = re.compile(r"^\s*(?P<inst>[^/:]+)/(?P<number>[^/:]+)/(?P<date>\d{4}-\d{2}-\d{2})(?P<flags>(?:/[a-z]+)*)\s*:(?P<items>.*)$")
+_ITEM_RE = re.compile(r"^\s*(?P<desc>[^=]+?)\s*=\s*(?P<amount>[^@]+?)\s*(?P<flags>(?:@[a-z]+\s*)*)$")
+
+
+def parse_receipt(text: str, field: str = "receipt") -> ReceiptInput:
+    """A receipt as typed on the command line:
+    ``INSTITUTION/NUMBER/YYYY-MM-DD[/emergency][/peritoneal]: ITEM=AMOUNT[@le][@supp]; ITEM=AMOUNT …``
+    (``@le`` a large-equipment examination, ``@supp`` a local supplementary cost)."""
+    from core.services.eligibility import parse_amount_fen
+
+    m = _RECEIPT_RE.match(text or "")
+    if m is None:
+        raise BadInput.one("", field, N_("{value} is not a receipt; write INSTITUTION/NUMBER/YYYY-MM-DD: ITEM=AMOUNT; ITEM=AMOUNT"),
+                           value=str(text)[:80])
+    flags = {f for f in m.group("flags").split("/") if f}
+    unknown = flags - {"emergency", "peritoneal"}
+    if unknown:
+        raise BadInput.one("", field, N_("{value} is not a receipt flag; use /emergency or /peritoneal."),
+                           value=sorted(unknown)[0])
+    try:
+        treated = date.fromisoformat(m.group("date"))
+    except ValueError:
+        raise BadInput.one("", "treated_on", N_("{value} is not a date (YYYY-MM-DD)."),
+                           value=m.group("date")) from None
+    items = []
+    for part in (p for p in m.group("items").split(";") if p.strip()):
+        im = _ITEM_RE.match(part)
+        if im is None:
+            raise BadInput.one("", "items", N_("{value} is not an item; write ITEM=AMOUNT, with @le or @supp after it."),
+                               value=part.strip()[:80])
+        iflags = {f.strip() for f in im.group("flags").split("@") if f.strip()}
+        if iflags - {"le", "supp"}:
+            raise BadInput.one("", "items", N_("{value} is not an item flag; use @le or @supp."),
+                               value=sorted(iflags - {"le", "supp"})[0])
+        items.append(ItemInput(im.group("desc").strip(), parse_amount_fen(im.group("amount"), "amount"),
+                               large_equipment="le" in iflags, supplementary="supp" in iflags))
+    return ReceiptInput(m.group("number").strip(), m.group("inst").strip(), treated, tuple(items),
+                        emergency="emergency" in flags, peritoneal_dialysis="peritoneal" in flags)
 
 
 def _taken(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
