@@ -76,6 +76,8 @@ SCREENS: dict[str, Callable[[object], Awaitable[None]]] = {
     "offsite": _from_enrollee("o", "OffsiteScreen"),
     "health_centre": _from_enrollee("h", "HealthCentreScreen"),
     "investigations": _from_enrollee("i", "InvestigationsScreen", lambda s: s.subject is not None),
+    "facts": _from_enrollee("f", "FactsScreen", lambda s: s.subject is not None),
+    "stays": _from_enrollee("s", "StaysScreen", lambda s: s.subject is not None),
 }
 
 

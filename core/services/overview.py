@@ -170,6 +170,24 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class StayView:
+    admitted_on: date
+    discharged_on: date | None
+    institution_code: str = ""
+
+    def covers(self, on: date) -> bool:
+        return self.admitted_on <= on and (self.discharged_on is None or on < self.discharged_on)
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    field: str
+    value: str
+    previous: str
+    effective_from: date
+
+
+@dataclass(frozen=True)
 class EnrolleeOverview:
     id: str
     version: int
@@ -203,6 +221,12 @@ class EnrolleeOverview:
     closed_cases: list[InvestigationView] = field(default_factory=list)
     #: record books other than the one shown (void, used up, replaced), newest first
     earlier_books: list[BookView] = field(default_factory=list)
+    #: where a stationed enrollee works (issue 13)
+    stationed_city: str = ""
+    #: hospital stays, newest first (ZZ §4: none while hospitalised)
+    stays: list[StayView] = field(default_factory=list)
+    #: the latest recorded change of a fact (issue 13), or None
+    last_change: ChangeView | None = None
 
     @property
     def suspended(self) -> bool:
@@ -484,4 +508,26 @@ def enrollee_overview(session: Session, ref: str | uuid.UUID, *, on: date, polic
         on=on,
         closed_cases=_closed_cases(session, e),
         earlier_books=_earlier_books(session, e, book),
+        stationed_city=e.stationed_city,
+        stays=_stays(session, e),
+        last_change=_last_change(session, e),
     )
+
+
+def _stays(session: Session, e: Enrollee) -> list[StayView]:
+    from core.services.stays import stays_of
+
+    rows = stays_of(session, e.id)
+    insts = _institutions(session, {h.institution_id for h in rows if h.institution_id})
+    return [StayView(h.admitted_on, h.discharged_on, insts[h.institution_id].code if h.institution_id in insts else "")
+            for h in rows]
+
+
+def _last_change(session: Session, e: Enrollee) -> ChangeView | None:
+    from core.services.changes import changes_of
+
+    rows = changes_of(session, "enrollee", e.id)
+    if not rows:
+        return None
+    c = max(rows, key=lambda r: (r.created_at, r.effective_from))
+    return ChangeView(c.field, c.value, c.previous, c.effective_from)

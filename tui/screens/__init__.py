@@ -26,6 +26,8 @@ WORKFLOW_SCREENS: dict[str, str] = {
     "offsite": "tui.screens.offsite:OffsiteScreen",
     "health_centre": "tui.screens.health_centre:HealthCentreScreen",
     "investigations": "tui.screens.investigations:InvestigationsScreen",
+    "facts": "tui.screens.facts:FactsScreen",
+    "stays": "tui.screens.facts:StaysScreen",
 }
 
 

@@ -46,8 +46,15 @@ WORKFLOW_KEYS: list[tuple[str, str, str, str]] = [
     ("o", "offsite", N_("Off-site"), N_("Off-site filing of three institutions (SZ-MT Art. 9, 10)")),
     ("h", "health_centre", N_("Centre"), N_("Select a community health centre (SZ-MT Art. 4)")),
     ("i", "investigations", N_("Case"), N_("Investigation and suspension of bookkeeping (SZ-MT Art. 13-15)")),
+    ("f", "facts", N_("Facts"),
+     N_("Change a fact from a date: scheme, retirement, return to the city (SZ-MT Art. 9)")),
+    ("s", "stays", N_("Stay"),
+     N_("Hospital admission and discharge: no Zezhou chronic outpatient benefit during a stay")),
     ("y", "history", N_("History"), N_("Audit history of this enrollee: who, when, what, why, article")),
 ]
+
+#: keys left out of the footer so the others fit 80 columns (F1 help and the palette list them)
+FOOTER_HIDDEN = {"stays"}
 
 
 class EnrolleeScreen(BaseScreen):
@@ -59,7 +66,7 @@ class EnrolleeScreen(BaseScreen):
     HOLDS_FORMS = False
 
     BINDINGS = [
-        Binding(key, f"workflow('{name}')", text, id=f"enrollee.{name}", tooltip=tip)
+        Binding(key, f"workflow('{name}')", text, id=f"enrollee.{name}", tooltip=tip, show=name not in FOOTER_HIDDEN)
         for key, name, text, tip in WORKFLOW_KEYS
     ]
 
@@ -72,6 +79,7 @@ class EnrolleeScreen(BaseScreen):
         with VerticalScroll(id="body"):
             yield Static(_("Loading..."), id="identity")
             yield Static("", id="facts")
+            yield Static("", id="stay")
             yield Static("", id="account")
             yield Static("", id="alerts")
             yield Static("", id="certificates")
@@ -100,6 +108,9 @@ class EnrolleeScreen(BaseScreen):
         self.set_screen_title(_("Enrollee: {name}", name=ov.name))
         self.query_one("#identity", Static).update(identity(ov))
         self.query_one("#facts", Static).update(facts(ov))
+        stay = stay_and_change(ov, self.today)
+        self.query_one("#stay", Static).update(stay)
+        self.query_one("#stay", Static).display = bool(stay.plain)
         account_box = self.query_one("#account", Static)
         account_box.update(account(ov))
         account_box.set_class(ov.suspended, "banner-suspended")
@@ -151,7 +162,24 @@ def facts(ov: EnrolleeOverview) -> Text:
     ]
     if ov.residence_city:
         parts.append(_field(_("Lives in"), label("city", ov.residence_city)))
+    if ov.stationed_elsewhere:
+        parts.append(_field(_("Stationed in"), label("city", ov.stationed_city) if ov.stationed_city else _("yes")))
     return _line(*parts)
+
+
+def stay_and_change(ov: EnrolleeOverview, today: date) -> Text:
+    """The hospital stay (the open one, else the latest; ZZ §4) and the
+    latest change of a fact, on one line; empty when there is neither."""
+    from tui.screens.facts import change_text, stay_text
+
+    parts = []
+    if ov.stays:
+        stay = next((h for h in ov.stays if h.discharged_on is None), ov.stays[0])
+        style = "bold yellow" if stay.covers(today) else ""
+        parts.append(Text.assemble((_("Hospital") + " ", "dim"), (stay_text(stay), style)))
+    if ov.last_change is not None:
+        parts.append(Text.assemble((_("Changed") + " ", "dim"), change_text(ov.last_change)))
+    return _line(*parts) if parts else Text("")
 
 
 def account(ov: EnrolleeOverview) -> Text:
