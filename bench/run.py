@@ -33,7 +33,7 @@ from bench.data import data_dir  # noqa: E402
 from bench.figure import Figure, Run  # noqa: E402
 
 #: the bench modules, in the order their rows are printed
-MODULES = ["bench.build", "bench.lookup", "bench.scan", "bench.scan_pg"]
+MODULES = ["bench.build", "bench.lookup", "bench.worklist", "bench.startup", "bench.scan", "bench.scan_pg"]
 
 SIZES = {"quick": (100_000, 1_000_000), "full": (1_000_000, 10_000_000)}
 

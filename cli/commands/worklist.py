@@ -37,6 +37,10 @@ def worklist_command(
         flags = ("!" if item.overdue else " ") + ("~" if item.provisional else " ")
         echo(f"{item.due.isoformat()}{flags} {item.kind:<20} {item.record:<18} {item.enrollee_name:<14} "
                    f"[{item.article}] {item.message(state.lang)}")
+    if result.total is None:  # more than --limit of one kind: not counted (the list stays O(log n + limit))
+        echo(f"{len(result.items)} of many item(s) due; more not listed (raise --limit or narrow the list)"
+             "  (! overdue, ~ provisional date)")
+        return
     echo(f"{len(result.items)} of {result.total} item(s) due"
                + (f"; {result.more} more (raise --limit or narrow the list)" if result.more else "")
                + "  (! overdue, ~ provisional date)")

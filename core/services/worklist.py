@@ -7,9 +7,12 @@ window with no renewal drafted (SZ-MD Art. 12) and hospitals' monthly batches
 of originals not received (SZ-MD Art. 4). See :mod:`core.rules.worklist` for
 the readings.
 
-Built to scale: each kind is one indexed, filtered SQL query that returns at
-most ``limit`` rows in due-date order plus a count; the kinds are merged and
-cut to ``limit``, and the count of the rest is reported.
+Built to scale, O(log n + k): each kind is one indexed, filtered SQL query
+read in due-date order and stopped after ``limit + 1`` rows (certificates
+by the due-date index, ``ix_certificate_valid_until``); the kinds are merged
+and cut to ``limit``. Nothing is counted: when no kind had more than
+``limit`` rows the total is exact (every row was read), otherwise it is
+unknown ("200 of many") and :attr:`Worklist.total` is None.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, and_, exists, func, literal, or_, select
+from sqlalchemy import Select, String, exists, func, literal, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 from sqlmodel import Session
@@ -123,13 +126,13 @@ class WorkItem:
 class Worklist:
     on: date
     items: list[WorkItem]
-    total: int
+    total: int | None  # None: more than ``limit`` of one kind alone, not counted
     limit: int
 
     @property
-    def more(self) -> int:
-        """Items due that did not fit under ``limit``."""
-        return self.total - len(self.items)
+    def more(self) -> int | None:
+        """Items due that did not fit under ``limit`` (None: some, not counted)."""
+        return None if self.total is None else self.total - len(self.items)
 
     def as_dict(self, lang: str = "en") -> dict[str, Any]:
         return {"on": self.on.isoformat(), "total": self.total, "shown": len(self.items), "more": self.more,
@@ -156,10 +159,15 @@ def _item(kind: str, due: date, on: date, policy: Policy, *, provisional: bool =
                     article=info.article(policy), msgid=info.msgid, params=params)
 
 
-def _page(session: Session, stmt: Select, order: list[Any], limit: int) -> tuple[list[Any], int]:
-    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    rows = list(session.execute(stmt.order_by(*order).limit(limit))) if total else []
-    return rows, int(total)
+def _page(session: Session, stmt: Select, order: list[Any], limit: int) -> tuple[list[Any], int | None]:
+    """The first ``limit`` rows in ``order`` and how many there are: exact
+    when they all fit, None when there are more (only ``limit + 1`` are read)."""
+    rows = list(session.execute(stmt.order_by(*order).limit(limit + 1)))
+    return rows[:limit], (len(rows) if len(rows) <= limit else None)
+
+
+def _add(total: int | None, n: int | None) -> int | None:
+    return None if total is None or n is None else total + n
 
 
 # --------------------------------------------------------------------------- cases
@@ -199,12 +207,12 @@ def _case_kinds(scope: Scope) -> list[tuple[str, Select, str | None]]:
     ]
 
 
-def _case_items(session: Session, policy: Policy, scope: Scope, limit: int) -> tuple[list[WorkItem], int]:
+def _case_items(session: Session, policy: Policy, scope: Scope, limit: int) -> tuple[list[WorkItem], int | None]:
     items: list[WorkItem] = []
-    total = 0
+    total: int | None = 0
     for kind, stmt, prov in _case_kinds(scope):
         rows, n = _page(session, stmt, [stmt.selected_columns.due_on, IC.c.number], limit)
-        total += n
+        total = _add(total, n)
         for r in rows:
             items.append(_item(
                 kind, r.due_on, scope.on, policy, provisional=bool(getattr(r, prov)) if prov else False,
@@ -220,7 +228,7 @@ def _case_items(session: Session, policy: Policy, scope: Scope, limit: int) -> t
 # --------------------------------------------------------------------------- certificates
 
 
-def _renewal_items(session: Session, policy: Policy, scope: Scope, limit: int) -> tuple[list[WorkItem], int]:
+def _renewal_items(session: Session, policy: Policy, scope: Scope, limit: int) -> tuple[list[WorkItem], int | None]:
     if scope.caseworker is not None:
         return [], 0
     months = policy.validity.renewal_window_months
@@ -262,7 +270,7 @@ def _renewal_items(session: Session, policy: Policy, scope: Scope, limit: int) -
 # --------------------------------------------------------------------------- monthly batches
 
 
-def _batch_items(session: Session, policy: Policy, scope: Scope, limit: int) -> tuple[list[WorkItem], int]:
+def _batch_items(session: Session, policy: Policy, scope: Scope, limit: int) -> tuple[list[WorkItem], int | None]:
     if scope.caseworker is not None or scope.branch is not None or scope.enrollee_id is not None:
         return [], 0
     month = year_month(C.c.confirmed_on)
@@ -272,7 +280,6 @@ def _batch_items(session: Session, policy: Policy, scope: Scope, limit: int) -> 
         B.c.institution_id == C.c.institution_id, B.c.month == month, B.c.received_on.is_not(None)))
     copy = exists(select(literal(1)).where(R.c.new_number == C.c.number, R.c.item_kind == "certificate"))
     conds = [
-        or_(C.c.batch_id.is_(None), C.c.batch_id.in_(pending)),
         C.c.confirmed_on.is_not(None),
         C.c.confirmed_on < first,
         ~copy,  # a replacement copy's original went with the certificate it replaces
@@ -281,10 +288,16 @@ def _batch_items(session: Session, policy: Policy, scope: Scope, limit: int) -> 
     if scope.due_before is not None:
         # month M is due on its last day: keep the months that end by due_before
         conds.append(C.c.confirmed_on < rules.first_of_month(scope.due_before + timedelta(days=1)))
+    # in no batch, or in one not yet received: two reads of the batch_id index
+    # (an OR of the two would walk every certificate), so the cost follows
+    # the certificates still waiting, not all there are
+    waiting = union_all(
+        select(C.c.institution_id.label("inst"), month.label("month")).where(C.c.batch_id.is_(None), *conds),
+        select(C.c.institution_id.label("inst"), month.label("month")).where(C.c.batch_id.in_(pending), *conds),
+    ).subquery("wl_waiting")
     grouped = (
-        select(C.c.institution_id.label("inst"), month.label("month"), func.count().label("n"))
-        .where(and_(*conds))
-        .group_by(C.c.institution_id, month)
+        select(waiting.c.inst, waiting.c.month, func.count().label("n"))
+        .group_by(waiting.c.inst, waiting.c.month)
         .subquery("wl_batches")
     )
     stmt = select(grouped.c.inst, grouped.c.month, grouped.c.n, I.c.code, I.c.name).join(
@@ -309,7 +322,10 @@ def _collect(session: Session, policy: Policy, scope: Scope, limit: int) -> Work
         _batch_items(session, policy, scope, limit),
     ]
     items = sorted((i for part, _ in parts for i in part), key=WorkItem.sort_key)
-    return Worklist(on=scope.on, items=items[:limit], total=sum(n for _, n in parts), limit=limit)
+    total: int | None = 0
+    for _, n in parts:
+        total = _add(total, n)
+    return Worklist(on=scope.on, items=items[:limit], total=total, limit=limit)
 
 
 def worklist(session: Session, policy: Policy, *, on: date, due_before: date | None = None,

@@ -100,7 +100,9 @@ class WorklistScreen(BaseScreen):
             text = _("Nothing due ({scope}).", scope=scope)
         else:
             text = _("{scope}: {page}", scope=scope, page=table.page_text())
-            if self.result.more:
+            if self.result.more is None:  # more than fit, not counted (core.services.worklist)
+                text += _(" (more not listed)")
+            elif self.result.more:
                 text += _(" ({more} more not listed)", more=self.result.more)
         self.query_one("#status", Label).update(text)
 
