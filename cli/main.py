@@ -351,7 +351,9 @@ def lookup(
     query: str = typer.Argument(..., help="Any number from a card or a form (ID, social-security card, certificate, "
                                 "record book, case, voucher; spaces, dashes and full-width digits are fine), part "
                                 "of a name, or its pinyin or initials"),
-    page: int = typer.Option(1, "--page", min=1, max=1_000_000),
+    page: int = typer.Option(1, "--page", min=1, max=1_000_000, help="Page number (reads every row before it)."),
+    after: Optional[str] = typer.Option(None, "--after", help="The marker the page before printed: the next page "
+                                        "starts after its last row (as fast as the first page)."),
     size: int = typer.Option(20, "--size", min=1, max=500),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -361,7 +363,8 @@ def lookup(
 
     with cli_errors(as_json):
         pol = policy()
-        result = read(lambda s: search(s, query, offset=(page - 1) * size, limit=size, policy=pol))
+        result = read(lambda s: search(s, query, offset=0 if after else (page - 1) * size, limit=size, after=after,
+                                       policy=pol))
     if as_json:
         emit_json(result.as_dict(state.lang))
         return
@@ -374,7 +377,7 @@ def lookup(
     for r in result.rows:
         echo(f"{r.name:<12}\t{r.id_masked}\t{r.card_masked}\t{r.scheme:<13}\t{r.account_state}")
     if result.has_more:
-        echo(f"… more: --page {page + 1}")
+        echo(f"… more: --after {result.next_after}")
 
 
 class _SafeStream:

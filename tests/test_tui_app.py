@@ -112,11 +112,17 @@ async def test_lookup_pages_with_pagedown_and_pageup(engine, policy, build, cler
         assert first.offset == 0 and first.has_more
         # a page is as many rows as the table shows, never the whole match
         assert table.row_count == first.limit < 45
+        await pilot.press("pagedown")  # by keyset: after the last row shown
+        await wait_until(pilot, lambda: screen.page_index == 1 and screen.pending is None)
+        assert table_text(table).startswith(f"Pager {first.limit:02d}")
         await pilot.press("pagedown")
-        await wait_until(pilot, lambda: screen.page.offset == first.limit)
+        await wait_until(pilot, lambda: screen.page_index == 2 and screen.pending is None)
+        assert table_text(table).startswith(f"Pager {2 * first.limit:02d}")
+        await pilot.press("pageup")  # the marker of the page before was kept
+        await wait_until(pilot, lambda: screen.page_index == 1 and screen.pending is None)
         assert table_text(table).startswith(f"Pager {first.limit:02d}")
         await pilot.press("pageup")
-        await wait_until(pilot, lambda: screen.page.offset == 0)
+        await wait_until(pilot, lambda: screen.page_index == 0 and screen.pending is None)
         assert table_text(table).startswith("Pager 00")
     assert app.failures == []
 

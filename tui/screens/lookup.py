@@ -2,8 +2,11 @@
 
 Results come as the caseworker types (a number at once, a name after a short
 debounce), from
-:func:`core.services.lookup.search` in a thread worker, one page at a time
-(a page is as many rows as the table shows; PageDown / PageUp turn pages).
+:func:`core.services.lookup.search` in a thread worker (exclusive: a newer
+key supersedes the search still running), one page at a time (a page is as
+many rows as the table shows; PageDown / PageUp turn pages by keyset: the
+next page starts after the last row shown, so page 50 comes as fast as
+page 1; the markers of the pages before are kept for PageUp).
 ID and card numbers are masked in the list. Enter opens the enrollee.
 """
 
@@ -25,7 +28,10 @@ from tui.labels import label
 from tui.screens.base import BaseScreen
 from tui.widgets.table import FitTable
 
-DEBOUNCE_SECONDS = 0.25
+#: a name waits this long for the next key (a whole ID or card number searches at once):
+#: long enough to skip the searches of a word typed at speed, short enough that the
+#: results come within 150 ms of the last key (python -m bench measures it)
+DEBOUNCE_SECONDS = 0.06
 MAX_PAGE = 100
 
 
@@ -59,6 +65,9 @@ class LookupScreen(BaseScreen):
         self.pending: str | None = None
         self._timer: Timer | None = None
         self._open_when_ready = False
+        #: the ``after`` marker of each page shown so far for this query (None: the first page)
+        self._markers: list[str | None] = [None]
+        self.page_index = 0
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="search-row"):
@@ -90,6 +99,7 @@ class LookupScreen(BaseScreen):
             self._show_page(None)
             return
         self.pending = query
+        self._markers = [None]
         if is_number(query):  # an indexed equality or prefix: no reason to wait for more keys
             self.search(query, 0)
             return
@@ -104,19 +114,25 @@ class LookupScreen(BaseScreen):
         height = self.query_one("#results", DataTable).scrollable_content_region.height - 1
         return max(1, min(MAX_PAGE, height)) if height > 0 else PAGE_SIZE
 
-    def search(self, query: str, offset: int) -> None:
-        """Look up ``query`` from ``offset`` in a thread worker."""
+    def search(self, query: str, page_index: int) -> None:
+        """Look up page ``page_index`` (from 0) of ``query`` in a thread worker,
+        after the marker the page before it gave."""
         self.pending = query
+        self.page_index = page_index
         self.query_one("#status", Label).update(_("Searching..."))
         limit = self.page_size()
         policy = self.policy
-        self.run_service(lambda s: search(s, query, offset=offset, limit=limit, policy=policy), self._show_page,
+        after = self._markers[page_index] if page_index < len(self._markers) else None
+        self.run_service(lambda s: search(s, query, after=after, limit=limit, policy=policy), self._show_page,
                          group="lookup")
 
     def _show_page(self, page: LookupPage | None) -> None:
         self.pending = None
         self._timer = None
         self.page = page
+        if page is not None and page.next_after:
+            del self._markers[self.page_index + 1:]
+            self._markers.append(page.next_after)
         table = self.query_one("#results", DataTable)
         table.clear()
         status = self.query_one("#status", Label)
@@ -137,10 +153,12 @@ class LookupScreen(BaseScreen):
             self.action_open()
 
     def _status_text(self, page: LookupPage) -> str:
+        index = self.page_index
         if not page.rows:
-            return _("No enrollee matches {query}.", query=page.query) if page.offset == 0 else _("No more results.")
-        first, last = page.offset + 1, page.offset + len(page.rows)
-        page_no = page.offset // page.limit + 1
+            return _("No enrollee matches {query}.", query=page.query) if index == 0 else _("No more results.")
+        first = index * page.limit + 1
+        last = first + len(page.rows) - 1
+        page_no = index + 1
         if page.has_more:
             return _("Page {page}: results {first}-{last}; PgDn for more.", page=page_no, first=first, last=last)
         return _("Page {page}: results {first}-{last}.", page=page_no, first=first, last=last)
@@ -148,11 +166,11 @@ class LookupScreen(BaseScreen):
     # ------------------------------------------------------------------ actions
     def action_next_page(self) -> None:
         if self.page is not None and self.page.has_more:
-            self.search(self.page.query, self.page.offset + self.page.limit)
+            self.search(self.page.query, self.page_index + 1)
 
     def action_previous_page(self) -> None:
-        if self.page is not None and self.page.offset > 0:
-            self.search(self.page.query, max(0, self.page.offset - self.page.limit))
+        if self.page is not None and self.page_index > 0:
+            self.search(self.page.query, self.page_index - 1)
 
     def action_cursor_down(self) -> None:
         self.query_one("#results", DataTable).action_cursor_down()
