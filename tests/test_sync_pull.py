@@ -125,3 +125,28 @@ def test_a_central_url_with_a_password_is_refused_and_nothing_is_recorded(engine
                                                     central="postgresql+psycopg://b@centre/casedesk"))
     with read_session(engine) as s:
         assert s.execute(text("SELECT count(*) FROM sync_branch")).scalar_one() == 0
+
+
+def test_the_branch_role_pulls_with_read_grants_only(engine, me, pg_url, pg_cluster):
+    """The branch's own database role (``casedesk sync grant``) reads what it pulls and writes no record."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ProgrammingError
+
+    from core.sync.applier import grant_branch_role
+
+    centre = make_engine(pg_url)
+    world = World(centre)
+    world.file(world.enrollee("futian", 780).id)
+    role = f"pull_{make_url(pg_url).database}"
+    pg_cluster.admin(f"CREATE ROLE {role} LOGIN")
+    grant_branch_role(centre, role)
+    as_branch = pg_url.replace("casedesk@", f"{role}@")
+    make_branch(engine, me, as_branch)
+    assert pull(engine, me).changes > 0
+    assert_equal_to_centre(engine, centre)
+    branch_role = make_engine(as_branch)
+    with pytest.raises(ProgrammingError, match="permission denied"):
+        with branch_role.begin() as c:
+            c.execute(text("UPDATE enrollee SET phone = '1'"))
+    branch_role.dispose()
+    centre.dispose()

@@ -150,6 +150,10 @@ def grant_branch_role(central: Engine, role: str) -> None:
         conn.execute(text(f"GRANT SELECT (op_id) ON sync_submission TO {ident}"))
         conn.execute(text(f"GRANT USAGE ON SEQUENCE sync_submission_id_seq TO {ident}"))
         conn.execute(text(f"GRANT SELECT ON sync_applied TO {ident}"))
+        from core.sync.changes import pull_grants  # and read what it pulls (sync-pull)
+
+        for sql in pull_grants(ident):
+            conn.execute(text(sql))
 
 
 __all__ = ["ApplyResult", "apply_one", "apply_pending", "grant_branch_role", "run_forever"]

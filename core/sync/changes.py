@@ -88,6 +88,13 @@ def install(execute, tables: tuple[Synced, ...] = SYNCED, *, backfill: bool = Tr
             execute(backfill_statement(t))
 
 
+def pull_grants(role_ident: str) -> list[str]:
+    """What a branch's database role needs to pull: read the change log, the
+    pulled tables and the centre's facts (``casedesk_meta``), nothing more."""
+    names = ("sync_change", "casedesk_meta", *(t.name for t in SYNCED))
+    return [f"GRANT SELECT ON {name} TO {role_ident}" for name in names]
+
+
 def installed(connection) -> set[str]:
     """The tables whose three change-log triggers are in place (PostgreSQL)."""
     rows = connection.execute(text(
