@@ -141,15 +141,11 @@ def server():
             (keys / clerk).write_text((client / "id_ed25519.pub").read_text(encoding="utf-8"), encoding="utf-8")
             (keys / clerk).chmod(0o644)
             _run(KEYGEN, "-q", "-t", "ed25519", "-N", "", "-f", base / "ssh_host_ed25519_key")
-            port = free_port()
             config = base / "sshd_config"
-            config.write_text(sshd_config(base, keys, port, group, session), encoding="utf-8")
             host_key = (base / "ssh_host_ed25519_key.pub").read_text(encoding="utf-8").split()[:2]
-            (client / "known_hosts").write_text(f"[127.0.0.1]:{port} {' '.join(host_key)}\n", encoding="utf-8")
             if not PRIVSEP.exists():
                 PRIVSEP.mkdir(mode=0o755)
                 made_privsep = True
-            _run(SSHD, "-t", "-f", config)  # the config as DEPLOY.md gives it is valid
 
             # the database: created by the first admin, demo data, the clerk added (all through sudo)
             for args in (("db", "init"), ("demo",),
@@ -157,11 +153,23 @@ def server():
                 r = casedesk(site, site["admin"], *args)
                 assert r.returncode == 0, (args, r.stdout, r.stderr)
 
-            log = (base / "sshd.log").open("w")
-            sshd = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT)
-            log.close()
-            wait_for("sshd to listen", lambda: _listening(port) or sshd.poll() is not None)
-            assert sshd.poll() is None, (base / "sshd.log").read_text()
+            for _attempt in range(5):  # a free port can be taken between choosing and binding it: choose again
+                port = free_port()
+                config.write_text(sshd_config(base, keys, port, group, session), encoding="utf-8")
+                _run(SSHD, "-t", "-f", config)  # the config as DEPLOY.md gives it is valid
+                log_path = base / "sshd.log"
+                with log_path.open("w") as log:
+                    sshd = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(config)], stdout=log,
+                                            stderr=subprocess.STDOUT)
+                listening = f"Server listening on 127.0.0.1 port {port}."
+                wait_for("sshd to listen", lambda: listening in log_path.read_text() or sshd.poll() is not None)
+                if sshd.poll() is None:
+                    break
+                sshd.wait()
+                assert "Address already in use" in log_path.read_text(), log_path.read_text()
+                sshd = None
+            assert sshd is not None, "no free loopback port for sshd"
+            (client / "known_hosts").write_text(f"[127.0.0.1]:{port} {' '.join(host_key)}\n", encoding="utf-8")
             yield {**site, "port": port, "client": client, "sshd_log": base / "sshd.log"}
         finally:
             if sshd is not None:
@@ -204,12 +212,6 @@ def _end_processes_of(uids: set[int]) -> None:
     end = time.monotonic() + 10
     while _processes_of(uids) and time.monotonic() < end:
         time.sleep(0.1)
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def ssh_args(server, *extra, log: str = "ssh.log") -> list[str]:
