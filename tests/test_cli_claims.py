@@ -72,3 +72,24 @@ def test_claim_four_eyes_from_the_shell(cli, engine, build, policy, clerk, revie
             "SZ-MD Art. 10", "approved_by")
     refused(cli("clerk1", "claim", "approve", data["claim"]["number"], "--on", "2026-04-03", "--json"), 1,
             "SZ-MD Art. 10", "role")
+
+
+def test_settlement_month_as_csv_from_the_shell(cli, engine, build, policy, clerk, reviewer, tmp_path):  # noqa: F811
+    from datetime import datetime
+
+    from core.db import write_session
+    from core.services import registry
+
+    o = _oncology(engine, build, policy, clerk, reviewer)
+    with write_session(engine) as s:
+        registry.add_expense(s, clerk, enrollee_id=o.enrollee.id, occurred_at=datetime(2026, 10, 5, 9), amount_fen=100_000,
+                             visit_kind="major_disease_outpatient", institution_id=o.hospital.id,
+                             disease_code="MD-II-03", policy=policy)
+    out = tmp_path / "settle.csv"
+    r = cli("clerk1", "settlement", "2026-10", "--csv", str(out))
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [(x["institution"], x["booked"], x["basic_pooling"], x["article"]) for x in rows] == [
+        (o.hospital.code, "1000.00", "900.00", "SZ-MD Art. 11")]
+    bad = cli("clerk1", "settlement", "2026-13", "--json")
+    assert bad.returncode == 2 and json.loads(bad.stdout)["reasons"][0]["field"] == "month"
