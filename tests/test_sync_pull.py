@@ -83,6 +83,27 @@ def test_a_branch_of_an_area_pulls_master_data_and_its_own_enrollees_only(engine
     centre.dispose()
 
 
+def test_an_enrollee_who_moves_into_the_area_arrives_with_all_their_records(engine, me, pg_url):
+    centre = make_engine(pg_url)
+    world = World(centre)
+    stay = world.enrollee("futian", 750)
+    mover = world.enrollee("luohu", 751)
+    world.file(mover.id)
+    world.expense(mover.id, 6)
+    make_branch(engine, me, pg_url, area="futian")
+    pull(engine, me)
+    assert set(rows(engine, "enrollee")) == {stay.id}
+    with write_session(centre) as s:  # the mover's records changed before the move: the filter passed them over
+        e = s.get(type(mover), mover.id)
+        before = audit.snapshot(e)
+        e.branch = "futian"
+        audit.changed(s, CLERK, e, before, "enrollee.update", article="SZ-MT Art. 3")
+    pull(engine, me)
+    assert_equal_to_centre(engine, centre, only={stay.id, mover.id})
+    assert len(rows(engine, "filing_institution")) == 3
+    centre.dispose()
+
+
 def test_every_pulled_table_logs_its_changes_on_postgresql(pg_url):
     centre = make_engine(pg_url)
     with centre.connect() as c:

@@ -145,7 +145,31 @@ def _held(session) -> set:
     return outbox.held_rows(session)
 
 
-def _apply(session, central, named: dict[str, list], whose: dict[str, set], *, keep: set) -> dict[str, int]:
+def _newly_visible(session, central, fetched: dict[str, dict]) -> None:
+    """An enrollee this branch did not hold — one who moved into its area,
+    whose earlier records' changes the area filter passed over — brings all
+    its records along."""
+    new = _missing_locally(session, _table("enrollee"), set(fetched.get("enrollee", {})))
+    if not new:
+        return
+    for t in SYNCED:
+        table = _table(t.name)
+        if t.scope == "own":
+            q = select(table).where(table.c.enrollee_id.in_(list(new)))
+        elif t.scope.startswith("via:"):
+            parent, _, fk = t.scope.removeprefix("via:").partition(".")
+            ids = [i for i, r in fetched.get(parent, {}).items() if r.get("enrollee_id") in new]
+            if not ids:
+                continue
+            q = select(table).where(table.c[fk].in_(ids))
+        else:
+            continue
+        for row in central.execute(q).mappings():
+            fetched.setdefault(t.name, {})[row["id"]] = dict(row)
+
+
+def _apply(session, central, named: dict[str, list], whose: dict[str, set], *, keep: set,
+           area: tuple[str, ...] = ()) -> dict[str, int]:
     """Write the centre's current state of the rows named (table -> ids),
     except those in ``keep``."""
     session.execute(text("PRAGMA defer_foreign_keys = ON"))  # parents and children in one commit, any order
@@ -156,6 +180,8 @@ def _apply(session, central, named: dict[str, list], whose: dict[str, set], *, k
         rows = _fetch(central, BY_NAME[name], ids, whose.get(name))
         fetched[name] = rows
         gone[name] = {i for i in ids if i not in rows}
+    if area:
+        _newly_visible(session, central, fetched)
     _with_parents(session, central, fetched)
     counts: dict[str, int] = {}
     for t in SYNCED:  # parents first
@@ -267,7 +293,7 @@ def _pull(engine: Engine, actor: Actor, link: Link, central: Engine, batch: int,
                 if final:
                     cursor = max(cursor, (until, 0))  # everything below the horizon is read
                 with write_session(engine, action="pulling from the centre") as s:
-                    counts = _apply(s, cc, *_named(changes), keep=_held(s)) if changes else {}
+                    counts = _apply(s, cc, *_named(changes), keep=_held(s), area=link.area) if changes else {}
                     row = s.get(SyncBranch, 1)
                     row.pulled_txid, row.pulled_seq = cursor
                     row.central_policy = policy
