@@ -218,3 +218,30 @@ def test_sz_mt_art_13_scan_reads_only_the_months_of_its_windows(pg):
     # the visit triggers read only September to November (the 3-month window)
     assert any(set(re.findall(r"expense_record_y\d{4}m\d{2}", p)) ==
                {"expense_record_y2026m09", "expense_record_y2026m10", "expense_record_y2026m11"} for p in plans)
+
+
+def test_sz_mt_art_13_scan_runs_without_jit(pg):
+    """The scan's cost statement is priced in the millions, which makes
+    PostgreSQL JIT-compile it with full optimisation (seconds of LLVM per
+    scan, more than a 1M-row scan takes): the scan turns JIT off for its
+    own transaction (core.services.monitoring._no_jit), and only there."""
+    policy = load_pack()
+    person = Build(pg).enrollee()
+    import_csv(pg, CLERK, "expenses", expenses_csv([(person.id_number, "2026-11-02T09:00", "10.00",
+                                                     "general_outpatient")]))
+    seen: list[str] = []
+
+    def jit(conn, cursor, statement, params, context, executemany):
+        if "expense_record" in statement:
+            cursor.execute("SHOW jit")
+            seen.append(cursor.fetchone()[0])
+
+    event.listen(pg, "before_cursor_execute", jit)
+    try:
+        with read_session(pg) as s:
+            monitoring.scan(s, policy, "2026-11")
+    finally:
+        event.remove(pg, "before_cursor_execute", jit)
+    assert seen and set(seen) == {"off"}
+    with pg.connect() as c:
+        assert c.execute(text("SHOW jit")).scalar_one() == "on"
