@@ -29,6 +29,7 @@ def dataset(directory: Path, *, enrollees: int, expenses: int, log: Callable[[st
     ``casedesk demo`` when it is not there yet (a half-built file is removed)."""
     path = dataset_path(directory, enrollees, expenses)
     if path.exists() and not path.with_suffix(".building").exists():
+        _upgrade(path, log)
         return path
     directory.mkdir(parents=True, exist_ok=True)
     for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
@@ -46,3 +47,17 @@ def dataset(directory: Path, *, enrollees: int, expenses: int, log: Callable[[st
     marker.unlink()
     log(f"built {path.name} in {time.perf_counter() - t:.0f} s")
     return path
+
+
+def _upgrade(path: Path, log: Callable[[str], None]) -> None:
+    """A data set built by an older casedesk is migrated to this one's head
+    (in place, no backup: it can be built again)."""
+    from core.db import HEAD_REVISION, current_revision, make_engine, upgrade
+
+    eng = make_engine(f"sqlite:///{path}")
+    try:
+        if current_revision(eng) != HEAD_REVISION:
+            log(f"upgrading {path.name} from {current_revision(eng)} to {HEAD_REVISION}")
+            upgrade(eng)
+    finally:
+        eng.dispose()

@@ -71,22 +71,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="100k enrollees / 1M expenses")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--only", default="", help="run the modules whose name holds this")
+    ap.add_argument("--skip", action="append", default=[], help="skip the modules whose name holds this (repeatable)")
     ap.add_argument("--data-dir", default=None, help="where data sets are built and reused (default bench/.data)")
     ap.add_argument("--enrollees", type=int, default=None, help="data set size (overrides the mode's)")
     ap.add_argument("--expenses", type=int, default=None, help="data set size (overrides the mode's)")
-    ap.add_argument("--reps", type=int, default=None, help="repetitions of each measurement (default 3, quick 2)")
+    ap.add_argument("--reps", type=int, default=None, help="repetitions of each measurement (default 3, quick 1)")
     args = ap.parse_args(argv)
     enrollees, expenses = SIZES["quick" if args.quick else "full"]
     run = Run(quick=args.quick, data_dir=data_dir(args.data_dir),
               enrollees=args.enrollees if args.enrollees is not None else enrollees,
               expenses=args.expenses if args.expenses is not None else expenses,
-              reps=args.reps if args.reps is not None else (2 if args.quick else 3))
+              reps=args.reps if args.reps is not None else (1 if args.quick else 3))
     started = time.perf_counter()
     info = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
             "enrollees": run.enrollees, "expenses": run.expenses, "quick": run.quick}
     figs: list[Figure] = []
     for name in MODULES:
-        if args.only and args.only not in name:
+        if args.only and args.only not in name or any(k in name for k in args.skip):
             continue
         t = time.perf_counter()
         run.log(f"{name} …")

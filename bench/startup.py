@@ -49,7 +49,7 @@ def processes(run: Run, db: Path) -> list[Figure]:
         done = run_process(cmds[name])
         if done.returncode not in (0, 1):
             raise RuntimeError(f"casedesk {name} failed ({done.returncode}): {done.stderr[-500:]}")
-    times = interleave({k: (lambda c=c: run_process(c)) for k, c in cmds.items()}, max(3, 5 * run.reps))
+    times = interleave({k: (lambda c=c: run_process(c)) for k, c in cmds.items()}, 3 if run.reps <= 1 else 5 * run.reps)
     base = median(times["sqlmodel"]) * 1000
     return [Figure(f"`casedesk {k}` as a process vs python -c 'import sqlmodel'", median(times[k]) * 1000, base,
                    "ms", "<= 1.2x").check(max_ratio=1.2) for k in ("lookup", "check")]
@@ -147,7 +147,7 @@ def screen(run: Run, db: Path) -> list[Figure]:
     cmds = {"casedesk": [python(), "-m", "cli", "--db", str(db), "--lang", "en"],
             "bare": [python(), str(ROOT / "bench" / "bare_app.py"), str(db)]}
     got: dict[str, list[dict[str, float]]] = {k: [] for k in cmds}
-    for _ in range(max(2, 2 * run.reps)):
+    for _ in range(1 if run.reps <= 1 else 2 * run.reps):
         for k, c in cmds.items():
             got[k].append(session(c, idn, name))
     m = {k: {f: median([r[f] for r in v]) for f in ("start", "id", "name", "rss")} for k, v in got.items()}
