@@ -302,3 +302,45 @@ def test_the_branch_role_may_only_submit(centre, pg_cluster, tmp_path, migrated_
             c.execute(text("DROP OWNED BY ft01_branch"))
         centre.dispose()
         pg_cluster.admin("DROP ROLE ft01_branch")
+
+
+def test_conflicts_are_listed_and_resolved_from_the_shell(centre, policy, tmp_path, migrated_template):
+    """`casedesk sync conflicts --json` shows the centre's reasons; `sync resolve OP --retry` queues it
+    again (same ids and numbers, judged on the centre's state); nothing queued is dropped."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from core.auth import os_username
+
+    cw = _world_at_centre(centre, policy)
+    cert = cw.recognise(D)
+    a = _branch(tmp_path, migrated_template, centre, "FT01", "ft01")
+    b = _branch(tmp_path, migrated_template, centre, "LH02", "lh02")
+    caseworkers(b, Actor(os_username(), "admin", "luohu"))
+    type(cw)(**{**cw.__dict__, "engine": a}).run(_issue(cw, cert))
+    book_b = type(cw)(**{**cw.__dict__, "engine": b}).run(_issue(cw, cert))
+    push.submit(a, centre)
+    push.submit(b, centre)
+    applier.apply_pending(centre)
+    push.collect(b, centre)
+    db = b.url.database
+    r = CliRunner().invoke(app, ["--lang", "en", "--db", db, "sync", "conflicts", "--json"])
+    assert r.exit_code == 0, r.output
+    [c] = json.loads(r.stdout)["conflicts"]
+    assert c["service"] == "books.issue_book" and c["state"] == "conflict"
+    assert {"article": "SZ-MD Art. 5", "field": "book"}.items() <= c["reasons"][0].items() or \
+        any(x["article"] == "SZ-MD Art. 5" for x in c["reasons"]), c["reasons"]
+    r = CliRunner().invoke(app, ["--lang", "en", "--db", db, "sync", "resolve", c["op_id"][:8]])
+    assert r.exit_code == 2  # neither --take-central nor --retry
+    r = CliRunner().invoke(app, ["--lang", "en", "--db", db, "sync", "resolve", c["op_id"][:8], "--retry", "--json"])
+    assert r.exit_code == 0, r.output
+    ops_b = _outbox(b)
+    assert [o.state for o in ops_b] == ["resolved", "pending"] and ops_b[1].retry_of == ops_b[0].op_id
+    assert ops_b[1].seed == ops_b[0].seed and ops_b[1].numbers == ops_b[0].numbers
+    with read_session(b) as s:
+        assert outbox.is_provisional(s, "record_book", book_b.id)  # still waiting for the centre
+    push.submit(b, centre)
+    assert applier.apply_pending(centre).conflicts == 1  # the rules still refuse a second first book
+    push.collect(b, centre)
+    r = CliRunner().invoke(app, ["--lang", "en", "--db", db, "sync", "conflicts", "--all", "--json"])
+    assert len(json.loads(r.stdout)["conflicts"]) == 2

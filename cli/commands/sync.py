@@ -101,18 +101,24 @@ def branch_init(
 def sync(
     ctx: typer.Context,
     batch: int = typer.Option(500, "--batch", min=1, max=100_000, help="Changes per local transaction."),
+    wait: float = typer.Option(5.0, "--wait", min=0, max=3600, help="Seconds to wait for the centre's answers."),
+    push_batch: int = typer.Option(200, "--push-batch", min=1, max=10_000, hidden=True),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Push the work made here (oldest first), then pull the centre's changes."""
     if ctx.invoked_subcommand is not None:
         return
+    from cli.commands.sync_push import push_step, pushed_text  # the push half (sync-push)
+
     with cli_errors(as_json):
         eng = engine()
         who = read(actor)
+        pushed = push_step(eng, who, as_json, wait=wait, batch=push_batch)
         result = _pull(eng, who, as_json, batch)
     if as_json:
-        emit_json({"ok": True, "pull": result.as_dict()})
+        emit_json({"ok": True, "push": pushed.as_dict(), "pull": result.as_dict()})
     else:
+        echo(pushed_text(pushed))
         echo(result.summary(state.lang))
 
 

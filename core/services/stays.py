@@ -23,6 +23,7 @@ from core.records import frozen
 from core.rules import stays as rules
 from core.rules.eligibility import StayFacts
 from core.services.lookup import get_enrollee, institution_by_code
+from core.sync.ops import operation
 
 __all__ = ["admit", "discharge", "open_stay", "record_stay", "stays_of"]
 
@@ -45,6 +46,7 @@ def open_stay(session: Session, enrollee_id: uuid.UUID) -> Hospitalisation | Non
     return next((h for h in _rows(session, enrollee_id) if h.discharged_on is None), None)
 
 
+@operation("stays.record_stay")
 def record_stay(session: Session, actor: Actor, enrollee: str | uuid.UUID, *, admitted_on: date,
                 discharged_on: date | None = None, institution_code: str | None = None, policy: Policy,
                 reason: str = "", today: date | None = None, source: str = "counter") -> Hospitalisation:
@@ -64,6 +66,7 @@ def record_stay(session: Session, actor: Actor, enrollee: str | uuid.UUID, *, ad
     return h
 
 
+@operation("stays.admit")
 def admit(session: Session, actor: Actor, enrollee: str | uuid.UUID, *, on: date, policy: Policy,
           institution_code: str | None = None, reason: str = "", today: date | None = None) -> Hospitalisation:
     """Admission on ``on``: in hospital from that day until discharged."""
@@ -71,6 +74,7 @@ def admit(session: Session, actor: Actor, enrollee: str | uuid.UUID, *, on: date
                        reason=reason, today=today)
 
 
+@operation("stays.discharge")
 def discharge(session: Session, actor: Actor, enrollee: str | uuid.UUID, *, on: date, policy: Policy,
               reason: str = "", today: date | None = None) -> Hospitalisation:
     """Discharge of the open stay on ``on`` (an outpatient day again)."""

@@ -120,7 +120,7 @@ def collect(local: Engine, central: Engine, *, wait: float = 0.0, batch: int = 5
 
 
 def push(local: Engine, actor: Actor, *, central: Engine | None = None, wait: float = 0.0,
-         progress: Progress | None = None) -> PushResult:
+         progress: Progress | None = None, batch: int = BATCH) -> PushResult:
     """Submit the outbox oldest first, then read back the centre's answers
     (waiting up to ``wait`` s for the applier). ``central``: the centre's
     engine (default: the branch link's, ``core.sync.link``)."""
@@ -133,7 +133,7 @@ def push(local: Engine, actor: Actor, *, central: Engine | None = None, wait: fl
         with read_session(local, action="pushing to the centre") as s:
             central = central_engine(require_link(s))
     try:
-        sent = _faults(lambda: submit(local, central, progress=progress))
+        sent = _faults(lambda: submit(local, central, batch=batch, progress=progress))
         applied, refused, left = _faults(lambda: collect(local, central, wait=wait))
     finally:
         if own:
