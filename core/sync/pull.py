@@ -24,7 +24,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, Table, select, text
+from sqlalchemy import Engine, Table, and_, bindparam, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel
 
@@ -128,12 +128,15 @@ def _upsert(session, t: Synced, rows: list[dict]) -> None:
     values = [{n: r.get(n) for n in names} for r in rows]
     stmt = sqlite_insert(table)
     pk = [c.name for c in table.primary_key.columns]
-    if t.local:  # the centre's audit events: as written, never changed
-        stmt = stmt.on_conflict_do_nothing(index_elements=pk)
-    else:
-        stmt = stmt.on_conflict_do_update(index_elements=pk,
-                                          set_={n: stmt.excluded[n] for n in names if n not in pk})
-    session.execute(stmt, values)
+    if not t.local:  # the centre's audit events are as written, never changed
+        # a plain UPDATE of the rows held here, then INSERT of the others: SQLite lets an
+        # INSERT … ON CONFLICT DO UPDATE override the OR IGNORE inside the lookup's triggers
+        # (enrollee_search_au), which then trip on a name that repeats a character
+        cond = and_(*[table.c[k] == bindparam(f"k_{k}") for k in pk])
+        update = table.update().where(cond).values({n: bindparam(f"v_{n}") for n in names if n not in pk})
+        session.execute(update, [{**{f"k_{k}": v[k] for k in pk}, **{f"v_{n}": v[n] for n in names if n not in pk}}
+                                 for v in values])
+    session.execute(stmt.on_conflict_do_nothing(index_elements=pk), values)
 
 
 def _held(session) -> set:
