@@ -4,7 +4,7 @@ On the demo database, at 80x24, in English and in Chinese:
 
 * the walk: from every screen, press every key bound there (the screen's,
   the focused field's, the F-keys) and run every command of the palette;
-* the random keys: a seeded stream of thousands of keys (bound keys,
+* the random keys: seeded streams of a thousand keys per language (bound keys,
   letters, digits, Tab, arrows, Enter, Escape) across the screens.
 
 Either fails on any exception (Pilot re-raises what the app did not catch),
@@ -137,43 +137,45 @@ async def back_to(pilot, screen, name: str, enrollee_id: str):
     return await reach(pilot, name, enrollee_id)
 
 
+# one test per screen and language, so the walk spreads over every core
+@pytest.mark.parametrize("name", SCREENS)
 @pytest.mark.parametrize("lang", LANGS)
-async def test_every_key_and_command_on_every_screen(demo, lang):
+async def test_every_key_and_command_on_every_screen(demo, lang, name):
     eng, enrollee_id, _card = demo
     app = make_app(eng, lang)
     pressed = commands = 0
     async with app.run_test(size=SIZE) as pilot:
-        for name in SCREENS:
-            screen = await reach(pilot, name, enrollee_id)
-            for key in bound_keys(screen):
-                screen = await back_to(pilot, screen, name, enrollee_id)
-                await pilot.press(key)  # waits until the screen has handled it
-                await app.workers.wait_for_complete()
-                pressed += 1
-                healthy(app, f"{lang} {name} {key}")
-            # the palette: Textual's and casedesk's own commands in both
-            # languages; the commands that run a key of the screen in English
-            # (the same action as the key pressed above, through the palette)
+        screen = await reach(pilot, name, enrollee_id)
+        for key in bound_keys(screen):
             screen = await back_to(pilot, screen, name, enrollee_id)
-            own = {c.title for c in app.get_system_commands(screen)} - {c.title for c in app.binding_commands(screen)}
-            titles = [c.title for c in app.get_system_commands(screen)
-                      if c.title not in NOT_RUN and (lang == "en" or c.title in own)]
-            for title in titles:
-                screen = await back_to(pilot, screen, name, enrollee_id)
-                command = next((c for c in app.get_system_commands(screen) if c.title == title), None)
-                if command is None:  # not offered in this state (e.g. Minimize)
-                    continue
-                result = command.callback()
-                if hasattr(result, "__await__"):
-                    await result
-                await settle(pilot)
-                if title in ("Screenshot", "截图"):
-                    await pilot.pause(0.15)  # the command waits 0.1 s
-                commands += 1
-                healthy(app, f"{lang} {name} palette {title!r}")
+            await pilot.press(key)  # waits until the screen has handled it
+            await app.workers.wait_for_complete()
+            pressed += 1
+            healthy(app, f"{lang} {name} {key}")
+        # the palette: Textual's and casedesk's own commands in both
+        # languages; the commands that run a key of the screen in English
+        # (the same action as the key pressed above, through the palette)
+        screen = await back_to(pilot, screen, name, enrollee_id)
+        own = {c.title for c in app.get_system_commands(screen)} - {c.title for c in app.binding_commands(screen)}
+        titles = [c.title for c in app.get_system_commands(screen)
+                  if c.title not in NOT_RUN and (lang == "en" or c.title in own)]
+        for title in titles:
+            screen = await back_to(pilot, screen, name, enrollee_id)
+            command = next((c for c in app.get_system_commands(screen) if c.title == title), None)
+            if command is None:  # not offered in this state (e.g. Minimize)
+                continue
+            result = command.callback()
+            if hasattr(result, "__await__"):
+                await result
+            await settle(pilot)
+            if title in ("Screenshot", "截图"):
+                await pilot.pause(0.15)  # the command waits 0.1 s
+            commands += 1
+            healthy(app, f"{lang} {name} palette {title!r}")
         await pilot.press("ctrl+q")
     assert app._exception is None
-    assert pressed > 15 * len(SCREENS) and commands > 4 * len(SCREENS), (pressed, commands)
+    # more than the eight global keys every screen gets, and the palette ran
+    assert pressed > 8 and commands >= 4, (pressed, commands)
 
 
 #: what a person's hands hit: bound keys, letters, digits, moving and leaving
@@ -182,14 +184,16 @@ ALPHABET = (list("abcdefghijklmnopqrstuvwxyz0123456789 -") +
              "backspace", "home", "end", "f1", "f2", "f3", "f4", "f5", "ctrl+p",
              "ctrl+r", "ctrl+s", "ctrl+n", "ctrl+o", "ctrl+t", "ctrl+l", "ctrl+b", "ctrl+e", "ctrl+f",
              "ctrl+g", "ctrl+w", "ctrl+x", "ctrl+d", "ctrl+k", "ctrl+u"])
-#: keys in the whole run, per language
-RANDOM_KEYS = 1000
+#: keys per run; two seeded runs per language (1,000 keys each language),
+#: apart so they spread over the cores
+RANDOM_KEYS = 500
 
 
+@pytest.mark.parametrize("run", (1, 2))
 @pytest.mark.parametrize("lang", LANGS)
-async def test_random_keys_never_crash(demo, lang):
+async def test_random_keys_never_crash(demo, lang, run):
     eng, enrollee_id, card = demo
-    rng = random.Random(f"casedesk-{lang}")
+    rng = random.Random(f"casedesk-{lang}" if run == 1 else f"casedesk-{lang}-{run}")
     app = make_app(eng, lang)
     async with app.run_test(size=SIZE) as pilot:
         pilot.app.open_enrollee(enrollee_id)
