@@ -78,6 +78,7 @@ SCREENS: dict[str, Callable[[object], Awaitable[None]]] = {
     "investigations": _from_enrollee("i", "InvestigationsScreen", lambda s: s.subject is not None),
     "facts": _from_enrollee("f", "FactsScreen", lambda s: s.subject is not None),
     "stays": _from_enrollee("s", "StaysScreen", lambda s: s.subject is not None),
+    "claims": _from_enrollee("m", "ClaimsScreen", lambda s: s.subject is not None),
 }
 
 

@@ -28,6 +28,7 @@ WORKFLOW_SCREENS: dict[str, str] = {
     "investigations": "tui.screens.investigations:InvestigationsScreen",
     "facts": "tui.screens.facts:FactsScreen",
     "stays": "tui.screens.facts:StaysScreen",
+    "claims": "tui.screens.claims:ClaimsScreen",
 }
 
 

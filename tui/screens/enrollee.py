@@ -50,11 +50,13 @@ WORKFLOW_KEYS: list[tuple[str, str, str, str]] = [
      N_("Change a fact from a date: scheme, retirement, return to the city (SZ-MT Art. 9)")),
     ("s", "stays", N_("Stay"),
      N_("Hospital admission and discharge: no Zezhou chronic outpatient benefit during a stay")),
+    ("m", "claims", N_("Claims"),
+     N_("Cash reimbursement claims: receipts, the decision per receipt, approval (SZ-MD Art. 10; SZ-MT Art. 14)")),
     ("y", "history", N_("History"), N_("Audit history of this enrollee: who, when, what, why, article")),
 ]
 
 #: keys left out of the footer so the others fit 80 columns (F1 help and the palette list them)
-FOOTER_HIDDEN = {"stays"}
+FOOTER_HIDDEN = {"stays", "claims"}
 
 
 class EnrolleeScreen(BaseScreen):
