@@ -441,6 +441,14 @@ def main() -> None:
         _crash(exc, log_crash)
 
 
+def _is_entry_point() -> bool:
+    """This process is the ``casedesk`` command (python -m cli or the script), not a test importing it."""
+    import os
+
+    return os.path.basename(sys.argv[0]) in ("casedesk", "__main__.py", "-m") or sys.argv[0].endswith(
+        ("cli/__main__.py", "bin/casedesk"))
+
+
 def _crash(exc: BaseException, log_crash) -> None:
     from core.logs import describe_exception
 
@@ -450,8 +458,11 @@ def _crash(exc: BaseException, log_crash) -> None:
     raise SystemExit(3) from None
 
 
-# the workflow commands register themselves on ``app``
-from cli import commands as cli_commands  # noqa: E402,F401
+# the workflow commands register themselves on ``app``: only those this
+# process runs when it is a command on the counter's path (cli.commands.load)
+from cli import commands as cli_commands  # noqa: E402
+
+cli_commands.load(sys.argv[1:] if _is_entry_point() else None)
 
 
 if __name__ == "__main__":  # pragma: no cover - use `python -m cli` or `casedesk`
