@@ -120,7 +120,6 @@ exec {wrapper}
 def server():
     """The shared site, a demo-filled database, a caseworker who may log in
     with a key, and sshd listening on a free loopback port."""
-    made_privsep = False
     sshd = keys = None
     with shared_server() as site:
         base: Path = site["base"]
@@ -143,9 +142,9 @@ def server():
             _run(KEYGEN, "-q", "-t", "ed25519", "-N", "", "-f", base / "ssh_host_ed25519_key")
             config = base / "sshd_config"
             host_key = (base / "ssh_host_ed25519_key.pub").read_text(encoding="utf-8").split()[:2]
-            if not PRIVSEP.exists():
-                PRIVSEP.mkdir(mode=0o755)
-                made_privsep = True
+            # sshd's privilege separation directory, as the openssh-server package makes it at boot; left in
+            # place afterwards (another xdist worker's sshd may be using it)
+            PRIVSEP.mkdir(mode=0o755, exist_ok=True)
 
             # the database: created by the first admin, demo data, the clerk added (all through sudo)
             for args in (("db", "init"), ("demo",),
@@ -183,8 +182,6 @@ def server():
             _end_processes_of({pwd.getpwnam(site[u]).pw_uid for u in ("clerk", "svc")})
             if keys is not None:
                 shutil.rmtree(keys, ignore_errors=True)
-            if made_privsep:
-                shutil.rmtree(PRIVSEP, ignore_errors=True)
 
 
 def _processes_of(uids: set[int]) -> list[int]:
