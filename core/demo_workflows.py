@@ -185,6 +185,7 @@ class _Walker:
         self._offsite(comp)
         self._health_centres(other)
         self._investigations()
+        self._claims()
         return self.counts
 
     def _after_confirm(self, s: Session, number: str) -> date:
@@ -255,6 +256,12 @@ class _Walker:
         from core import demo_investigations
 
         demo_investigations.walk(self)
+
+
+    def _claims(self) -> None:
+        from core import demo_claims
+
+        demo_claims.walk(self)
 
 
 def fill_workflows(engine: Engine, policy: Policy, rng: random.Random, today: date) -> dict[str, int]:

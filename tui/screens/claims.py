@@ -38,7 +38,7 @@ from core.services.eligibility import parse_amount_fen
 from core.services.lookup import get_enrollee
 from tui.i18n import N_, _
 from tui.labels import amount, day, label
-from tui.screens.base import WorkflowScreen
+from tui.screens.facts import _FormScreen  # the subject, form, reasons and result of a form screen
 from tui.widgets.date_field import DateInput
 from tui.widgets.fields import AsciiCheckbox, AsciiSelect
 from tui.widgets.reasons import ReasonsList
@@ -77,7 +77,7 @@ def claim_detail(c: ClaimView, lang: str) -> RenderableType:
     return Group(*parts)
 
 
-class ClaimsScreen(WorkflowScreen):
+class ClaimsScreen(_FormScreen):
     TITLE_MSGID = N_("Cash claims")
     HELP_MSGID = N_("Cash reimbursement at the agency (SZ-MD Art. 10; SZ-MT Art. 14). Fill in a receipt; "
                     "Ctrl+A keeps it and clears the form for the next; Ctrl+S registers the receipts as one claim "
@@ -102,6 +102,7 @@ class ClaimsScreen(WorkflowScreen):
         super().__init__(enrollee_id, **kwargs)
         self.subject: ClaimSubject | None = None
         self.kept: list[ReceiptInput] = []
+        self.pick: str | None = None
 
     def compose_body(self) -> Iterable[Widget]:
         diseases = [(f"{d.code}  {d.name(self.lang)}", d.code) for d in self.policy.diseases]
@@ -149,8 +150,8 @@ class ClaimsScreen(WorkflowScreen):
         self.query_one("#disease", Select).focus()
 
     # ------------------------------------------------------------------ loading
-    def load(self, pick: str | None = None) -> None:
-        ref = self.enrollee_id or ""
+    def load(self) -> None:
+        ref, pick = self.enrollee_id or "", self.pick
         self.run_service(lambda s: load_claims(s, ref), lambda subj: self._loaded(subj, pick), group="subject")
 
     def _loaded(self, subject: ClaimSubject, pick: str | None = None) -> None:
@@ -180,16 +181,9 @@ class ClaimsScreen(WorkflowScreen):
         self.query_one("#detail", Static).update(claim_detail(c, self.lang) if c else "")
 
     # ------------------------------------------------------------------ the form
-    def _refused(self, error: DomainError) -> None:
-        self.query_one("#result", Static).update(Text(_("Not recorded; nothing was written."), style="bold red"))
-        self.show_refusal(error)
-        self.call_after_refresh(self.query_one("#reasons", ReasonsList).scroll_visible, animate=False)
-
-    def _done(self, message: str, pick: str | None) -> None:
-        self.query_one("#reasons", ReasonsList).clear()
-        self.query_one("#result", Static).update(Text(message, style="bold green"))
-        self.mark_clean()
-        self.load(pick)
+    def _done_with(self, message: str, pick: str | None) -> None:
+        self.pick = pick  # the claim just changed stays picked when the list reloads
+        self._done(message)
 
     def _receipt(self) -> ReceiptInput | None:
         """The receipt in the form; None (refusal shown) when a value cannot be read."""
@@ -255,7 +249,8 @@ class ClaimsScreen(WorkflowScreen):
         def ok(out: tuple[str, str]) -> None:
             self.kept.clear()
             self._clear_receipt()
-            self._done(_("Claim {number} registered and decided: {paid} to pay.", number=out[0], paid=out[1]), out[0])
+            self._done_with(_("Claim {number} registered and decided: {paid} to pay.", number=out[0], paid=out[1]),
+                            out[0])
 
         self.run_service(work, ok, write=True, on_refused=self._refused, group="write")
 
@@ -268,7 +263,7 @@ class ClaimsScreen(WorkflowScreen):
         def work(s: Session) -> str:
             return fn(s, actor, number, on=on, policy=policy, expected_version=version, **kw).number
 
-        self.run_service(work, lambda n: self._done(_(message, number=n), n), write=True,
+        self.run_service(work, lambda n: self._done_with(_(message, number=n), n), write=True,
                          on_refused=self._refused, group="write")
 
     def action_decide(self) -> None:
