@@ -267,6 +267,11 @@ def test_a_refused_operation_is_queued_with_the_centres_reasons(centre, policy, 
         assert c.service == "books.issue_book" and outbox.conflict_count(s) == 1
         assert any(r.article == "SZ-MD Art. 5" for r in c.reasons), c.reasons
         assert outbox.is_provisional(s, "record_book", book_b.id)
+        from core.services.worklist import worklist  # conflicts are work: they are in the worklist
+
+        [item] = [i for i in worklist(s, policy, on=D).items if i.kind == "sync_conflict"]
+        assert item.article == "SZ-MD Art. 5" and item.record_id == c.op_id and "refused" in item.message("en")
+        assert "中心" in item.message("zh_CN")
     with read_session(centre) as s:
         assert s.get(RecordBook, book_a.id) is not None and s.get(RecordBook, book_b.id) is None
 

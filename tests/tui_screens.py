@@ -68,6 +68,8 @@ SCREENS: dict[str, Callable[[object], Awaitable[None]]] = {
     "quick_check": _go("f2", "QuickCheckScreen", lambda s: s.result is not None, start=enrollee),
     "help": _go("f1", "HelpScreen", start=enrollee),
     "worklist": _go("f4", "WorklistScreen", lambda s: s.result is not None),
+    "conflicts": _go("ctrl+k", "ConflictsScreen", lambda s: s.result is not None,
+                     start=_go("f4", "WorklistScreen", lambda s: s.result is not None)),
     "monitoring": monitoring,
     "history": _from_enrollee("y", "HistoryScreen", lambda s: s.result is not None),
     "certificates": _from_enrollee("c", "CertificatesScreen"),

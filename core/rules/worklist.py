@@ -44,8 +44,9 @@ DECISION_DUE = "decision_due"
 RESUMPTION_DUE = "resumption_due"
 CERTIFICATE_RENEWAL = "certificate_renewal"
 BATCH_MISSING = "batch_missing"
+SYNC_CONFLICT = "sync_conflict"  # an operation made at this branch that the centre refused (issue 11)
 KINDS = (NOTICE_OVERDUE, EXPLANATION_TO_JUDGE, VERIFICATION_DUE, DECISION_DUE, RESUMPTION_DUE,
-         CERTIFICATE_RENEWAL, BATCH_MISSING)
+         CERTIFICATE_RENEWAL, BATCH_MISSING, SYNC_CONFLICT)
 CASE_KINDS = frozenset(KINDS[:5])
 
 
@@ -90,6 +91,10 @@ KIND_INFO: dict[str, KindInfo] = {
         "Certificate {certificate} ({disease}) expires on {due}; the re-application window opened on {opens}.")),
     BATCH_MISSING: KindInfo(_certificate, N_(
         "{institution}: the {month} batch of originals ({count} certificates) has not been received.")),
+    # the article is the centre's first reason's (core.services.worklist._conflict_items)
+    SYNC_CONFLICT: KindInfo(lambda p: "", N_(
+        "Operation {op} made here was refused by the centre ({reason}); take the centre's state or send it "
+        "again (the conflicts screen, or `casedesk sync resolve`).")),
 }
 
 

@@ -315,11 +315,32 @@ def _batch_items(session: Session, policy: Policy, scope: Scope, limit: int) -> 
 # --------------------------------------------------------------------------- public
 
 
+def _conflict_items(session: Session, policy: Policy, scope: Scope, limit: int) -> tuple[list[WorkItem], int | None]:
+    """Operations made at this branch that the centre refused (issue 11): work, not loss."""
+    from core.sync.outbox import conflicts
+
+    if scope.enrollee_id is not None:
+        return [], 0
+    items = []
+    for c in conflicts(session):
+        if scope.caseworker is not None and c.actor != scope.caseworker:
+            continue
+        first = c.reasons[0] if c.reasons else None
+        items.append(WorkItem(
+            kind=rules.SYNC_CONFLICT, due=scope.on, provisional=False, overdue=False, enrollee_id=None,
+            enrollee_name="", record=c.op_id[:8], record_id=c.op_id, branch=c.branch,
+            article=first.article if first else "", msgid=rules.KIND_INFO[rules.SYNC_CONFLICT].msgid,
+            params={"op": c.op_id[:8], "due": scope.on.isoformat(),
+                    "reason": Bilingual(first.message("en"), first.message("zh_CN")) if first else "-"}))
+    return items[:limit], (len(items) if len(items) <= limit else None)
+
+
 def _collect(session: Session, policy: Policy, scope: Scope, limit: int) -> Worklist:
     parts = [
         _case_items(session, policy, scope, limit),
         _renewal_items(session, policy, scope, limit),
         _batch_items(session, policy, scope, limit),
+        _conflict_items(session, policy, scope, limit),
     ]
     items = sorted((i for part, _ in parts for i in part), key=WorkItem.sort_key)
     total: int | None = 0

@@ -55,21 +55,26 @@ def take_central(engine: Engine, actor: Actor, op_id: str, *, central: Engine | 
         return _conflict(op)
 
 
-def retry(engine: Engine, actor: Actor, op_id: str) -> Conflict:
-    """Queue refused operation ``op_id`` again, to be judged on the centre's current state."""
+def retry_op(session, actor: Actor, op_id: str) -> Conflict:
+    """Queue refused operation ``op_id`` again (in the caller's transaction), to be judged on the centre's
+    current state: a new operation with the same seed (row ids) and numbers, without the versions it read."""
     actor.require("record")
+    op = _refused(session, op_id)
+    again = OutboxOp(op_id=uuid.uuid4(), seed=op.seed, service=op.service, inputs=op.inputs,
+                     actor=actor.username, actor_role=str(actor.role), branch=op.branch, local_at=op.local_at,
+                     reads="{}", touched=op.touched, numbers=op.numbers, state=PENDING, retry_of=op.op_id)
+    op.state, op.resolution, op.resolved_by, op.outcome_at = RESOLVED, RETRY, actor.username, utcnow()
+    session.add(op)
+    session.add(again)
+    audit.record(session, actor, "sync.retry", entity="sync_outbox", entity_id=op.op_id,
+                 before={"state": CONFLICT}, after={"state": RESOLVED, "resolution": RETRY, "retry": str(again.op_id)})
+    return _conflict(op)
+
+
+def retry(engine: Engine, actor: Actor, op_id: str) -> Conflict:
+    """:func:`retry_op` in its own transaction."""
     with write_session(engine, action="resolving a refused operation") as s:
-        op = _refused(s, op_id)
-        again = OutboxOp(op_id=uuid.uuid4(), seed=op.seed, service=op.service, inputs=op.inputs,
-                         actor=actor.username, actor_role=str(actor.role), branch=op.branch, local_at=op.local_at,
-                         reads="{}", touched=op.touched, numbers=op.numbers, state=PENDING, retry_of=op.op_id)
-        op.state, op.resolution, op.resolved_by, op.outcome_at = RESOLVED, RETRY, actor.username, utcnow()
-        s.add(op)
-        s.add(again)
-        audit.record(s, actor, "sync.retry", entity="sync_outbox", entity_id=op.op_id,
-                     before={"state": CONFLICT}, after={"state": RESOLVED, "resolution": RETRY,
-                                                        "retry": str(again.op_id)})
-        return _conflict(op)
+        return retry_op(s, actor, op_id)
 
 
-__all__ = ["RETRY", "TAKE_CENTRAL", "retry", "take_central"]
+__all__ = ["RETRY", "TAKE_CENTRAL", "retry", "retry_op", "take_central"]

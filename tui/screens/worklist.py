@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import DataTable, Label, Static
 
+from core.rules.worklist import SYNC_CONFLICT
 from core.services.worklist import WorkItem, Worklist, worklist
 from tui.i18n import N_, _
 from tui.labels import due, label
@@ -31,8 +32,9 @@ SCOPE_LABELS = {
 
 class WorklistScreen(BaseScreen):
     TITLE_MSGID = N_("Worklist")
-    HELP_MSGID = N_("Everything due, earliest first: case deadlines, certificate renewals, monthly batches. "
-                    "Enter opens the enrollee; Ctrl+T changes whose items are listed.")
+    HELP_MSGID = N_("Everything due, earliest first: case deadlines, certificate renewals, monthly batches, "
+                    "operations the centre refused. Enter opens the enrollee (or the refused operation); "
+                    "Ctrl+T changes whose items are listed; Ctrl+K lists the refused operations.")
     CSS_PATH = "worklist.tcss"
     NAV_LEVEL = 1
     HOLDS_FORMS = False
@@ -40,6 +42,8 @@ class WorklistScreen(BaseScreen):
     BINDINGS = [
         Binding("enter", "open", N_("Open"), id="worklist.open", key_display="Enter", priority=True,
                 tooltip=N_("Open the enrollee of the highlighted item")),
+        Binding("ctrl+k", "conflicts", N_("Conflicts"), id="worklist.conflicts",
+                tooltip=N_("Operations made here that the centre refused")),
         Binding("ctrl+t", "scope", N_("Scope"), id="worklist.scope",
                 tooltip=N_("Cycle: my branch, my cases, all branches")),
         Binding("ctrl+r", "reload", N_("Reload"), id="worklist.reload", tooltip=N_("Load the worklist again")),
@@ -122,8 +126,15 @@ class WorklistScreen(BaseScreen):
     def action_open(self) -> None:
         key = self.query_one("#items", PagedTable).current_key()
         item = self.items.get(key) if key else None
-        if item is not None and item.enrollee_id is not None:
+        if item is not None and item.kind == SYNC_CONFLICT:
+            self.action_conflicts(item.record_id)
+        elif item is not None and item.enrollee_id is not None:
             self.casedesk.open_enrollee(item.enrollee_id)
+
+    def action_conflicts(self, op_id: str = "") -> None:
+        from tui.screens.conflicts import ConflictsScreen
+
+        self.casedesk.go(ConflictsScreen(op_id))
 
     def action_scope(self) -> None:
         self.scope = SCOPES[(SCOPES.index(self.scope) + 1) % len(SCOPES)]
