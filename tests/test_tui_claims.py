@@ -41,3 +41,25 @@ async def test_register_decide_and_approve_from_the_enrollee_view(engine, build,
         await wait_until(pilot, lambda: "approved" in text_of(app.screen.query_one("#result")))
         await settle(pilot)
         assert app.screen.subject.claims[0].status == "approved"
+
+
+async def test_settlement_summary_screen_shows_the_months_fund_shares(engine, build, clerk, policy):
+    from datetime import datetime
+
+    from core.db import write_session
+    from core.services import registry
+    from core.services.lookup import get_enrollee, institution_by_code
+    from tui_screens import settlement
+
+    build_scene(build, engine)
+    with write_session(engine) as s:
+        wang = get_enrollee(s, CARD)
+        hosp = institution_by_code(s, "H-SZ-001")
+        registry.add_expense(s, clerk, enrollee_id=wang.id, occurred_at=datetime(2026, 4, 8, 10), amount_fen=200_000,
+                             visit_kind="major_disease_outpatient", institution_id=hosp.id, disease_code="MD-II-03",
+                             policy=policy)
+    app = create_app(engine, Actor("clerk1", "clerk", "futian"), policy, today=TODAY)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settlement(pilot)
+        text = text_of(app.screen.query_one("#summary"))
+    assert "H-SZ-001" in text and "2,000.00" in text and "1,800.00" in text and "SZ-MD Art. 11" in text

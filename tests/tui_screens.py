@@ -62,6 +62,20 @@ async def monitoring(pilot) -> None:
     await settle(pilot)
 
 
+async def settlement(pilot) -> None:
+    """From the palette: its translated title typed, Enter."""
+    from tui.i18n import _
+
+    await wait_until(pilot, lambda: pilot.app.focused is not None)
+    await pilot.press("ctrl+p")
+    await wait_until(pilot, lambda: _on(pilot, "CommandPalette"))
+    await pilot.press(*_("Settlement"))
+    await settle(pilot)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: _on(pilot, "SettlementScreen") and pilot.app.screen.report is not None)
+    await settle(pilot)
+
+
 SCREENS: dict[str, Callable[[object], Awaitable[None]]] = {
     "lookup": lookup,
     "enrollee": enrollee,
@@ -81,6 +95,7 @@ SCREENS: dict[str, Callable[[object], Awaitable[None]]] = {
     "facts": _from_enrollee("f", "FactsScreen", lambda s: s.subject is not None),
     "stays": _from_enrollee("s", "StaysScreen", lambda s: s.subject is not None),
     "claims": _from_enrollee("m", "ClaimsScreen", lambda s: s.subject is not None),
+    "settlement": settlement,
 }
 
 

@@ -346,6 +346,11 @@ class CasedeskApp(App[None]):
 
         self.go(MonitoringScreen())
 
+    def action_settlement(self) -> None:
+        from tui.screens.settlement import SettlementScreen
+
+        self.go(SettlementScreen())
+
     async def action_quit(self) -> None:
         """Ctrl+Q: quit, after asking when a form holds unsaved input."""
         if self._unsaved(self.screen_stack):
@@ -381,6 +386,8 @@ class CasedeskApp(App[None]):
                             lambda: self.set_timer(0.1, self.deliver_screenshot))
         yield SystemCommand(_("Audit history"), _("Audit events of an enrollee or of any record"),
                             lambda: self.open_workflow("history", self._current_enrollee()))
+        yield SystemCommand(_("Settlement"), _("The month's booked fund shares per institution (SZ-MD Art. 11)"),
+                            self.action_settlement)
         for kind, number in getattr(screen, "printable", lambda: [])():
             from tui.labels import label
 
