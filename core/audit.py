@@ -176,8 +176,9 @@ def canonical(ev: AuditEvent) -> bytes:
         "reason": ev.reason,
         "article": ev.article,
     }
-    if ev.op_id is not None:  # covered when set; events from before issue 11 hash as they did
-        content["op_id"], content["branch"] = str(ev.op_id), ev.branch
+    op_id = getattr(ev, "op_id", None)  # migration 0005 chains rows of its own time, which have none
+    if op_id is not None:  # covered when set; events from before issue 11 hash as they did
+        content["op_id"], content["branch"] = str(op_id), ev.branch
     return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from core import audit, gateway
 from core.db import make_engine, read_session, write_session
 from core.errors import BadInput
-from core.services import offsite
+from core.services import history, offsite
 from core.sync import changes as change_log
 from core.sync.link import init_branch
 from core.sync.pull import pull
@@ -65,6 +65,10 @@ def test_first_pull_then_incremental_pull_brings_only_the_changes(engine, me, pg
     with read_session(centre) as s:
         assert audit.verify(s).ok
     assert later.id in rows(engine, "enrollee")
+    with read_session(engine) as s:  # the record's history at the branch tells the centre's events
+        told = history.record_history(s, people[1].id_number)
+        assert [x.action for x in told.sentences] == ["enrollee.add", "enrollee.update"]
+        assert {x.actor for x in told.sentences} == {CLERK.username}
     centre.dispose()
 
 
