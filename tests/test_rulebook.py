@@ -9,6 +9,7 @@ import ast
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -160,8 +161,8 @@ TABLE = {"who": lambda p: p.offsite.article_who}
     }
 
 
-def _casedesk(tmp_path, *args):
-    env = {**os.environ, "CASEDESK_CONFIG": str(tmp_path / "none.toml"), "LANG": "C.UTF-8",
+def _casedesk(tmp_path, *args, config: str = "none.toml"):
+    env = {**os.environ, "CASEDESK_CONFIG": str(tmp_path / config), "LANG": "C.UTF-8",
            "CASEDESK_LOG_DIR": str(tmp_path / "logs")}
     env.pop("CASEDESK_DB", None)
     r = subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, env=env, timeout=120)
@@ -211,3 +212,20 @@ def test_a_fresh_clone_carries_its_rules(tmp_path):
     for pack in available_packs():
         assert f"data/policies/{pack}.rules.toml" in tracked
         assert f"docs/rules-{pack}.md" in tracked
+
+
+def test_an_admins_pack_without_words_still_lists_every_article(tmp_path):
+    """A pack installed in policy_dir with no rules file beside it: every
+    article it holds is printed, saying there are no words for it yet."""
+    packs = tmp_path / "packs"
+    packs.mkdir(mode=0o755)
+    shutil.copy(ROOT / "tests" / "packs" / "lianchi.toml", packs / "lianchi-test.toml")
+    (tmp_path / "config.toml").write_text(f'policy_dir = "{packs}"\n', encoding="utf-8")
+    r = _casedesk(tmp_path, "rules", "--pack", "lianchi-test", "--json", config="config.toml")
+    assert r.returncode == 0, r.stderr
+    listed = json.loads(r.stdout)["rules"]
+    policy = load_file(packs / "lianchi-test.toml")
+    assert {x["paths"][0] for x in listed} == set(rulebook.article_paths(policy))
+    assert all(x["text"] == "" for x in listed)
+    r = _casedesk(tmp_path, "rules", "--pack", "lianchi-test", config="config.toml")
+    assert "no words for this rule in the pack's rules file yet" in r.stdout

@@ -18,18 +18,21 @@ def rules_command(
     """Each rule of the pack: its article, what it says, its numbers and where
     casedesk applies it (the same source as docs/rules-<pack>.md)."""
     from core.i18n import normalise_lang
+    from core.policy import PolicyError
     from core.rulebook import applied_groups, heading, rules
 
     words = normalise_lang(lang) if lang else state.lang
     with cli_errors():
-        if pack:
-            from core.config import load_config
-            from core.policy import load_pack
+        from core.config import load_config
+        from core.policy import find_pack, load_pack
 
-            pol = load_pack(pack, policy_dir=load_config().policy_dir)
-        else:
-            pol = policy()
-        listing = rules(pol, words)
+        policy_dir = load_config().policy_dir
+        pol = load_pack(pack, policy_dir=policy_dir) if pack else policy()
+        try:  # the rules file beside the pack's own file (an admin's pack in policy_dir too)
+            pack_file = find_pack(pol.id, policy_dir)
+        except PolicyError:  # a demo database's pack given as a file
+            pack_file = None
+        listing = rules(pol, words, pack_file=pack_file)
     if as_json:
         emit_json({"pack": pol.id, "name": pol.pack.name_zh if words == "zh_CN" else pol.pack.name_en,
                    "lang": words, "rules": [r.as_dict() for r in listing]})
