@@ -272,6 +272,12 @@ def test_a_refused_operation_is_queued_with_the_centres_reasons(centre, policy, 
         [item] = [i for i in worklist(s, policy, on=D).items if i.kind == "sync_conflict"]
         assert item.article == "SZ-MD Art. 5" and item.record_id == c.op_id and "refused" in item.message("en")
         assert "中心" in item.message("zh_CN")
+        from core.services.overview import enrollee_overview  # the enrollee view says it is provisional
+
+        view = enrollee_overview(s, cert.enrollee_id, on=D, policy=policy)
+        [alert] = [x for x in view.alerts if x.kind == "sync_conflict"]
+        assert book_b.number in alert.message("en") and "refused by the centre" in alert.message("en")
+        assert "被中心拒绝" in alert.message("zh_CN")
     with read_session(centre) as s:
         assert s.get(RecordBook, book_a.id) is not None and s.get(RecordBook, book_b.id) is None
 

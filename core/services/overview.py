@@ -465,6 +465,18 @@ def _document_alerts(e: Enrollee, certs: list[Certificate], book: BookView | Non
     return out
 
 
+def _provisional_alerts(session: Session, e: Enrollee) -> list[Alert]:
+    """At a branch: the records changed here that the centre has not taken yet
+    (waiting to be sent or answered) or refused (issue 11 item 4) — provisional."""
+    from core.sync.outbox import provisional_for
+
+    return [Alert(kind="sync_conflict" if p.state == "conflict" else "provisional", article="",
+                  msgid=N_("{record} {number} was changed here and is provisional: {state}."),
+                  params={"record": Code("record_kind", p.table), "number": p.number or "",
+                          "state": Code("sync_state", p.state)}, record_id=p.row_id)
+            for p in provisional_for(session, e.id)]
+
+
 def alerts_for(session: Session, e: Enrollee, certs: list[Certificate], book: BookView | None,
                centre: HealthCentreView | None, case: InvestigationCase | None, policy: Policy,
                on: date) -> list[Alert]:
@@ -475,6 +487,7 @@ def alerts_for(session: Session, e: Enrollee, certs: list[Certificate], book: Bo
     alerts = [_from_worklist(i) for i in worklist_alerts(session, e.id, on, policy)]
     alerts += _notice_alert(case, policy, on) + _certificate_alerts(certs, policy, on)
     alerts += _document_alerts(e, certs, book, centre, policy, on)
+    alerts += _provisional_alerts(session, e)
     return sorted(alerts, key=lambda a: (not a.overdue, a.due or date.max, a.kind))
 
 

@@ -109,3 +109,39 @@ def find_op(session: Session, op_id: str) -> OutboxOp:
     if row is None:
         raise NotFound.one("", "op", N_("No operation {op} in this branch's outbox."), op=op_id)
     return row
+
+
+@dataclass(frozen=True)
+class ProvisionalRow:
+    """A record of one enrollee whose local change the centre has not taken (yet)."""
+
+    table: str
+    row_id: str
+    number: str  # the record's number, "" when it has none
+    state: str  # pending | submitted | conflict
+
+
+def provisional_for(session: Session, enrollee_id: uuid.UUID) -> tuple[ProvisionalRow, ...]:
+    """The enrollee's records changed here by operations still waiting for the
+    centre or refused by it: their local state is provisional (shown so)."""
+    from core.sync.ops import _models
+
+    state_of: dict[tuple[str, uuid.UUID], str] = {}
+    for op in session.exec(select(OutboxOp).where(col(OutboxOp.state).in_(HOLDING)).order_by(OutboxOp.seq)):
+        for key in _rows(op):
+            if state_of.get(key) != CONFLICT:
+                state_of[key] = op.state
+    by_table: dict[str, list[uuid.UUID]] = {}
+    for table, row_id in state_of:
+        by_table.setdefault(table, []).append(row_id)
+    models = _models()
+    out = []
+    for table, ids in sorted(by_table.items()):
+        model = models.get(table)
+        if model is None or not (table == "enrollee" or hasattr(model, "enrollee_id")):
+            continue
+        owner = model.id if table == "enrollee" else model.enrollee_id
+        for row in session.exec(select(model).where(col(model.id).in_(ids), owner == enrollee_id)):
+            out.append(ProvisionalRow(table, str(row.id), str(getattr(row, "number", "") or ""),
+                                      state_of[(table, row.id)]))
+    return tuple(out)
