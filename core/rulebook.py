@@ -105,6 +105,15 @@ def rules_path(pack_file: Path) -> Path:
 def load_rules(path: Path) -> RulesFile | None:
     """The rules file at ``path``, validated; None when there is none."""
     try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = 0
+    return _load_rules(path, stamp)
+
+
+@lru_cache(maxsize=16)
+def _load_rules(path: Path, _stamp: int) -> RulesFile | None:
+    try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
