@@ -355,3 +355,38 @@ def test_conflicts_are_listed_and_resolved_from_the_shell(centre, policy, tmp_pa
     push.collect(b, centre)
     r = CliRunner().invoke(app, ["--lang", "en", "--db", db, "sync", "conflicts", "--all", "--json"])
     assert len(json.loads(r.stdout)["conflicts"]) == 2
+
+
+async def test_the_conflicts_screen_shows_the_reasons_and_sends_it_again(centre, policy, tmp_path, migrated_template):
+    """From the worklist (F4, Ctrl+K) to the refused operation, its reasons, and `r`."""
+    from tui.app import create_app
+    from tui_support import screen_text, settle, table_text, wait_until
+    from tui.widgets.table import FitTable
+
+    cw = _world_at_centre(centre, policy)
+    cert = cw.recognise(D)
+    a = _branch(tmp_path, migrated_template, centre, "FT01", "ft01")
+    b = _branch(tmp_path, migrated_template, centre, "LH02", "lh02")
+    type(cw)(**{**cw.__dict__, "engine": a}).run(_issue(cw, cert))
+    type(cw)(**{**cw.__dict__, "engine": b}).run(_issue(cw, cert))
+    for eng in (a, b):
+        push.submit(eng, centre)
+    applier.apply_pending(centre)
+    push.collect(b, centre)
+    app = create_app(b, Actor("clerk1", "clerk", "futian"), policy, "en", today=D)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "WorklistScreen"
+                         and pilot.app.screen.result is not None)
+        await pilot.press("ctrl+k")
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "ConflictsScreen"
+                         and pilot.app.screen.result is not None)
+        await settle(pilot)
+        shown = screen_text(pilot.app.screen)
+        assert "add MD-I-01 to that book" in shown  # the centre's reason (SZ-MD Art. 5)
+        reasons = pilot.app.screen.query_one("ReasonsList").reasons
+        assert any(r.article == "SZ-MD Art. 5" for r in reasons)
+        assert "books.issue_book" in table_text(pilot.app.screen.query_one(FitTable))
+        await pilot.press("r")
+        await wait_until(pilot, lambda: pilot.app.screen.result == ())
+    assert [o.state for o in _outbox(b)] == ["resolved", "pending"]
