@@ -407,8 +407,20 @@ def _expense_rows(spec: Spec, refs: Refs, policy: Policy, store: Storage, rng: r
     cols = ["enrollee_id", "occurred_at", "id", "institution_id", "visit_kind", "disease_code", "amount_fen",
             "settlement", "large_equipment", "source", "created_at"]
     n = len(people.ids)
+    if not spec.expenses:
+        return
     planned = [_profile_rows(p, spec, rng) if p else [] for p in people.profile]
-    budget = max(spec.expenses - sum(len(p) for p in planned), 0)
+    # the trigger profiles fit in the rows asked for: the first of each kind always, later ones while they fit
+    first = set()
+    used = 0
+    for i, rows_i in enumerate(planned):
+        kind = people.profile[i]
+        if kind and kind not in first:
+            first.add(kind)
+        elif used + len(rows_i) > spec.expenses:
+            planned[i] = []
+        used += len(planned[i])
+    budget = max(spec.expenses - used, 0)
     # ordinary expenses: skewed over enrollees (a few use a lot), exactly ``budget`` in all
     weights = [rng.expovariate(1.0) ** 2 for _ in range(n)]
     scale = budget / (sum(weights) or 1.0)
