@@ -100,6 +100,8 @@ def test_a_pull_killed_in_the_middle_resumes_and_ends_equal_to_the_centre(tmp_pa
 
     r = branch("audit", "verify")  # the branch's own chain, with its pulls, holds
     assert r.returncode == 0, r.stdout + r.stderr
+    r = branch("db", "check")  # storage integrity, foreign keys, triggers
+    assert r.returncode == 0, r.stdout + r.stderr
     with read_session(centre) as s:  # and the centre's (it has no caseworker for this account to run the CLI)
         assert audit.verify(s).ok
     branch_engine.dispose()

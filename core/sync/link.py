@@ -64,7 +64,9 @@ class Link:
 
     @property
     def shown_url(self) -> str:
-        return central_url(self.central_url).render_as_string(hide_password=True)
+        from urllib.parse import unquote
+
+        return unquote(central_url(self.central_url).render_as_string(hide_password=True))
 
 
 def _link(row: SyncBranch) -> Link:
