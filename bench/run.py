@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="100k enrollees / 1M expenses")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ap.add_argument("--json-out", default=None, help="also write the figures as JSON to this file")
     ap.add_argument("--only", default="", help="run the modules whose name holds this")
     ap.add_argument("--skip", action="append", default=[], help="skip the modules whose name holds this (repeatable)")
     ap.add_argument("--data-dir", default=None, help="where data sets are built and reused (default bench/.data)")
@@ -95,8 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         run.log(f"{name}: {time.perf_counter() - t:.0f} s")
     info["seconds"] = round(time.perf_counter() - started, 1)
     info["load_average_after"] = list(os.getloadavg())
+    report = json.dumps({**info, "figures": [f.as_dict() for f in figs]}, indent=2, ensure_ascii=False)
+    if args.json_out:
+        Path(args.json_out).write_text(report + "\n", encoding="utf-8")
     if args.json:
-        print(json.dumps({**info, "figures": [f.as_dict() for f in figs]}, indent=2, ensure_ascii=False))
+        print(report)
         return 0
     m = info["machine"]
     print(f"{info['date']}: {m['cpus']} cpus ({m['cpu']}), load average {m['load_average'][0]:.1f} at start, "
