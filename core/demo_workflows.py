@@ -3,7 +3,10 @@ screen has something to show: certificates at every step (draft, signed,
 sealed, confirmed, in the renewal window, renewed, expired, invalidated,
 withdrawn, replaced), record books (issued, second disease, renewed,
 replaced), monthly batches (received and waiting), off-site filings (active,
-cancelled), health-centre selections and investigations at every stage.
+cancelled, cancelled by a return home), health-centre selections,
+investigations at every stage, and facts that changed from a date (scheme,
+retirement with a city pension, disabled grade, a physician's title, an
+institution's designation) and hospital stays (issue 13).
 
 Every step goes through the same service a caseworker's key press calls, so
 the demo also exercises the rules; a step the rules refuse is a bug in the
@@ -25,7 +28,7 @@ from core.db import write_session
 from core.models import Enrollee, Institution, Physician
 from core.policy import Policy
 from core.rules.offsite import FilingForm
-from core.services import books, certificates, health_centre, offsite, replacements
+from core.services import books, certificates, changes, health_centre, offsite, replacements, stays
 
 
 def _demo_actors() -> tuple[Actor, Actor, Actor]:
@@ -185,8 +188,67 @@ class _Walker:
         self._offsite(comp)
         self._health_centres(other)
         self._investigations()
+<<<<<<< HEAD
         self._claims()
+=======
+        self._life(comp, other)
+>>>>>>> 6c2b94d (Demo (issue 13): a scheme change, a retirement with a city pension, a disabled grade, a return home that cancels the filing, a stay now and one over, a physician's title change, a de-designation, all through the services; the snapshot scene records where Wang works from a date and a stay (fixed audit times), shown on the enrollee view at 80x24)
         return self.counts
+
+    def _life(self, comp: list[Enrollee], other: list[Enrollee]) -> None:
+        """Facts that changed from a date and hospital stays (issue 13), after
+        every workflow so that each step above was judged on the facts of its day."""
+        today, pol = self.today, self.policy
+        spare = [e for e in comp[-8:] if e.employment == "employed"]
+        if spare:
+            e = spare[0]
+            self.run(lambda s: changes.change_enrollee(s, self.clerk, e.id, {"scheme": "inpatient"},
+                                                       on=today - timedelta(days=60), policy=pol, today=today,
+                                                       reason="employer moved the contract to inpatient insurance (demo)"))
+            self.bump("scheme changes")
+        if len(spare) > 1:
+            e = spare[1]
+            self.run(lambda s: changes.retire(s, self.clerk, e.id, city_pension=True, on=today - timedelta(days=30),
+                                              policy=pol, today=today, reason="monthly pension granted (demo)"))
+            self.bump("retired with a city pension")
+        if len(spare) > 2:
+            e = spare[2]
+            self.run(lambda s: changes.change_enrollee(
+                s, self.clerk, e.id, {"disabled_grade": str(pol.enrolment.disabled_grade_max - 2)},
+                on=today - timedelta(days=200), policy=pol, today=today, reason="disabled serviceman papers (demo)"))
+            self.bump("disabled-serviceman grades")
+        stayers = [e for e in comp[20:24]]
+        for k, e in enumerate(stayers[:2]):
+            hosp = self.hospitals[k % len(self.hospitals)]
+            if k == 0:  # in hospital now
+                self.run(lambda s: stays.admit(s, self.clerk, e.id, on=today - timedelta(days=3), policy=pol,
+                                               institution_code=hosp.code, reason="admitted to ward 3 (demo)",
+                                               today=today))
+                self.bump("in hospital now")
+            else:
+                self.run(lambda s: stays.admit(s, self.clerk, e.id, on=today - timedelta(days=40), policy=pol,
+                                               institution_code=hosp.code, reason="demo", today=today))
+                self.run(lambda s: stays.discharge(s, self.clerk, e.id, on=today - timedelta(days=30), policy=pol,
+                                                   reason="discharged home (demo)", today=today))
+                self.bump("hospital stays over")
+        hosp = self.hospitals[0]
+        attending = next((p for code, p in sorted(self.physicians.items())
+                          if p.institution_id == hosp.id and p.title == "attending"), None)
+        if attending is not None:
+            self.run(lambda s: changes.change_physician(s, self.clerk, attending.code, {"title": "deputy_chief"},
+                                                        on=today - timedelta(days=15), policy=pol, today=today,
+                                                        reason="promoted (demo)"))
+            self.bump("physician title changes")
+        with Session(self.engine) as s:
+            # one nobody files or is treated at (outside the mainland): its history shows, nothing else moves
+            clinic = s.exec(select(Institution).where(Institution.designated == True,  # noqa: E712
+                                                      Institution.mainland == False)  # noqa: E712
+                            .order_by(Institution.code)).first()
+        if clinic is not None:
+            self.run(lambda s: changes.change_institution(s, self.clerk, clinic.code, {"designated": "no"},
+                                                          on=today - timedelta(days=5), policy=pol, today=today,
+                                                          reason="designation withdrawn by the agency (demo)"))
+            self.bump("institutions de-designated")
 
     def _after_confirm(self, s: Session, number: str) -> date:
         cert = certificates.find_certificate(s, number)
@@ -235,6 +297,11 @@ class _Walker:
             filing = self.run(lambda s: offsite.file_filing(s, self.clerk, e.id, form, on=today - timedelta(days=90 - k),
                                                             policy=self.policy, reason="demo"))
             self.bump("off-site filings")
+            if k == 6:  # back in the city: the return cancels the filing (SZ-MT Art. 9(3))
+                self.run(lambda s: changes.return_home(s, self.clerk, e.id, on=today - timedelta(days=5),
+                                                       reason="returned to work at head office (demo)",
+                                                       policy=self.policy, today=today))
+                self.bump("returned home, filing cancelled")
             if k == 7:
                 self.run(lambda s: offsite.cancel_filing(s, self.clerk, filing.id, policy=self.policy, on=today - timedelta(days=10),
                                                          reason="returned to Shenzhen to settle (demo)"))

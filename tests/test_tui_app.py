@@ -419,6 +419,10 @@ async def test_palette_entry_runs_the_screen_action(engine, policy, scene):
 # --------------------------------------------------------------------------- history
 
 
+#: the scene's own events for Wang (tests/tui_support.py): a fact change (two events) and a stay
+SCENE_EVENTS_OF_WANG = 3
+
+
 async def test_history_shows_who_when_what_why_article(engine, policy, scene):
     add_audit(engine, scene.wang, 3)
     app = make_app(engine, policy)
@@ -427,7 +431,7 @@ async def test_history_shows_who_when_what_why_article(engine, policy, scene):
         await pilot.press("y")
         await wait_until(pilot, lambda: getattr(app.screen, "result", None) is not None)
         table = app.screen.query_one("#events", DataTable)
-        assert table.row_count == 3
+        assert table.row_count == 3 + SCENE_EVENTS_OF_WANG
         text = table_text(table)
         # who by name, what as the action and its article, why as typed (issue 8: sentences)
         assert "Clerk One" in text and "test.step2 (SZ-MT Art. 4)" in text and "reason 2" in text

@@ -22,7 +22,7 @@ CODE = re.compile(r"\b[A-Z][A-Z0-9*]*(?:-[A-Z0-9*]+)+\b|\bSZ[0-9*]+\b")
 ARTICLE = re.compile(r"\b(?:SZ-MD|SZ-MT) Art\. [0-9, -]+|\bZZ §[0-9]+")
 KEYS = {"Esc", "Enter", "PgUp", "PgDn", "Tab", "Up", "Down", "Left", "Right", "YYYY-MM"}
 #: names the scene's registry holds (data, shown as stored), the pack id, the database file
-DATA = ("Li Lei", "Zhao Min", "Dr Chen", "Pearl River Trading", "clerk1", "rev1", "shenzhen-2008",
+DATA = ("Li Lei", "Zhao Min", "Dr Chen", "Pearl River Trading", "clerk1", "Clerk One", "rev1", "shenzhen-2008",
         "casedesk.db")
 WORD = re.compile(r"[A-Za-z][A-Za-z_'.-]*[A-Za-z]")
 

@@ -15,6 +15,7 @@ from datetime import date, datetime, timezone
 from rich.console import Console
 
 from core.audit import record
+from core.models import AuditEvent
 from core.auth import Actor
 from core.db import write_session
 from core.models import (
@@ -100,6 +101,23 @@ def build_scene(build, engine) -> Scene:
         notice_due=date(2026, 2, 27), opened_on=date(2026, 3, 2), open_reason="no_show",
         verification_due=date(2026, 5, 31),
     ))
+    # issue 13, through the services: where Wang works from a date, and a hospital stay that is over
+    from core.policy import load_pack
+    from core.services import changes, stays
+
+    clerk, pack = Actor("clerk1", "clerk", "futian"), load_pack("shenzhen-2008")
+    steps = [
+        lambda s: changes.change_enrollee(s, clerk, wang.id, {"stationed_city": "Guangzhou"}, on=date(2025, 1, 15),
+                                          reason="单位派驻函", policy=pack, today=TODAY),
+        lambda s: stays.record_stay(s, clerk, wang.id, admitted_on=date(2026, 4, 20), discharged_on=date(2026, 4, 28),
+                                    institution_code=hospital.code, policy=pack, today=TODAY),
+    ]
+    for minute, step in enumerate(steps):
+        with write_session(engine) as s:
+            step(s)
+            for obj in s.new:  # a fixed moment, so the history snapshot does not move with the clock
+                if isinstance(obj, AuditEvent):
+                    obj.at = datetime(2026, 4, 30, 8, minute, tzinfo=timezone.utc)
     return Scene(wang=wang, li=li, zhao=zhao, hospital_code=hospital.code)
 
 
