@@ -188,11 +188,8 @@ class _Walker:
         self._offsite(comp)
         self._health_centres(other)
         self._investigations()
-<<<<<<< HEAD
         self._claims()
-=======
         self._life(comp, other)
->>>>>>> 6c2b94d (Demo (issue 13): a scheme change, a retirement with a city pension, a disabled grade, a return home that cancels the filing, a stay now and one over, a physician's title change, a de-designation, all through the services; the snapshot scene records where Wang works from a date and a stay (fixed audit times), shown on the enrollee view at 80x24)
         return self.counts
 
     def _life(self, comp: list[Enrollee], other: list[Enrollee]) -> None:
