@@ -166,9 +166,10 @@ def add_enrollee(
         p.add("name", N_("A name is 1-64 characters."))
     _choice(p, "scheme", scheme, Scheme, policy.enrolment.article_schemes if policy else "")
     _choice(p, "employment", employment, Employment)
-    if disabled_grade is not None and not 1 <= disabled_grade <= 6:
-        p.add("disabled_grade", N_("A disabled serviceman grade is 1 to 6."),
-              policy.enrolment.article_disabled if policy else "")
+    low, high = (policy.enrolment.disabled_grade_min, policy.enrolment.disabled_grade_max) if policy else (1, 6)
+    if disabled_grade is not None and not low <= disabled_grade <= high:  # the pack's range (SZ-MT Art. 16)
+        p.add("disabled_grade", N_("A disabled serviceman grade is {low} to {high}."),
+              policy.enrolment.article_disabled if policy else "", low=low, high=high)
     if not PHONE_RE.match(phone or ""):
         p.add("phone", N_("A phone number has digits, spaces, + and - only."))
     if individual_account_fen < 0:
