@@ -390,3 +390,23 @@ async def test_the_conflicts_screen_shows_the_reasons_and_sends_it_again(centre,
         await pilot.press("r")
         await wait_until(pilot, lambda: pilot.app.screen.result == ())
     assert [o.state for o in _outbox(b)] == ["resolved", "pending"]
+
+
+def test_sync_apply_once_at_the_centre(centre, pg_url, policy, tmp_path, migrated_template):
+    """`casedesk --db postgresql+psycopg://… sync apply --once --json`: the applier as a command."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from core.auth import os_username
+
+    cw = _world_at_centre(centre, policy)
+    caseworkers(centre, Actor(os_username(), "admin", ""))
+    cert = cw.recognise(D)
+    a = _branch(tmp_path, migrated_template, centre, "FT01", "ft01")
+    type(cw)(**{**cw.__dict__, "engine": a}).run(_issue(cw, cert))
+    push.submit(a, centre)
+    r = CliRunner().invoke(app, ["--lang", "en", "--db", pg_url, "sync", "apply", "--once", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout) == {"ok": True, "applied": 1, "conflicts": 0}
+    r = CliRunner().invoke(app, ["--lang", "en", "--db", str(a.url.database), "sync", "apply", "--once"])
+    assert r.exit_code == 2  # the applier runs at the centre only
