@@ -410,3 +410,31 @@ def test_sync_apply_once_at_the_centre(centre, pg_url, policy, tmp_path, migrate
     assert json.loads(r.stdout) == {"ok": True, "applied": 1, "conflicts": 0}
     r = CliRunner().invoke(app, ["--lang", "en", "--db", str(a.url.database), "sync", "apply", "--once"])
     assert r.exit_code == 2  # the applier runs at the centre only
+
+
+def test_the_applier_wakes_when_a_branch_submits(centre, policy, tmp_path, migrated_template):
+    """`casedesk sync apply` (no --once): LISTEN on the submission trigger's channel, apply, sleep again."""
+    import threading
+    import time
+
+    cw = _world_at_centre(centre, policy)
+    cert = cw.recognise(D)
+    a = _branch(tmp_path, migrated_template, centre, "FT01", "ft01")
+    type(cw)(**{**cw.__dict__, "engine": a}).run(_issue(cw, cert))
+    stop = threading.Event()
+    worker = threading.Thread(target=applier.run_forever, args=(centre,), kwargs={"idle": 30, "stop": stop.is_set})
+    worker.start()
+    try:
+        time.sleep(0.5)  # listening
+        push.submit(a, centre)
+        deadline = time.monotonic() + 20
+        while count(centre, "sync_applied") == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert count(centre, "sync_applied") == 1  # woken by the NOTIFY, long before the 30 s idle
+        assert time.monotonic() < deadline
+    finally:
+        stop.set()
+        with centre.begin() as c:  # wake it so it sees the stop
+            c.execute(text("NOTIFY casedesk_sync_submitted"))
+        worker.join(10)
+    assert not worker.is_alive()

@@ -122,21 +122,25 @@ def apply_pending(central: Engine, *, limit: int | None = None,
 def run_forever(central: Engine, *, idle: float = 5.0, stop: Callable[[], bool] = lambda: False,
                 policy_for: Callable[[str, str], Any] = default_policy_for) -> None:
     """``casedesk sync apply``: apply, then sleep until a branch submits
-    (PostgreSQL LISTEN on the submission trigger's channel, or ``idle`` s)."""
-    while not stop():
-        apply_pending(central, policy_for=policy_for)
-        if central.dialect.name != "postgresql":
+    (PostgreSQL LISTEN on the submission trigger's channel, or ``idle`` s).
+    It listens before it looks, so a submission between the two is not missed."""
+    if central.dialect.name != "postgresql":
+        while not stop():
+            apply_pending(central, policy_for=policy_for)
             time.sleep(idle)
-            continue
-        raw = central.raw_connection()
-        try:
-            conn = raw.driver_connection
-            conn.autocommit = True
-            conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        return
+    raw = central.raw_connection()
+    conn = raw.driver_connection
+    raw.detach()  # autocommit for LISTEN: this connection never goes back to the pool
+    try:
+        conn.autocommit = True
+        conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        while not stop():
+            apply_pending(central, policy_for=policy_for)
             for _ in conn.notifies(timeout=idle, stop_after=1):
                 break
-        finally:
-            raw.close()
+    finally:
+        conn.close()
 
 
 def grant_branch_role(central: Engine, role: str) -> None:
