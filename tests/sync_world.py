@@ -71,11 +71,12 @@ class World:
                                  amount_fen=12_000, visit_kind="major_disease_outpatient",
                                  institution_id=self.insts[0].id, disease_code="MD-I-01")
 
-    def file(self, enrollee_id):
+    def file(self, enrollee_id, *, engine=None, actor: Actor = CLERK):
+        """An off-site filing, at the centre (or at a branch: ``engine``)."""
         codes = tuple(i.code for i in self.insts)
         form = FilingForm(place_city="Wuhan", institution_codes=codes, stamped_codes=frozenset(codes),
                           form_copies=3, local_ss_stamp=True, filed_by="self")
-        with write_session(self.engine) as s:
-            return offsite.file_filing(s, CLERK, enrollee_id, form, on=ON, policy=self.policy)
+        with write_session(engine or self.engine) as s:
+            return offsite.file_filing(s, actor, enrollee_id, form, on=ON, policy=self.policy)
 
 

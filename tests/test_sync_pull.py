@@ -108,6 +108,31 @@ def test_an_enrollee_who_moves_into_the_area_arrives_with_all_their_records(engi
     centre.dispose()
 
 
+def test_rows_held_by_an_operation_are_fetched_again_once_the_centre_has_answered(engine, me, pg_url):
+    """A row an operation made here is left alone while the operation waits;
+    the centre's change of it (applying the operation) may pass behind the
+    cursor meanwhile, so once the answer is in, the pull fetches it again."""
+    from core.models import Caseworker
+    from core.sync import applier, push
+
+    centre = make_engine(pg_url)
+    world = World(centre)
+    person = world.enrollee("futian", 790)
+    with write_session(centre) as s:  # the caseworker the centre applies the operation as
+        s.add(Caseworker(username=me.username, role=me.role, branch="futian", display_name=me.username))
+    make_branch(engine, me, pg_url)
+    pull(engine, me)
+    filing = world.file(person.id, engine=engine, actor=me)  # made here: an operation in the outbox
+    assert push.submit(engine, centre) == 1
+    assert applier.apply_pending(centre).applied == 1
+    pull(engine, me)  # the filing is still held here (no answer read yet): the centre's version passes by
+    assert rows(engine, "offsite_filing")[filing.id] != rows(centre, "offsite_filing")[filing.id]
+    assert push.collect(engine, centre) == (1, 0, 0)
+    pull(engine, me)
+    assert_equal_to_centre(engine, centre)
+    centre.dispose()
+
+
 def test_every_pulled_table_logs_its_changes_on_postgresql(pg_url):
     centre = make_engine(pg_url)
     with centre.connect() as c:

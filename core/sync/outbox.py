@@ -75,6 +75,19 @@ def held_rows(session: Session) -> set[tuple[str, uuid.UUID]]:
     return out
 
 
+def settled_rows(session: Session, since) -> set[tuple[str, uuid.UUID]]:
+    """(table, id) of rows touched by operations the centre answered (taken
+    or refused, then resolved) since ``since`` (None: ever): the pull fetches
+    them again, since it left them alone while they were held (sync-pull)."""
+    q = select(OutboxOp).where(col(OutboxOp.state).notin_(HOLDING))
+    if since is not None:
+        q = q.where(OutboxOp.outcome_at >= since)
+    out: set[tuple[str, uuid.UUID]] = set()
+    for op in session.exec(q):
+        out |= _rows(op)
+    return out
+
+
 def is_provisional(session: Session, table: str, row_id: uuid.UUID) -> bool:
     """True while the row's latest local change waits for the centre or was refused."""
     return (table, row_id) in held_rows(session)

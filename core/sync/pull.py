@@ -171,6 +171,14 @@ def _newly_visible(session, central, fetched: dict[str, dict]) -> None:
             fetched.setdefault(t.name, {})[row["id"]] = dict(row)
 
 
+def _settled(session, since) -> set:
+    """Rows the pull left alone while an operation held them, now settled:
+    fetched again (their central changes may be behind the cursor)."""
+    from core.sync import outbox
+
+    return outbox.settled_rows(session, since)
+
+
 def _apply(session, central, named: dict[str, list], whose: dict[str, set], *, keep: set,
            area: tuple[str, ...] = ()) -> dict[str, int]:
     """Write the centre's current state of the rows named (table -> ids),
@@ -280,7 +288,7 @@ def pull(engine: Engine, actor: Actor, *, batch: int = BATCH, progress: Progress
 
 def _pull(engine: Engine, actor: Actor, link: Link, central: Engine, batch: int,
           progress: Progress | None) -> PullResult:
-    cursor, total_changes, total_rows, batches, by_table = link.cursor, 0, 0, 0, {}
+    cursor, total_changes, total_rows, batches, by_table, first = link.cursor, 0, 0, 0, {}, True
     with _centre_faults():
         with central.connect().execution_options(isolation_level="REPEATABLE READ") as cc, cc.begin():
             until = log.horizon(cc)
@@ -296,20 +304,27 @@ def _pull(engine: Engine, actor: Actor, link: Link, central: Engine, batch: int,
                 if final:
                     cursor = max(cursor, (until, 0))  # everything below the horizon is read
                 with write_session(engine, action="pulling from the centre") as s:
-                    counts = _apply(s, cc, *_named(changes), keep=_held(s), area=link.area) if changes else {}
+                    named, whose = _named(changes)
+                    if first:  # once per pull: what was held and is settled since the last pull
+                        for table, row_id in _settled(s, link.last_pull_at):
+                            if table in BY_NAME:
+                                named.setdefault(table, []).append(row_id)
+                    held = _held(s)
+                    counts = _apply(s, cc, named, whose, keep=held, area=link.area) if named else {}
                     row = s.get(SyncBranch, 1)
                     row.pulled_txid, row.pulled_seq = cursor
                     row.central_policy = policy
                     row.last_pull_at = utcnow()
                     row.last_pull_changes = total_changes + len(changes)
-                    if changes:
+                    if changes or counts:
                         audit.record(s, actor, "sync.pull", entity="sync_branch", entity_id=link.code,
                                      before={"cursor": f"{start[0]}:{start[1]}"},
                                      after={"cursor": f"{cursor[0]}:{cursor[1]}", "changes": len(changes),
                                             "rows": counts})
                 total_changes += len(changes)
                 total_rows += sum(counts.values())
-                batches += 1 if changes else 0
+                batches += 1 if (changes or counts) else 0
+                first = False
                 for k, v in counts.items():
                     by_table[k] = by_table.get(k, 0) + v
                 if progress:
