@@ -98,7 +98,9 @@ def _missing_locally(session, table: Table, ids: set) -> set:
 
 
 def _with_parents(session, central, fetched: dict[str, dict]) -> None:
-    """Bring along every parent row the branch lacks (until none is missing)."""
+    """Bring along every parent row the branch lacks (until none is missing;
+    one the centre lacks too is left to the commit's foreign-key check)."""
+    asked: set = set()
     while True:
         wanted: dict[str, set] = {}
         for name, rows in fetched.items():
@@ -111,15 +113,14 @@ def _with_parents(session, central, fetched: dict[str, dict]) -> None:
                     value = row.get(col)
                     if value is not None and value not in fetched.get(parent, {}):
                         wanted.setdefault(parent, set()).add(value)
-        todo = {p: _missing_locally(session, _table(p), ids) for p, ids in wanted.items()}
+        todo = {p: _missing_locally(session, _table(p), {i for i in ids if (p, i) not in asked})
+                for p, ids in wanted.items()}
         todo = {p: ids for p, ids in todo.items() if ids}
         if not todo:
             return
         for parent, ids in todo.items():
-            got = _fetch(central, BY_NAME[parent], list(ids))
-            fetched.setdefault(parent, {}).update(got)
-            if not got:  # the centre has no such parent either: the commit's FK check will say so
-                return
+            asked.update((parent, i) for i in ids)
+            fetched.setdefault(parent, {}).update(_fetch(central, BY_NAME[parent], list(ids)))
 
 
 def _upsert(session, t: Synced, rows: list[dict]) -> None:
