@@ -23,7 +23,7 @@ def header_info(app) -> str:
     return str(app.screen.query_one(AppHeader).info_text())
 
 
-@pytest.mark.parametrize("lang,expected", [("en", "offline — 0 waiting"), ("zh_CN", "离线，0 项待上传")])
+@pytest.mark.parametrize("lang,expected", [("en", "offline, 0 waiting"), ("zh_CN", "离线，0 项待上传")])
 async def test_a_branch_with_the_link_down_says_offline_and_what_waits(engine, policy, admin, lang, expected):
     gateway.write(engine, lambda s: init_branch(s, admin, code="FT01", central=DOWN))
     app = create_app(engine, Actor("admin1", "admin", ""), policy, lang, today=TODAY)

@@ -82,7 +82,7 @@ class CasedeskApp(App[None]):
         self._today = today
         #: unexpected errors raised by services (shown as notifications; tests check it is empty)
         self.failures: list[BaseException] = []
-        #: on a branch terminal: "offline — N waiting" (core.sync.status), shown in every header
+        #: on a branch terminal: "offline, N waiting" (core.sync.status), shown in every header
         self.sync_line = ""
         translate_bindings(self, self.lang)
         # a string inside a Rich renderable (a table cell) is text, not markup
@@ -111,7 +111,7 @@ class CasedeskApp(App[None]):
 
     def check_sync(self) -> None:
         """Look at the link and the outbox in a thread; on a branch terminal
-        the header then says "offline — N waiting" (issue 11 item 6)."""
+        the header then says "offline, N waiting" (issue 11 item 6)."""
         self.run_worker(self._sync_status, thread=True, exclusive=True, group="sync-status", exit_on_error=False)
 
     def _sync_status(self) -> None:
@@ -130,7 +130,7 @@ class CasedeskApp(App[None]):
 
         first = not self.sync_line
         word = _("online") if st.link == "up" else _("offline")
-        line = _("{state} — {waiting} waiting", state=word, waiting=st.waiting)
+        line = _("{state}, {waiting} waiting", state=word, waiting=st.waiting)
         if st.conflicts:
             line = _("{line}, {conflicts} in conflict", line=line, conflicts=st.conflicts)
         self.sync_line = line

@@ -1,5 +1,5 @@
 """What a caseworker sees of the sync: ``casedesk sync status`` and the TUI
-header ("offline — N waiting")."""
+header ("offline, N waiting")."""
 
 from __future__ import annotations
 

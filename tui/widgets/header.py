@@ -47,7 +47,7 @@ class AppHeader(Horizontal):
     def info_text(self) -> str:
         app = self.app
         actor = app.actor  # type: ignore[attr-defined]
-        sync = getattr(app, "sync_line", "")  # a branch terminal: "offline — N waiting"
+        sync = getattr(app, "sync_line", "")  # a branch terminal: "offline, N waiting"
         info = _(
             "{user} ({role}) | {pack} | {db} | {date}",
             user=actor.username,
