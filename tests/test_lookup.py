@@ -325,3 +325,20 @@ def test_imported_enrollees_are_found_by_pinyin_and_name_part(engine, clerk, tmp
     import_csv(engine, clerk, "enrollees", csv)
     for q in ("风良", "ouyangfengliang", "oyfl", "oy"):
         assert names(engine, q) == ["欧阳风良"], q
+
+
+def test_every_kind_of_lookup_shows_the_birth_date(engine, people):
+    """The lookup list's Born column: the plain-SQL rows convert the stored
+    date the way the ORM would, whatever the query kind."""
+    from sqlmodel import select
+
+    from core.models import Enrollee
+
+    with read_session(engine) as s:
+        born = {e.name: e.birth_date.isoformat() for e in s.exec(select(Enrollee)) if e.birth_date}
+    assert born.get("李风良"), "the registry derives the birth date from the ID number"
+    id_number, card = people["李风良"]
+    for query in (id_number, card, "李风良", "lifengliang"):
+        with read_session(engine) as s:
+            rows = [r for r in search(s, query).rows if r.name == "李风良"]
+        assert [r.birth_date for r in rows] == [born["李风良"]], query

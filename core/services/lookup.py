@@ -160,8 +160,10 @@ def _converters(dialect) -> tuple:
     got = _CONVERTERS.get(dialect.name)
     if got is None:
         table = Enrollee.__table__  # type: ignore[attr-defined]
-        got = _CONVERTERS[dialect.name] = (table.c.id.type.result_processor(dialect, None),
-                                           table.c.birth_date.type.result_processor(dialect, None))
+        # the dialect's own implementation of each type: a generic Date has no
+        # processor of its own, SQLite's reads the stored text back as a date
+        got = _CONVERTERS[dialect.name] = tuple(
+            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in (table.c.id, table.c.birth_date))
     return got
 
 
