@@ -98,7 +98,8 @@ class ConflictsScreen(BaseScreen):
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._detail(self.rows.get(event.row_key.value or ""))
+        key = event.row_key.value if event.row_key is not None else None  # None while the table is cleared
+        self._detail(self.rows.get(key or ""))
 
     def action_reload(self) -> None:
         self.load()
