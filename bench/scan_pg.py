@@ -209,7 +209,7 @@ def dataset(cl, enrollees: int, expenses: int, log=print) -> tuple[str, float | 
     t = time.perf_counter()
     for cmd in (["db", "init", "--demo"],
                 ["demo", "--enrollees", str(enrollees), "--expenses", str(expenses), "--today", TODAY.isoformat()]):
-        r = subprocess.run([sys.executable, "-m", "cli.main", "--db", url, *cmd], cwd=ROOT, capture_output=True,
+        r = subprocess.run([sys.executable, "-m", "cli", "--db", url, *cmd], cwd=ROOT, capture_output=True,
                            text=True)
         if r.returncode:
             raise RuntimeError(f"casedesk {' '.join(cmd)} failed: {r.stderr[-2000:]}")

@@ -462,7 +462,8 @@ def _crash(exc: BaseException, log_crash) -> None:
 # process runs when it is a command on the counter's path (cli.commands.load)
 from cli import commands as cli_commands  # noqa: E402
 
-cli_commands.load(sys.argv[1:] if _is_entry_point() else None)
+if __name__ != "__main__":  # `python -m cli.main`: the block below imports cli.main, which loads them
+    cli_commands.load(sys.argv[1:] if _is_entry_point() else None)
 
 
 if __name__ == "__main__":  # pragma: no cover - use `python -m cli` or `casedesk`

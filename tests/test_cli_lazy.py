@@ -52,3 +52,14 @@ def test_anything_else_loads_every_command():
     got = probe(["--help"])
     assert {"lookup", "check", "worklist", "book", "certificate", "case", "db", "demo"} <= set(got["commands"])
     assert len(got["modules"]) > 10
+
+
+@pytest.mark.parametrize("module", ["cli", "cli.main"])
+def test_every_way_of_starting_the_command_loads_the_commands_once(module, tmp_path):
+    """`python -m cli.main` runs the module as __main__ and imports cli.main
+    again: the commands are loaded once, by the module the app lives in (a
+    second load from __main__ was a circular import)."""
+    out = subprocess.run([sys.executable, "-m", module, "--db", str(tmp_path / "x.db"), "db", "--help"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Traceback" not in out.stderr and "init" in out.stdout
