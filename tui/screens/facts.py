@@ -137,7 +137,11 @@ def changes_table(s: Subject) -> RenderableType:
 
 
 class _FormScreen(WorkflowScreen):
-    """The common part: a subject, a form, a reasons list, a result line."""
+    """The common part: a subject, a form, a reasons list, a result line.
+    Each screen defines ``load`` (its own subject), which ``_done`` calls to
+    show what was just recorded."""
+
+    load: Callable[[], None]
 
     def _refused(self, error: DomainError) -> None:
         self.query_one("#result", Static).update(Text(_("Not recorded; nothing was written."), style="bold red"))
@@ -161,8 +165,6 @@ class _FormScreen(WorkflowScreen):
         self.run_service(work, lambda out: self._done(message(out)), write=True, on_refused=self._refused,
                          group="write")
 
-    def load(self) -> None:  # pragma: no cover - each screen loads its own subject
-        raise NotImplementedError
 
 
 class FactsScreen(_FormScreen):
