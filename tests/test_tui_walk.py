@@ -14,6 +14,7 @@ stack grows beyond its five levels plus the help and a question.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import shutil
 from datetime import date
@@ -27,6 +28,8 @@ from core.demo import fill_demo
 from core.policy import load_pack
 from tui.app import create_app
 from tui.screens.enrollee import WORKFLOW_KEYS
+from textual.worker import WorkerCancelled, WorkerState
+
 from tui_support import wait_until
 
 TODAY = date(2026, 11, 22)
@@ -78,8 +81,18 @@ def make_app(eng, lang: str):
     return create_app(eng, Actor("li.review", "reviewer", "futian", "Li Ming"), load_pack(), lang, today=TODAY)
 
 
+async def workers_done(app) -> None:
+    """Every worker finished; an exclusive worker cancelled by a newer one
+    (a picker reloaded, a search superseded) is expected, not a failure."""
+    outcomes = await asyncio.gather(*(w.wait() for w in list(app.workers) if w.state != WorkerState.PENDING),
+                                    return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException) and not isinstance(outcome, WorkerCancelled):
+            raise outcome
+
+
 async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 
@@ -149,7 +162,7 @@ async def test_every_key_and_command_on_every_screen(demo, lang, name):
         for key in bound_keys(screen):
             screen = await back_to(pilot, screen, name, enrollee_id)
             await pilot.press(key)  # waits until the screen has handled it
-            await app.workers.wait_for_complete()
+            await workers_done(app)
             pressed += 1
             healthy(app, f"{lang} {name} {key}")
         # the palette: Textual's and casedesk's own commands in both

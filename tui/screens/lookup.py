@@ -127,8 +127,8 @@ class LookupScreen(BaseScreen):
                          group="lookup")
 
     def _show_page(self, page: LookupPage | None) -> None:
-        self.pending = None
-        self._timer = None
+        if self._timer is None:  # a newer query still waiting for its debounce stays pending
+            self.pending = None
         self.page = page
         if page is not None and page.next_after:
             del self._markers[self.page_index + 1:]
